@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { parseApiKeys, type ApiKey } from '../grpc/auth.js';
+import type { TlsOptions } from '../grpc/server.js';
+import { ConfigError, type EnvReader } from './env.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Settings every Larder service reads the same way. */
+export interface CommonConfig {
+  production: boolean;
+  databaseUrl: string;
+  natsUrl: string;
+  grpcHost: string;
+  grpcPort: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  apiKeys: ApiKey[];
+  tls?: TlsOptions;
+  shutdownGraceMs: number;
+  dbPoolMax: number;
+}
+
+export interface CommonDefaults {
+  database: string;
+  grpcPort: number;
+  /** Used only outside production: documented development keys. */
+  developmentApiKeys: string;
+  scopes: readonly string[];
+}
+
+function readFile(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(variable, `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function readTls(env: EnvReader): TlsOptions | undefined {
+  const cert = env.raw('TLS_CERT_FILE');
+  const key = env.raw('TLS_KEY_FILE');
+  const ca = env.raw('TLS_CA_FILE');
+  if (!cert && !key && !ca) return undefined;
+  if (!cert) throw new ConfigError('TLS_CERT_FILE', 'is required when TLS_KEY_FILE or TLS_CA_FILE is set');
+  if (!key) throw new ConfigError('TLS_KEY_FILE', 'is required when TLS_CERT_FILE is set');
+  return {
+    cert: readFile('TLS_CERT_FILE', cert),
+    key: readFile('TLS_KEY_FILE', key),
+    ca: ca ? readFile('TLS_CA_FILE', ca) : undefined,
+  };
+}
+
+export function readCommonConfig(env: EnvReader, defaults: CommonDefaults): CommonConfig {
+  const production = env.oneOf('NODE_ENV', ['development', 'production', 'test'], 'development') === 'production';
+  const keysText = env.raw('API_KEYS');
+  if (production && !keysText) throw new ConfigError('API_KEYS', 'is required when NODE_ENV=production (the development keys are public)');
+  let apiKeys: ApiKey[];
+  try {
+    apiKeys = parseApiKeys(keysText ?? defaults.developmentApiKeys, defaults.scopes);
+  } catch (error) {
+    throw new ConfigError('API_KEYS', (error as Error).message);
+  }
+  return {
+    production,
+    databaseUrl: env.url('DATABASE_URL', ['postgres:', 'postgresql:'], `postgres://postgres@127.0.0.1:5432/${defaults.database}`),
+    natsUrl: env.url('NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+    grpcHost: env.string('GRPC_HOST', '0.0.0.0'),
+    grpcPort: env.int('GRPC_PORT', defaults.grpcPort, { min: 0, max: 65535 }),
+    logLevel: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    apiKeys,
+    tls: readTls(env),
+    shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }),
+    dbPoolMax: env.int('DB_POOL_MAX', 10, { min: 1, max: 500 }),
+  };
+}

@@ -1,0 +1,10 @@
+import { NatsError } from 'nats';
+
+/**
+ * True when a JetStream API call failed because the stream or consumer does not
+ * exist (HTTP-like 404 in the API reply), as opposed to the broker being down.
+ * Only this case should lead to "create it"; anything else must propagate.
+ */
+export function isJetStreamNotFound(err: unknown): boolean {
+  return err instanceof NatsError && err.api_error?.code === 404;
+}

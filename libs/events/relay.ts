@@ -1,0 +1,255 @@
+import type { Knex } from 'knex';
+import { headers, NatsError, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
+import type { Logger } from '../logging/logger.js';
+import { CORRELATION_ID_HEADER, EVENT_TYPE_HEADER } from './headers.js';
+import { createWaiter } from './wait.js';
+
+export interface OutboxRelayOptions {
+  db: Knex;
+  nats: NatsConnection;
+  logger: Logger;
+  /** Rows claimed (and published concurrently) per round. Default 100. */
+  batchSize?: number;
+  /** Idle poll period; wake() and full batches skip it. Default 200 ms. */
+  pollIntervalMs?: number;
+  /** Published rows are deleted after this long (kept for replays until then). Default 7 days. */
+  retentionMs?: number;
+  /** How long to wait for each PubAck. Default 5 s. */
+  publishTimeoutMs?: number;
+  /** Ceiling of the back-off while nothing can be published (broker down). Default 5 s. */
+  maxBackoffMs?: number;
+  /** How often the retention purge runs. Default 1 minute. */
+  cleanupIntervalMs?: number;
+}
+
+export interface OutboxBacklog {
+  /** Unpublished rows. */
+  count: number;
+  /** Age of the oldest unpublished row (0 when there is none): the relay's lag. */
+  oldestAgeMs: number;
+}
+
+export interface OutboxRelayStats {
+  /** Rows acknowledged by JetStream and marked published. */
+  published: number;
+  /** PubAcks flagged duplicate: a re-publish JetStream dropped (ack lost earlier, or another relay raced). */
+  duplicates: number;
+  /** Publish attempts that failed (timeout, no stream, broker down); those rows are retried. */
+  publishFailures: number;
+}
+
+export interface OutboxRelay {
+  start(): void;
+  /** Lets the current round finish, then resolves. */
+  stop(): Promise<void>;
+  /** New rows were committed: run a round now instead of at the next poll. */
+  wake(): void;
+  /** One round outside the loop (tests, tooling); resolves to the rows published. */
+  relayOnce(): Promise<number>;
+  backlog(): Promise<OutboxBacklog>;
+  stats(): OutboxRelayStats;
+}
+
+interface OutboxRow {
+  id: string;
+  subject: string;
+  event_type: string;
+  payload: Buffer;
+  correlation_id: string | null;
+}
+
+interface RoundResult {
+  claimed: number;
+  published: number;
+  failed: number;
+}
+
+/** Cap per purge statement, so one purge after a long pause does not hold a huge delete. */
+const PURGE_CHUNK = 10_000;
+
+/**
+ * Publishes outbox rows to JetStream. Work is found by state — unpublished rows,
+ * claimed with FOR UPDATE SKIP LOCKED — never by an id watermark (ids and
+ * sequences commit out of order, a watermark silently skips rows). SKIP LOCKED
+ * also makes replicas safe together: each row is claimed by one relay at a time.
+ * A row is marked published only after its PubAck; if the mark is lost (crash,
+ * commit failure) the row is published again and JetStream drops it by
+ * Nats-Msg-Id within the stream's duplicate window.
+ *
+ * Publishing within a batch is concurrent, so events of one batch can reach the
+ * stream out of created_at order (and a failed row is retried after later rows
+ * went out): consumers must not rely on cross-event order.
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, nats, logger } = options;
+  const batchSize = options.batchSize ?? 100;
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
+  const retentionMs = options.retentionMs ?? 7 * 24 * 60 * 60 * 1000;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+  const maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  const cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000;
+  const log = logger.child({ component: 'outbox-relay' });
+
+  const js: JetStreamClient = nats.jetstream();
+  const waiter = createWaiter();
+  const counters: OutboxRelayStats = { published: 0, duplicates: 0, publishFailures: 0 };
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let lastPurgeAt = 0;
+
+  function publishRow(row: OutboxRow): Promise<PubAck> {
+    const h = headers();
+    h.set(EVENT_TYPE_HEADER, row.event_type);
+    if (row.correlation_id) h.set(CORRELATION_ID_HEADER, row.correlation_id);
+    return js.publish(row.subject, row.payload, { msgID: row.id, headers: h, timeout: publishTimeoutMs });
+  }
+
+  async function runRound(): Promise<RoundResult> {
+    return db.transaction(async (trx) => {
+      const rows: OutboxRow[] = await trx('outbox')
+        .select('id', 'subject', 'event_type', 'payload', 'correlation_id')
+        .whereNull('published_at')
+        .orderBy('created_at')
+        .limit(batchSize)
+        .forUpdate()
+        .skipLocked();
+      if (rows.length === 0) return { claimed: 0, published: 0, failed: 0 };
+
+      // The row locks are held while publishing; other relays skip these rows meanwhile.
+      const results = await Promise.allSettled(rows.map(publishRow));
+
+      const acked: string[] = [];
+      const failedByError = new Map<string, string[]>();
+      results.forEach((result, i) => {
+        const id = rows[i]!.id;
+        if (result.status === 'fulfilled') {
+          acked.push(id);
+          if (result.value.duplicate) counters.duplicates++;
+        } else {
+          const message = errorMessage(result.reason);
+          failedByError.set(message, [...(failedByError.get(message) ?? []), id]);
+        }
+      });
+
+      if (acked.length > 0) {
+        await trx('outbox').whereIn('id', acked).update({ published_at: trx.fn.now() });
+      }
+      // Failures are usually all the same error (broker down): one update per distinct message.
+      for (const [message, ids] of failedByError) {
+        await trx('outbox')
+          .whereIn('id', ids)
+          .update({ publish_attempts: trx.raw('publish_attempts + 1'), last_error: message });
+      }
+
+      const failed = rows.length - acked.length;
+      if (failed > 0) {
+        log.warn(
+          { failed, published: acked.length, errors: [...failedByError.keys()].slice(0, 3) },
+          'outbox rows not published; will retry',
+        );
+      }
+      return { claimed: rows.length, published: acked.length, failed };
+    });
+  }
+
+  /** Counts only after the transaction committed: a rolled-back mark means "not published yet". */
+  async function runCountedRound(): Promise<RoundResult> {
+    const result = await runRound();
+    counters.published += result.published;
+    counters.publishFailures += result.failed;
+    return result;
+  }
+
+  async function purgeIfDue(): Promise<void> {
+    if (Date.now() - lastPurgeAt < cleanupIntervalMs) return;
+    lastPurgeAt = Date.now();
+    try {
+      const deleted = await db.raw(
+        `delete from outbox where id in (
+           select id from outbox
+           where published_at is not null and published_at < now() - make_interval(secs => ?)
+           limit ?)`,
+        [retentionMs / 1000, PURGE_CHUNK],
+      );
+      const count = (deleted as { rowCount?: number }).rowCount ?? 0;
+      if (count > 0) log.info({ deleted: count }, 'purged published outbox rows past retention');
+    } catch (err) {
+      log.error({ err }, 'outbox retention purge failed');
+    }
+  }
+
+  async function runLoop(): Promise<void> {
+    // Rounds in a row that published nothing although there was work (or that failed
+    // outright): the broker or the database is unreachable. Back off exponentially
+    // instead of spinning, and let wake() not cut the back-off short.
+    let fruitlessRounds = 0;
+    while (running) {
+      let delayMs = pollIntervalMs;
+      waiter.clearWake();
+      try {
+        const result = await runCountedRound();
+        if (result.claimed > 0 && result.published === 0) {
+          fruitlessRounds++;
+        } else {
+          fruitlessRounds = 0;
+          if (result.claimed === batchSize) delayMs = 0; // more is probably waiting
+        }
+      } catch (err) {
+        fruitlessRounds++;
+        log.error({ err }, 'outbox relay round failed');
+      }
+      await purgeIfDue();
+      if (!running) break;
+      if (fruitlessRounds > 0) {
+        const backoffMs = Math.min(maxBackoffMs, pollIntervalMs * 2 ** (fruitlessRounds - 1));
+        await waiter.wait(backoffMs, { interruptible: false });
+      } else if (delayMs > 0) {
+        await waiter.wait(delayMs, { interruptible: true });
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = runLoop().catch((err: unknown) => {
+        // runLoop catches everything itself; this is a last guard against an unhandled rejection.
+        log.fatal({ err }, 'outbox relay loop crashed');
+      });
+    },
+    async stop() {
+      running = false;
+      waiter.interrupt();
+      await loop;
+      loop = undefined;
+    },
+    wake() {
+      waiter.wake();
+    },
+    async relayOnce() {
+      const result = await runCountedRound();
+      return result.published;
+    },
+    async backlog() {
+      const row = (await db('outbox')
+        .whereNull('published_at')
+        .first(
+          db.raw('count(*)::int as count'),
+          db.raw('coalesce(extract(epoch from now() - min(created_at)) * 1000, 0)::float8 as oldest_age_ms'),
+        )) as { count: number; oldest_age_ms: number };
+      return { count: row.count, oldestAgeMs: Math.max(0, row.oldest_age_ms) };
+    },
+    stats() {
+      return { ...counters };
+    },
+  };
+}
+
+/** nats.js errors often carry only a code as message ("503", "TIMEOUT"); make last_error readable. */
+function errorMessage(err: unknown): string {
+  if (err instanceof NatsError && err.code === '503') return 'no JetStream stream accepts this subject (503 no responders)';
+  if (err instanceof NatsError && err.code === 'TIMEOUT') return 'no PubAck before the publish timeout';
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}

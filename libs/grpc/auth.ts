@@ -1,0 +1,64 @@
+import { timingSafeEqual } from 'node:crypto';
+import { AppError } from '../errors/app-error.js';
+
+/** One API key: who it is (for logs) and what it may do. */
+export interface ApiKey {
+  name: string;
+  key: string;
+  /** Scope names; '*' grants every scope. */
+  scopes: ReadonlySet<string>;
+}
+
+/**
+ * Parses API_KEYS: entries separated by ';', each `name=key:scope,scope`
+ * (`*` for all scopes), e.g. `admin=s3cret:*;shop=abc:catalog.read,reservations`.
+ * Throws a message naming the bad entry (never the key itself).
+ */
+export function parseApiKeys(text: string, knownScopes: readonly string[]): ApiKey[] {
+  const keys: ApiKey[] = [];
+  const entries = text.split(';').map((e) => e.trim()).filter(Boolean);
+  entries.forEach((entry, index) => {
+    const match = /^([A-Za-z0-9_.-]+)=([^:\s]{16,}):([A-Za-z0-9_.*,-]+)$/.exec(entry);
+    if (!match) {
+      throw new Error(
+        `entry ${index + 1} must be name=key:scope[,scope] with a key of at least 16 characters without ':' or spaces`,
+      );
+    }
+    const [, name, key, scopeList] = match as unknown as [string, string, string, string];
+    const scopes = new Set(scopeList.split(',').filter(Boolean));
+    for (const scope of scopes) {
+      if (scope !== '*' && !knownScopes.includes(scope)) {
+        throw new Error(`entry ${index + 1} (${name}) has unknown scope "${scope}"; known: ${knownScopes.join(', ')}, *`);
+      }
+    }
+    if (keys.some((k) => k.key === key)) throw new Error(`entry ${index + 1} (${name}) repeats another entry's key`);
+    keys.push({ name, key, scopes });
+  });
+  if (keys.length === 0) throw new Error('no keys given');
+  return keys;
+}
+
+const sameSecret = (a: string, b: string): boolean => {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+};
+
+/** Finds the caller of an `authorization: Bearer <key>` header and checks it holds `scope`. */
+export function authorize(keys: readonly ApiKey[], authorization: string | undefined, scope: string): ApiKey {
+  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+  if (!match) {
+    throw new AppError('unauthenticated', 'missing API key: send metadata "authorization: Bearer <key>"', {
+      reason: 'API_KEY_MISSING',
+    });
+  }
+  const caller = keys.find((k) => sameSecret(k.key, match[1]!));
+  if (!caller) throw new AppError('unauthenticated', 'unknown API key', { reason: 'API_KEY_INVALID' });
+  if (!caller.scopes.has('*') && !caller.scopes.has(scope)) {
+    throw new AppError('permissionDenied', `API key "${caller.name}" lacks scope ${scope}`, {
+      reason: 'SCOPE_MISSING',
+      metadata: { scope },
+    });
+  }
+  return caller;
+}

@@ -1,0 +1,36 @@
+import { readCommonConfig, type CommonConfig } from '../../libs/config/common.js';
+import { envReader, type Env } from '../../libs/config/env.js';
+import { INVENTORY_SCOPES } from './transport/scopes.js';
+
+/**
+ * Development keys, documented in the README; refused in production
+ * (NODE_ENV=production requires API_KEYS).
+ */
+export const DEVELOPMENT_API_KEYS = [
+  'admin=dev-inventory-admin-key:*',
+  'storefront=dev-storefront-key:catalog.read,reservations',
+  'order-service=dev-order-service-key:catalog.read,reservations',
+  'warehouse=dev-warehouse-key:catalog.read,stock.write',
+].join(';');
+
+export interface InventoryConfig extends CommonConfig {
+  defaultReservationTtlMs: number;
+  sweepIntervalMs: number;
+  outboxPollMs: number;
+}
+
+/** Reads and validates the environment; throws a ConfigError naming the bad variable. */
+export function readInventoryConfig(env: Env): InventoryConfig {
+  const read = envReader(env);
+  return {
+    ...readCommonConfig(read, {
+      database: 'larder_inventory',
+      grpcPort: 50051,
+      developmentApiKeys: DEVELOPMENT_API_KEYS,
+      scopes: INVENTORY_SCOPES,
+    }),
+    defaultReservationTtlMs: read.int('RESERVATION_TTL_MS', 15 * 60_000, { min: 1_000, max: 24 * 3_600_000 }),
+    sweepIntervalMs: read.int('SWEEP_INTERVAL_MS', 1_000, { min: 50, max: 3_600_000 }),
+    outboxPollMs: read.int('OUTBOX_POLL_MS', 200, { min: 10, max: 60_000 }),
+  };
+}

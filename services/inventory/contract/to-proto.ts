@@ -1,0 +1,69 @@
+import type { Money as MoneyMessage } from '../../../libs/contracts/larder/common/v1/money.js';
+import {
+  ReservationStatus,
+  type Category,
+  type Product,
+  type Reservation,
+  type StockLevel,
+} from '../../../libs/contracts/larder/inventory/v1/resources.js';
+import type { CategoryRecord, Money, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
+
+/** Domain records → protobuf messages, shared by the gRPC handlers and the events. */
+
+export const toMoneyMessage = (money: Money): MoneyMessage => ({ currencyCode: money.currencyCode, minorUnits: money.minorUnits });
+
+export const isLowStock = (stock: Pick<StockRecord, 'available' | 'lowStockThreshold'>): boolean =>
+  stock.lowStockThreshold > 0 && stock.available <= stock.lowStockThreshold;
+
+export const toStockLevelMessage = (stock: StockRecord): StockLevel => ({
+  productId: stock.productId,
+  available: stock.available,
+  reserved: stock.reserved,
+  sold: stock.sold,
+  lowStock: isLowStock(stock),
+  updateTime: stock.updatedAt,
+});
+
+export const toProductMessage = (product: ProductRecord): Product => ({
+  id: product.id,
+  sku: product.sku,
+  name: product.name,
+  description: product.description,
+  price: toMoneyMessage(product.price),
+  categoryIds: product.categoryIds,
+  lowStockThreshold: product.lowStockThreshold,
+  stockLevel: toStockLevelMessage(product.stock),
+  etag: String(product.version),
+  createTime: product.createdAt,
+  updateTime: product.updatedAt,
+  deleteTime: product.deletedAt,
+});
+
+export const toCategoryMessage = (category: CategoryRecord): Category => ({
+  id: category.id,
+  name: category.name,
+  description: category.description,
+  createTime: category.createdAt,
+  updateTime: category.updatedAt,
+});
+
+const statusMessage: Record<ReservationRecord['status'], ReservationStatus> = {
+  RESERVED: ReservationStatus.RESERVATION_STATUS_RESERVED,
+  COMMITTED: ReservationStatus.RESERVATION_STATUS_COMMITTED,
+  RELEASED: ReservationStatus.RESERVATION_STATUS_RELEASED,
+  EXPIRED: ReservationStatus.RESERVATION_STATUS_EXPIRED,
+};
+
+export const toReservationMessage = (reservation: ReservationRecord): Reservation => ({
+  orderId: reservation.orderId,
+  status: statusMessage[reservation.status],
+  items: reservation.items.map((item) => ({
+    productId: item.productId,
+    quantity: item.quantity,
+    unitPrice: toMoneyMessage(item.unitPrice),
+  })),
+  expireTime: reservation.expiresAt,
+  releaseReason: reservation.releaseReason ?? '',
+  createTime: reservation.createdAt,
+  updateTime: reservation.updatedAt,
+});

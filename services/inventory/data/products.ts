@@ -1,0 +1,154 @@
+import type { Knex } from 'knex';
+import type { Money, ProductRecord } from '../domain/types.js';
+import { isUndefinedTable, toMoney, toStock, type StockRow } from './rows.js';
+
+type Db = Knex | Knex.Transaction;
+
+interface ProductRow extends StockRow {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  price_minor: number;
+  currency_code: string;
+  version: number;
+  created_at: Date;
+  deleted_at: Date | null;
+  stock_updated_at: Date;
+}
+
+const COLUMNS = [
+  'p.id', 'p.sku', 'p.name', 'p.description', 'p.price_minor', 'p.currency_code', 'p.low_stock_threshold',
+  'p.version', 'p.created_at', 'p.updated_at', 'p.deleted_at', 's.product_id', 's.available', 's.reserved',
+  's.sold', 's.updated_at as stock_updated_at',
+];
+
+const baseQuery = (db: Db) => db('products as p').join('stock_levels as s', 's.product_id', 'p.id').select(COLUMNS);
+
+function toProduct(row: ProductRow, categoryIds: string[]): ProductRecord {
+  return {
+    id: row.id,
+    sku: row.sku,
+    name: row.name,
+    description: row.description,
+    price: toMoney(row.price_minor, row.currency_code),
+    categoryIds,
+    lowStockThreshold: row.low_stock_threshold,
+    stock: toStock({ ...row, updated_at: row.stock_updated_at }),
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at ?? undefined,
+  };
+}
+
+/**
+ * Category ids per product. Tolerates a schema from before the categories
+ * migration (expand step), so product reads keep working while it runs.
+ */
+async function categoryIdsOf(db: Db, productIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byProduct = new Map<string, string[]>(productIds.map((id) => [id, []]));
+  if (productIds.length === 0) return byProduct;
+  try {
+    const rows: { product_id: string; category_id: string }[] = await db('product_categories')
+      .whereIn('product_id', productIds)
+      .orderBy('category_id')
+      .select('product_id', 'category_id');
+    for (const row of rows) byProduct.get(row.product_id)?.push(row.category_id);
+  } catch (error) {
+    if (!isUndefinedTable(error)) throw error;
+  }
+  return byProduct;
+}
+
+async function withCategories(db: Db, rows: ProductRow[]): Promise<ProductRecord[]> {
+  const categories = await categoryIdsOf(db, rows.map((r) => r.id));
+  return rows.map((row) => toProduct(row, categories.get(row.id) ?? []));
+}
+
+export interface NewProduct {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  price: Money;
+  lowStockThreshold: number;
+}
+
+/** Inserts the product row; the caller adds its stock row and categories in the same transaction. */
+export async function insertProduct(trx: Knex.Transaction, product: NewProduct, now: Date): Promise<void> {
+  await trx('products').insert({
+    id: product.id,
+    sku: product.sku,
+    name: product.name,
+    description: product.description,
+    price_minor: product.price.minorUnits,
+    currency_code: product.price.currencyCode,
+    low_stock_threshold: product.lowStockThreshold,
+    created_at: now,
+    updated_at: now,
+  });
+}
+
+export async function findProduct(db: Db, id: string, options: { includeDeleted?: boolean; forUpdate?: boolean } = {}): Promise<ProductRecord | undefined> {
+  const query = baseQuery(db).where('p.id', id);
+  if (!options.includeDeleted) query.whereNull('p.deleted_at');
+  if (options.forUpdate) query.forUpdate('p');
+  const row: ProductRow | undefined = await query.first();
+  return row ? (await withCategories(db, [row]))[0] : undefined;
+}
+
+/** Products by id, deleted ones included, for reservation pricing. */
+export async function findProductsByIds(db: Db, ids: readonly string[]): Promise<Map<string, ProductRecord>> {
+  const rows: ProductRow[] = await baseQuery(db).whereIn('p.id', ids);
+  return new Map(rows.map((row) => [row.id, toProduct(row, [])]));
+}
+
+export interface ProductFilter {
+  categoryId?: string;
+  nameContains?: string;
+  includeDeleted: boolean;
+}
+
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** One keyset page in id order (ids are UUIDv7, so creation order); `afterId` excludes itself. */
+export async function listProducts(db: Db, filter: ProductFilter, afterId: string | undefined, limit: number): Promise<ProductRecord[]> {
+  const query = baseQuery(db).orderBy('p.id').limit(limit);
+  if (afterId) query.where('p.id', '>', afterId);
+  if (!filter.includeDeleted) query.whereNull('p.deleted_at');
+  if (filter.nameContains) query.whereILike('p.name', `%${escapeLike(filter.nameContains)}%`);
+  if (filter.categoryId) {
+    query.whereExists(
+      db('product_categories as pc').select(db.raw('1')).whereRaw('pc.product_id = p.id').where('pc.category_id', filter.categoryId),
+    );
+  }
+  return withCategories(db, await query);
+}
+
+export type ProductPatch = Partial<Pick<NewProduct, 'name' | 'description' | 'price' | 'lowStockThreshold'>>;
+
+/** Applies a patch and bumps the version (the etag). */
+export async function updateProduct(trx: Knex.Transaction, id: string, patch: ProductPatch, now: Date): Promise<void> {
+  const row: Record<string, unknown> = { updated_at: now, version: trx.raw('version + 1') };
+  if (patch.name !== undefined) row.name = patch.name;
+  if (patch.description !== undefined) row.description = patch.description;
+  if (patch.price !== undefined) {
+    row.price_minor = patch.price.minorUnits;
+    row.currency_code = patch.price.currencyCode;
+  }
+  if (patch.lowStockThreshold !== undefined) row.low_stock_threshold = patch.lowStockThreshold;
+  await trx('products').update(row).where({ id });
+}
+
+export async function setDeleted(trx: Knex.Transaction, id: string, deletedAt: Date | null, now: Date): Promise<void> {
+  await trx('products').update({ deleted_at: deletedAt, updated_at: now, version: trx.raw('version + 1') }).where({ id });
+}
+
+/** Replaces the product's category memberships. */
+export async function setProductCategories(trx: Knex.Transaction, productId: string, categoryIds: readonly string[]): Promise<void> {
+  await trx('product_categories').where({ product_id: productId }).delete();
+  if (categoryIds.length > 0) {
+    await trx('product_categories').insert(categoryIds.map((categoryId) => ({ product_id: productId, category_id: categoryId })));
+  }
+}

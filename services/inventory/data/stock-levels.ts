@@ -1,0 +1,103 @@
+import type { Knex } from 'knex';
+import type { Movement, StockRecord } from '../domain/types.js';
+import { toStock, type StockRow } from './rows.js';
+
+type Db = Knex | Knex.Transaction;
+
+/** Either the stock after the change, or how many units were available when it fell short. */
+export type StockChange = { ok: true; stock: StockRecord } | { ok: false; available: number | undefined };
+
+// Every stock statement returns the row plus the product's threshold (a plain read of
+// products, no lock), so callers can tell when stock ran low without another query.
+const RETURNING = 'returning s.product_id, s.available, s.reserved, s.sold, s.updated_at, p.low_stock_threshold';
+
+async function changeStock(trx: Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[], productId: string): Promise<StockChange> {
+  const result = await trx.raw<{ rows: StockRow[] }>(`${sql} ${RETURNING}`, bindings);
+  const row = result.rows[0];
+  if (row) return { ok: true, stock: toStock(row) };
+  const current = await trx('stock_levels').first('available').where({ product_id: productId });
+  return { ok: false, available: current?.available };
+}
+
+export async function insertStockLevel(trx: Knex.Transaction, productId: string, available: number, now: Date): Promise<void> {
+  await trx('stock_levels').insert({ product_id: productId, available, updated_at: now });
+}
+
+/**
+ * The reservation core: one conditional statement. Under READ COMMITTED Postgres
+ * re-checks `available >= qty` on the newest row version after waiting for a
+ * concurrent writer, so this can never oversell and needs no retries.
+ */
+export function reserveUnits(trx: Knex.Transaction, productId: string, quantity: number, now: Date): Promise<StockChange> {
+  return changeStock(
+    trx,
+    `update stock_levels s set available = s.available - ?, reserved = s.reserved + ?, updated_at = ?
+       from products p where s.product_id = ? and p.id = s.product_id and s.available >= ?`,
+    [quantity, quantity, now, productId, quantity],
+    productId,
+  );
+}
+
+/** Restock (+) or write-off (−) of available units, never below zero. */
+export function adjustAvailable(trx: Knex.Transaction, productId: string, delta: number, now: Date): Promise<StockChange> {
+  return changeStock(
+    trx,
+    `update stock_levels s set available = s.available + ?, updated_at = ?
+       from products p where s.product_id = ? and p.id = s.product_id and s.available + ? >= 0`,
+    [delta, now, productId, delta],
+    productId,
+  );
+}
+
+/**
+ * Moves reserved units to sold (commit) or back to available (release),
+ * product by product in sorted order so concurrent callers lock rows in the
+ * same order. The CHECK constraint is the backstop against a double move.
+ */
+export async function settleReserved(
+  trx: Knex.Transaction,
+  lines: readonly { productId: string; quantity: number }[],
+  to: 'sold' | 'available',
+  now: Date,
+): Promise<StockRecord[]> {
+  const target = to === 'sold' ? 'sold' : 'available';
+  const sorted = [...lines].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+  const result: StockRecord[] = [];
+  for (const line of sorted) {
+    const change = await changeStock(
+      trx,
+      `update stock_levels s set reserved = s.reserved - ?, ${target} = s.${target} + ?, updated_at = ?
+         from products p where s.product_id = ? and p.id = s.product_id`,
+      [line.quantity, line.quantity, now, line.productId],
+      line.productId,
+    );
+    if (!change.ok) throw new Error(`stock row of product ${line.productId} is missing`);
+    result.push(change.stock);
+  }
+  return result;
+}
+
+/** Stock with thresholds for the given products (deleted ones included), keyed by product id. */
+export async function findStockLevels(db: Db, productIds: readonly string[]): Promise<Map<string, StockRecord>> {
+  const rows: StockRow[] = await db('stock_levels as s')
+    .join('products as p', 'p.id', 's.product_id')
+    .whereIn('s.product_id', productIds)
+    .select('s.product_id', 's.available', 's.reserved', 's.sold', 's.updated_at', 'p.low_stock_threshold');
+  return new Map(rows.map((row) => [row.product_id, toStock(row)]));
+}
+
+/** Appends ledger rows; called in the same transaction as the stock change they describe. */
+export async function recordMovements(trx: Knex.Transaction, movements: readonly Movement[], now: Date): Promise<void> {
+  if (movements.length === 0) return;
+  await trx('stock_movements').insert(
+    movements.map((m) => ({
+      product_id: m.productId,
+      kind: m.kind,
+      available_delta: m.availableDelta,
+      reserved_delta: m.reservedDelta,
+      sold_delta: m.soldDelta,
+      reference: m.reference ?? null,
+      created_at: now,
+    })),
+  );
+}

@@ -1,0 +1,41 @@
+import { alreadyExists, invalid } from '../../../../libs/errors/app-error.js';
+import { appendToOutbox } from '../../../../libs/events/outbox.js';
+import { uuidv7 } from '../../../../libs/ids/uuid.js';
+import { missingCategoryIds } from '../../data/categories.js';
+import { findProduct, insertProduct, setProductCategories, type NewProduct } from '../../data/products.js';
+import { isUniqueViolation } from '../../data/rows.js';
+import { insertStockLevel, recordMovements } from '../../data/stock-levels.js';
+import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
+import { productCreated } from '../events.js';
+import type { ProductRecord } from '../types.js';
+
+export interface CreateProductCommand extends Omit<NewProduct, 'id'> {
+  initialStock: number;
+  categoryIds: string[];
+}
+
+/** Creates the product, its stock row and its opening ledger entry, and announces it. */
+export async function createProduct(deps: InventoryDeps, ctx: RequestContext, command: CreateProductCommand): Promise<ProductRecord> {
+  const now = deps.clock.now();
+  const id = uuidv7(now.getTime());
+  try {
+    return await inTransaction(deps, async (trx) => {
+      await insertProduct(trx, { ...command, id }, now);
+      await insertStockLevel(trx, id, command.initialStock, now);
+      await recordMovements(trx, [{ productId: id, kind: 'INITIAL', availableDelta: command.initialStock, reservedDelta: 0, soldDelta: 0 }], now);
+      if (command.categoryIds.length > 0) {
+        const missing = await missingCategoryIds(trx, command.categoryIds);
+        if (missing.length > 0) throw invalid('product.category_ids', `unknown category ${missing[0]}`, 'CATEGORY_NOT_FOUND');
+        await setProductCategories(trx, id, command.categoryIds);
+      }
+      const product = (await findProduct(trx, id))!;
+      await appendToOutbox(trx, [productCreated({ correlationId: ctx.correlationId, now }, product)]);
+      return product;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw alreadyExists(`a product with sku "${command.sku}" already exists`, { reason: 'SKU_TAKEN', field: 'product.sku', metadata: { sku: command.sku } });
+    }
+    throw error;
+  }
+}

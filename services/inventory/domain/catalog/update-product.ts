@@ -1,0 +1,60 @@
+import { aborted, invalid, notFound } from '../../../../libs/errors/app-error.js';
+import { appendToOutbox } from '../../../../libs/events/outbox.js';
+import { missingCategoryIds } from '../../data/categories.js';
+import { findProduct, setDeleted, setProductCategories, updateProduct, type ProductPatch } from '../../data/products.js';
+import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
+import { productDeleted, productUndeleted, productUpdated } from '../events.js';
+import type { ProductRecord } from '../types.js';
+
+export interface UpdateProductCommand {
+  id: string;
+  patch: ProductPatch;
+  /** Replace the categories with these, when given. */
+  categoryIds?: string[];
+  /** The etag the caller read; a mismatch means someone else changed it first. */
+  expectedVersion?: number;
+  /** The mask paths, for the event. */
+  changedFields: string[];
+}
+
+export async function updateProductFields(deps: InventoryDeps, ctx: RequestContext, command: UpdateProductCommand): Promise<ProductRecord> {
+  const now = deps.clock.now();
+  return inTransaction(deps, async (trx) => {
+    const current = await findProduct(trx, command.id, { forUpdate: true });
+    if (!current) throw notFound('product', command.id);
+    if (command.expectedVersion !== undefined && command.expectedVersion !== current.version) {
+      throw aborted(`product ${command.id} was changed concurrently (etag ${current.version}, you sent ${command.expectedVersion}); read it again`, {
+        reason: 'ETAG_MISMATCH',
+        metadata: { etag: String(current.version) },
+      });
+    }
+    await updateProduct(trx, command.id, command.patch, now);
+    if (command.categoryIds) {
+      const missing = await missingCategoryIds(trx, command.categoryIds);
+      if (missing.length > 0) throw invalid('product.category_ids', `unknown category ${missing[0]}`, 'CATEGORY_NOT_FOUND');
+      await setProductCategories(trx, command.id, command.categoryIds);
+    }
+    const product = (await findProduct(trx, command.id))!;
+    await appendToOutbox(trx, [productUpdated({ correlationId: ctx.correlationId, now }, product, command.changedFields)]);
+    return product;
+  });
+}
+
+/**
+ * Soft delete (deleted = true) or restore. Deleting a deleted product, or
+ * restoring a live one, is FAILED_PRECONDITION-free: it returns the product
+ * unchanged, so retries are safe.
+ */
+export async function setProductDeleted(deps: InventoryDeps, ctx: RequestContext, id: string, deleted: boolean): Promise<ProductRecord> {
+  const now = deps.clock.now();
+  return inTransaction(deps, async (trx) => {
+    const current = await findProduct(trx, id, { includeDeleted: true, forUpdate: true });
+    if (!current) throw notFound('product', id);
+    if (Boolean(current.deletedAt) === deleted) return current;
+    await setDeleted(trx, id, deleted ? now : null, now);
+    const product = (await findProduct(trx, id, { includeDeleted: true }))!;
+    const eventCtx = { correlationId: ctx.correlationId, now };
+    await appendToOutbox(trx, [deleted ? productDeleted(eventCtx, product) : productUndeleted(eventCtx, product)]);
+    return product;
+  });
+}

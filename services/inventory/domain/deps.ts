@@ -1,0 +1,24 @@
+import type { Knex } from 'knex';
+import type { Clock } from './types.js';
+
+/** What the inventory's use cases need; built once in main.ts (or per test). */
+export interface InventoryDeps {
+  db: Knex;
+  clock: Clock;
+  /** Called after a transaction that wrote outbox rows commits (wakes the relay). */
+  afterCommit(): void;
+  /** TTL of a reservation when the caller gives none. */
+  defaultReservationTtlMs: number;
+}
+
+/** Where a use case was asked from: carried into events. */
+export interface RequestContext {
+  correlationId?: string;
+}
+
+/** Runs `work` in one transaction and wakes the relay once it committed. */
+export async function inTransaction<T>(deps: InventoryDeps, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const result = await deps.db.transaction(work);
+  deps.afterCommit();
+  return result;
+}

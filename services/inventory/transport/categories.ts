@@ -1,0 +1,63 @@
+import type {
+  CreateCategoryRequest,
+  CreateCategoryResponse,
+  DeleteCategoryRequest,
+  DeleteCategoryResponse,
+  GetCategoryRequest,
+  GetCategoryResponse,
+  ListCategoriesRequest,
+  ListCategoriesResponse,
+  UpdateCategoryRequest,
+  UpdateCategoryResponse,
+} from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { invalid } from '../../../libs/errors/app-error.js';
+import { decodePageToken, encodePageToken } from '../../../libs/validation/page-token.js';
+import * as v from '../../../libs/validation/fields.js';
+import { toCategoryMessage } from '../contract/to-proto.js';
+import * as categories from '../domain/catalog/categories.js';
+import type { InventoryDeps } from '../domain/deps.js';
+
+const categoryName = (value: string | undefined) => v.text('category.name', value, { min: 1, max: 100 });
+const categoryDescription = (value: string | undefined) => v.text('category.description', value, { max: 2000 });
+
+export const categoryHandlers = (deps: InventoryDeps) => ({
+  async createCategory(request: CreateCategoryRequest): Promise<CreateCategoryResponse> {
+    if (!request.category) throw invalid('category', 'is required');
+    const created = await categories.createCategory(deps, {
+      name: categoryName(request.category.name),
+      description: categoryDescription(request.category.description),
+    });
+    return { category: toCategoryMessage(created) };
+  },
+
+  async getCategory(request: GetCategoryRequest): Promise<GetCategoryResponse> {
+    return { category: toCategoryMessage(await categories.getCategory(deps, v.requireUuid('id', request.id))) };
+  },
+
+  async listCategories(request: ListCategoriesRequest): Promise<ListCategoriesResponse> {
+    const pageSize = v.pageSize('page_size', request.pageSize);
+    const afterName = decodePageToken('page_token', request.pageToken, 'categories');
+    const page = await categories.listCategoryPage(deps, afterName, pageSize);
+    return {
+      categories: page.categories.map(toCategoryMessage),
+      nextPageToken: page.nextAfterName !== undefined ? encodePageToken(page.nextAfterName, 'categories') : '',
+    };
+  },
+
+  async updateCategory(request: UpdateCategoryRequest): Promise<UpdateCategoryResponse> {
+    const category = request.category;
+    if (!category) throw invalid('category', 'is required');
+    const id = v.requireUuid('category.id', category.id);
+    const paths = v.maskPaths('update_mask', request.updateMask, ['name', 'description']);
+    const updated = await categories.updateCategory(deps, id, {
+      name: paths.includes('name') ? categoryName(category.name) : undefined,
+      description: paths.includes('description') ? categoryDescription(category.description) : undefined,
+    });
+    return { category: toCategoryMessage(updated) };
+  },
+
+  async deleteCategory(request: DeleteCategoryRequest): Promise<DeleteCategoryResponse> {
+    await categories.deleteCategory(deps, v.requireUuid('id', request.id), request.force);
+    return {};
+  },
+});

@@ -1,0 +1,118 @@
+import type {
+  CreateProductRequest,
+  CreateProductResponse,
+  DeleteProductRequest,
+  DeleteProductResponse,
+  GetProductRequest,
+  GetProductResponse,
+  ListProductsRequest,
+  ListProductsResponse,
+  UndeleteProductRequest,
+  UndeleteProductResponse,
+  UpdateProductRequest,
+  UpdateProductResponse,
+} from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import type { Product } from '../../../libs/contracts/larder/inventory/v1/resources.js';
+import { invalid } from '../../../libs/errors/app-error.js';
+import type { CallContext } from '../../../libs/grpc/call-context.js';
+import { decodePageToken, encodePageToken } from '../../../libs/validation/page-token.js';
+import * as v from '../../../libs/validation/fields.js';
+import { toProductMessage } from '../contract/to-proto.js';
+import { createProduct } from '../domain/catalog/create-product.js';
+import { getProduct, listProductPage } from '../domain/catalog/read-products.js';
+import { setProductDeleted, updateProductFields } from '../domain/catalog/update-product.js';
+import type { InventoryDeps } from '../domain/deps.js';
+import type { Money } from '../domain/types.js';
+
+const MAX_MINOR_UNITS = 100_000_000_00; // 100 million in major units: no grocery item costs more.
+
+export const productFields = {
+  sku: (value: string | undefined) => {
+    const sku = v.text('product.sku', value, { min: 1, max: 64 });
+    if (!/^[A-Za-z0-9._-]+$/.test(sku)) throw invalid('product.sku', 'may only contain letters, digits, ".", "_" and "-"');
+    return sku;
+  },
+  name: (value: string | undefined) => v.text('product.name', value, { min: 1, max: 200 }),
+  description: (value: string | undefined) => v.text('product.description', value, { max: 2000 }),
+  price: (value: Product['price']): Money => {
+    if (!value) throw invalid('product.price', 'is required');
+    return {
+      currencyCode: v.currencyCode('product.price.currency_code', value.currencyCode),
+      minorUnits: v.integer('product.price.minor_units', value.minorUnits, { min: 0, max: MAX_MINOR_UNITS }),
+    };
+  },
+  threshold: (value: number | undefined) => v.integer('product.low_stock_threshold', value, { min: 0, max: 1_000_000 }),
+  categoryIds: (value: string[] | undefined) => v.distinctUuids('product.category_ids', v.listSize('product.category_ids', value, { min: 0, max: 50 })),
+};
+
+export const productHandlers = (deps: InventoryDeps) => ({
+  async createProduct(request: CreateProductRequest, ctx: CallContext): Promise<CreateProductResponse> {
+    const product = request.product;
+    if (!product) throw invalid('product', 'is required');
+    const created = await createProduct(deps, ctx, {
+      sku: productFields.sku(product.sku),
+      name: productFields.name(product.name),
+      description: productFields.description(product.description),
+      price: productFields.price(product.price),
+      lowStockThreshold: productFields.threshold(product.lowStockThreshold),
+      categoryIds: productFields.categoryIds(product.categoryIds),
+      initialStock: v.integer('initial_stock', request.initialStock, { min: 0, max: 1_000_000 }),
+    });
+    return { product: toProductMessage(created) };
+  },
+
+  async getProduct(request: GetProductRequest): Promise<GetProductResponse> {
+    const product = await getProduct(deps, v.requireUuid('id', request.id), request.showDeleted);
+    return { product: toProductMessage(product) };
+  },
+
+  async listProducts(request: ListProductsRequest): Promise<ListProductsResponse> {
+    const pageSize = v.pageSize('page_size', request.pageSize);
+    const filter = {
+      categoryId: v.optionalUuid('category_id', request.categoryId),
+      nameContains: v.text('name_contains', request.nameContains, { max: 200 }) || undefined,
+      includeDeleted: request.showDeleted,
+    };
+    const afterId = decodePageToken('page_token', request.pageToken, filter);
+    if (afterId !== undefined) v.requireUuid('page_token', afterId);
+    const page = await listProductPage(deps, filter, afterId, pageSize);
+    return {
+      products: page.products.map(toProductMessage),
+      nextPageToken: page.nextAfterId ? encodePageToken(page.nextAfterId, filter) : '',
+    };
+  },
+
+  async updateProduct(request: UpdateProductRequest, ctx: CallContext): Promise<UpdateProductResponse> {
+    const product = request.product;
+    if (!product) throw invalid('product', 'is required');
+    const id = v.requireUuid('product.id', product.id);
+    const paths = v.maskPaths('update_mask', request.updateMask, ['name', 'description', 'price', 'category_ids', 'low_stock_threshold']);
+    const has = (path: string) => paths.includes(path);
+    let expectedVersion: number | undefined;
+    if (product.etag) {
+      if (!/^\d{1,9}$/.test(product.etag)) throw invalid('product.etag', 'is not an etag this server issued');
+      expectedVersion = Number(product.etag);
+    }
+    const updated = await updateProductFields(deps, ctx, {
+      id,
+      patch: {
+        name: has('name') ? productFields.name(product.name) : undefined,
+        description: has('description') ? productFields.description(product.description) : undefined,
+        price: has('price') ? productFields.price(product.price) : undefined,
+        lowStockThreshold: has('low_stock_threshold') ? productFields.threshold(product.lowStockThreshold) : undefined,
+      },
+      categoryIds: has('category_ids') ? productFields.categoryIds(product.categoryIds) : undefined,
+      expectedVersion,
+      changedFields: paths,
+    });
+    return { product: toProductMessage(updated) };
+  },
+
+  async deleteProduct(request: DeleteProductRequest, ctx: CallContext): Promise<DeleteProductResponse> {
+    return { product: toProductMessage(await setProductDeleted(deps, ctx, v.requireUuid('id', request.id), true)) };
+  },
+
+  async undeleteProduct(request: UndeleteProductRequest, ctx: CallContext): Promise<UndeleteProductResponse> {
+    return { product: toProductMessage(await setProductDeleted(deps, ctx, v.requireUuid('id', request.id), false)) };
+  },
+});

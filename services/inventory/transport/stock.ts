@@ -1,0 +1,46 @@
+import type {
+  AdjustStockRequest,
+  AdjustStockResponse,
+  BatchGetStockLevelsRequest,
+  BatchGetStockLevelsResponse,
+} from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { AdjustmentReason as Reason } from '../../../libs/contracts/larder/inventory/v1/resources.js';
+import { invalid } from '../../../libs/errors/app-error.js';
+import type { CallContext } from '../../../libs/grpc/call-context.js';
+import * as v from '../../../libs/validation/fields.js';
+import { toStockLevelMessage } from '../contract/to-proto.js';
+import type { InventoryDeps } from '../domain/deps.js';
+import { adjustStock, batchGetStockLevels } from '../domain/stock/adjust-stock.js';
+import type { AdjustmentReason } from '../domain/types.js';
+
+const reasons: Record<number, { reason: AdjustmentReason; sign: 1 | -1 | 0 }> = {
+  [Reason.ADJUSTMENT_REASON_RESTOCK]: { reason: 'RESTOCK', sign: 1 },
+  [Reason.ADJUSTMENT_REASON_DAMAGED]: { reason: 'DAMAGED', sign: -1 },
+  [Reason.ADJUSTMENT_REASON_EXPIRED]: { reason: 'EXPIRED', sign: -1 },
+  [Reason.ADJUSTMENT_REASON_LOST]: { reason: 'LOST', sign: -1 },
+  [Reason.ADJUSTMENT_REASON_CORRECTION]: { reason: 'CORRECTION', sign: 0 },
+};
+
+export const stockHandlers = (deps: InventoryDeps) => ({
+  async adjustStock(request: AdjustStockRequest, ctx: CallContext): Promise<AdjustStockResponse> {
+    const productId = v.requireUuid('product_id', request.productId);
+    const delta = v.integer('delta', request.delta, { min: -1_000_000, max: 1_000_000 });
+    if (delta === 0) throw invalid('delta', 'must not be zero');
+    const { reason, sign } = reasons[v.enumValue('reason', request.reason, Reason)]!;
+    if (sign === 1 && delta < 0) throw invalid('delta', `must be positive for ${reason}`);
+    if (sign === -1 && delta > 0) throw invalid('delta', `must be negative for ${reason}`);
+    const stock = await adjustStock(deps, ctx, {
+      productId,
+      delta,
+      reason,
+      idempotencyKey: v.text('idempotency_key', request.idempotencyKey, { min: 1, max: 128 }),
+      note: v.text('note', request.note, { max: 500 }),
+    });
+    return { stockLevel: toStockLevelMessage(stock) };
+  },
+
+  async batchGetStockLevels(request: BatchGetStockLevelsRequest): Promise<BatchGetStockLevelsResponse> {
+    const ids = v.distinctUuids('product_ids', v.listSize('product_ids', request.productIds, { min: 1, max: 1000 }));
+    return { stockLevels: (await batchGetStockLevels(deps, ids)).map(toStockLevelMessage) };
+  },
+});
