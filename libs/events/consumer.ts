@@ -1,0 +1,326 @@
+import type { Knex } from 'knex';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  headers,
+  nanos,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JsMsg,
+  type NatsConnection,
+} from 'nats';
+import { isUuid } from '../ids/uuid.js';
+import type { Logger } from '../logging/logger.js';
+import {
+  CORRELATION_ID_HEADER,
+  DEAD_LETTER_CONSUMER_HEADER,
+  DEAD_LETTER_REASON_HEADER,
+  EVENT_TYPE_HEADER,
+  MSG_ID_HEADER,
+  toHeaderValue,
+} from './headers.js';
+import { isJetStreamNotFound } from './jetstream-errors.js';
+import { serverVersionAtLeast, subjectMatches } from './subjects.js';
+import { createWaiter } from './wait.js';
+
+/** One event as the handler sees it. */
+export interface InboxMessage {
+  /** Event id (the Nats-Msg-Id header); the inbox key. */
+  id: string;
+  subject: string;
+  data: Uint8Array;
+  /** Protobuf message name from the Larder-Event-Type header, when present. */
+  eventType?: string;
+  correlationId?: string;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+}
+
+/** Applies the event's effect inside trx; throwing rolls back the effect and the inbox row together. */
+export type InboxHandler = (msg: InboxMessage, trx: Knex.Transaction) => Promise<void>;
+
+export interface InboxConsumerOptions {
+  db: Knex;
+  nats: NatsConnection;
+  logger: Logger;
+  stream: string;
+  durableName: string;
+  /** Subjects this consumer wants; empty means the whole stream. */
+  filterSubjects: readonly string[];
+  /** Deliveries before giving up and dead-lettering. Default 5; must exceed backoffMs.length (server rule). */
+  maxDeliver?: number;
+  /** Delay before delivery n+1 after delivery n failed (last value repeats). Default 1 s, 5 s, 15 s, 30 s. */
+  backoffMs?: readonly number[];
+  /**
+   * Requested ack wait. Note: when backoff is set, nats-server replaces ack_wait
+   * with backoff[0]; long handlers are kept alive with progress acks instead.
+   */
+  ackWaitMs?: number;
+  /** Dead letters go to `${prefix}.${original subject}`. Default 'deadletter'. */
+  deadLetterSubjectPrefix?: string;
+  /** Messages pulled ahead of processing. Default 10. */
+  prefetch?: number;
+  handle: InboxHandler;
+}
+
+export interface InboxConsumerStats {
+  /** Messages whose handler committed. */
+  processed: number;
+  /** Messages skipped because the inbox already held their event id. */
+  duplicates: number;
+  /** Handler (or transaction) failures, counting each failed delivery. */
+  failures: number;
+  deadLettered: number;
+  /** Deliveries received with a delivery count above 1. */
+  redeliveries: number;
+}
+
+export interface InboxConsumer {
+  /** Ensures the durable consumer exists, then starts pulling in the background. */
+  start(): Promise<void>;
+  /** Finishes the message being handled, hands back the prefetched ones, stops pulling. */
+  stop(): Promise<void>;
+  stats(): InboxConsumerStats;
+}
+
+const DEFAULT_BACKOFF_MS = [1_000, 5_000, 15_000, 30_000] as const;
+/** Bound on waiting for the dead letter to reach the server before terminating the original. */
+const DEAD_LETTER_FLUSH_TIMEOUT_MS = 2_000;
+/** Pause before re-subscribing when pulling failed (stream missing, broker gone). */
+const RESUBSCRIBE_DELAY_MS = 1_000;
+
+/**
+ * A durable JetStream pull consumer with an inbox: each message is applied in one
+ * database transaction together with its inbox row (consumer, event id), and
+ * acknowledged only after that commits. A redelivery of an applied event (ack
+ * lost, ack late, event re-published after the duplicate window) finds the inbox
+ * row and changes nothing. A failing message is retried with back-off and, after
+ * the last delivery, published to the dead-letter subject and terminated, so it
+ * never holds up the messages behind it.
+ */
+export function createInboxConsumer(options: InboxConsumerOptions): InboxConsumer {
+  const { db, nats, stream, durableName, handle } = options;
+  const maxDeliver = options.maxDeliver ?? 5;
+  const backoffMs = [...(options.backoffMs ?? DEFAULT_BACKOFF_MS)];
+  const ackWaitMs = options.ackWaitMs ?? 30_000;
+  const deadLetterPrefix = options.deadLetterSubjectPrefix ?? 'deadletter';
+  const prefetch = options.prefetch ?? 10;
+  const filterSubjects = [...options.filterSubjects];
+  const log = options.logger.child({ component: 'inbox-consumer', stream, consumer: durableName });
+
+  if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new Error('maxDeliver must be a positive integer');
+  if (backoffMs.length >= maxDeliver) {
+    // nats-server refuses the consumer otherwise; fail at construction with a clearer message.
+    throw new Error(`maxDeliver (${maxDeliver}) must be greater than the number of backoff steps (${backoffMs.length})`);
+  }
+
+  const counters: InboxConsumerStats = { processed: 0, duplicates: 0, failures: 0, deadLettered: 0, redeliveries: 0 };
+  const waiter = createWaiter();
+  let stopping = false;
+  let messages: ConsumerMessages | undefined;
+  let loop: Promise<void> | undefined;
+  /** Set when the server cannot filter on several subjects (< 2.10): we filter here. */
+  let clientFilter: ((subject: string) => boolean) | undefined;
+  let progressIntervalMs = ackWaitMs / 2;
+
+  async function ensureConsumer(): Promise<void> {
+    const jsm = await nats.jetstreamManager();
+    const filter: Pick<ConsumerConfig, 'filter_subject' | 'filter_subjects'> = {
+      filter_subject: undefined,
+      filter_subjects: undefined,
+    };
+    if (filterSubjects.length === 1) {
+      filter.filter_subject = filterSubjects[0];
+    } else if (filterSubjects.length > 1) {
+      if (serverVersionAtLeast(nats.info?.version, 2, 10)) {
+        filter.filter_subjects = filterSubjects;
+      } else {
+        // Multiple filter subjects arrived in nats-server 2.10. On older servers the
+        // consumer reads the whole stream and acks what it does not want.
+        clientFilter = (subject) => filterSubjects.some((f) => subjectMatches(f, subject));
+        log.warn({ filterSubjects, serverVersion: nats.info?.version }, 'server cannot filter on several subjects; filtering in the client');
+      }
+    }
+    const wanted: Partial<ConsumerConfig> = {
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(ackWaitMs),
+      max_deliver: maxDeliver,
+      backoff: backoffMs.map((ms) => nanos(ms)),
+      ...filter,
+    };
+
+    let exists = true;
+    try {
+      await jsm.consumers.info(stream, durableName);
+    } catch (err) {
+      if (!isJetStreamNotFound(err)) throw err;
+      exists = false;
+    }
+    const info = exists
+      ? // update() merges into the current config; undefined filter keys drop stale filters.
+        await jsm.consumers.update(stream, durableName, wanted)
+      : await jsm.consumers.add(stream, { durable_name: durableName, deliver_policy: DeliverPolicy.All, ...wanted });
+
+    // The server may have replaced ack_wait (it does when backoff is set): keep the
+    // message alive at half of what it actually applies, whichever is shorter.
+    const effectiveAckWaitMs = Math.min(info.config.ack_wait ?? nanos(ackWaitMs), nanos(backoffMs[0] ?? ackWaitMs)) / 1e6;
+    progressIntervalMs = Math.max(100, effectiveAckWaitMs / 2);
+  }
+
+  function retryDelayMs(deliveryCount: number): number {
+    if (backoffMs.length === 0) return 0;
+    return backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)]!;
+  }
+
+  async function deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    const h = headers();
+    for (const key of msg.headers?.keys() ?? []) {
+      for (const value of msg.headers!.values(key)) h.append(key, value);
+    }
+    h.set(DEAD_LETTER_REASON_HEADER, toHeaderValue(reason));
+    h.set(DEAD_LETTER_CONSUMER_HEADER, durableName);
+    const subject = `${deadLetterPrefix}.${msg.subject}`;
+    try {
+      nats.publish(subject, msg.data, { headers: h });
+      // Core publish is fire-and-forget: wait (bounded) until the server has it before
+      // giving up the original, so a crash right after does not lose both.
+      await withTimeout(nats.flush(), DEAD_LETTER_FLUSH_TIMEOUT_MS);
+    } catch (err) {
+      log.error({ err, subject }, 'dead letter may not have reached the server');
+    }
+    // No reason argument: nats-server 2.9 does not recognise "+TERM <reason>" and
+    // silently ignores the whole term, leaving the message pending until ack_wait.
+    // The reason travels in the dead letter's headers and the log instead.
+    msg.term();
+    counters.deadLettered++;
+    log.error(
+      { eventId: msg.headers?.get(MSG_ID_HEADER), subject: msg.subject, deadLetterSubject: subject, deliveries: msg.info.deliveryCount, reason },
+      'message dead-lettered',
+    );
+  }
+
+  async function processMessage(msg: JsMsg): Promise<void> {
+    const deliveryCount = msg.info.deliveryCount;
+    if (deliveryCount > 1) counters.redeliveries++;
+    if (clientFilter && !clientFilter(msg.subject)) {
+      msg.ack();
+      return;
+    }
+    const id = msg.headers?.get(MSG_ID_HEADER) ?? '';
+    if (!isUuid(id)) {
+      // Without an event id the inbox cannot dedupe; retrying would not add one.
+      counters.failures++;
+      await deadLetter(msg, `missing or invalid ${MSG_ID_HEADER} header`);
+      return;
+    }
+
+    const inboxMessage: InboxMessage = {
+      id,
+      subject: msg.subject,
+      data: msg.data,
+      eventType: msg.headers?.get(EVENT_TYPE_HEADER) || undefined,
+      correlationId: msg.headers?.get(CORRELATION_ID_HEADER) || undefined,
+      deliveryCount,
+    };
+    // Progress acks stop the server from redelivering while a slow handler still runs.
+    const keepAlive = setInterval(() => msg.working(), progressIntervalMs);
+    try {
+      let duplicate = false;
+      await db.transaction(async (trx) => {
+        const inserted = await trx('inbox')
+          .insert({ consumer: durableName, event_id: id, subject: msg.subject })
+          .onConflict(['consumer', 'event_id'])
+          .ignore()
+          .returning('event_id');
+        if (inserted.length === 0) {
+          duplicate = true;
+          return;
+        }
+        await handle(inboxMessage, trx);
+      });
+      clearInterval(keepAlive);
+      // Ack only after commit: a crash before this line means redelivery, which the inbox absorbs.
+      msg.ack();
+      if (duplicate) {
+        counters.duplicates++;
+        log.debug({ eventId: id, subject: msg.subject }, 'duplicate delivery skipped');
+      } else {
+        counters.processed++;
+      }
+    } catch (err) {
+      clearInterval(keepAlive);
+      counters.failures++;
+      if (deliveryCount >= maxDeliver) {
+        await deadLetter(msg, errorMessage(err));
+      } else {
+        const delayMs = retryDelayMs(deliveryCount);
+        log.warn({ err, eventId: id, subject: msg.subject, deliveryCount, retryInMs: delayMs }, 'handler failed; will retry');
+        msg.nak(delayMs);
+      }
+    }
+  }
+
+  async function pullLoop(): Promise<void> {
+    while (!stopping) {
+      try {
+        const consumer = await nats.jetstream().consumers.get(stream, durableName);
+        messages = await consumer.consume({ max_messages: prefetch });
+        if (stopping) await messages.close();
+        for await (const msg of messages) {
+          if (stopping) {
+            // Prefetched but not started: hand it back for immediate redelivery.
+            msg.nak();
+            continue;
+          }
+          await processMessage(msg);
+        }
+      } catch (err) {
+        if (!stopping) log.error({ err }, 'pulling from consumer failed; retrying');
+      }
+      // The iterator ends on its own only when something went wrong; do not spin.
+      if (!stopping) await waiter.wait(RESUBSCRIBE_DELAY_MS, { interruptible: false });
+    }
+  }
+
+  return {
+    async start() {
+      if (loop) return;
+      stopping = false;
+      await ensureConsumer();
+      loop = pullLoop().catch((err: unknown) => {
+        log.fatal({ err }, 'inbox consumer loop crashed');
+      });
+    },
+    async stop() {
+      stopping = true;
+      waiter.interrupt();
+      // close() ends the iterator after the message in hand; pullLoop naks what is left.
+      await messages?.close();
+      await loop;
+      loop = undefined;
+      messages = undefined;
+    },
+    stats() {
+      return { ...counters };
+    },
+  };
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
