@@ -12,12 +12,17 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /** Where knex's own warnings go (default: dropped; callers see errors as values anyway). */
+  onWarning?: (message: string) => void;
 }
 
 /** Builds a knex instance with its own pool; the caller owns it and must destroy() it. */
 export function createDatabase(options: DatabaseOptions): Knex {
+  const warn = (message: unknown) => options.onWarning?.(String(message));
   return knexFactory({
     client: 'pg',
+    // knex prints pool errors to the console by default; they surface as failed queries anyway.
+    log: { warn, error: warn, deprecate: warn, debug: () => undefined },
     connection: {
       connectionString: options.url,
       application_name: options.applicationName ?? 'larder',

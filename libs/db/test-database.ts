@@ -15,9 +15,13 @@ export interface TestDatabase {
 }
 
 /** A fresh database with a unique name, migrated (unless migrations is empty), for one test file. */
-export async function createTestDatabase(prefix: string, migrations: readonly Migration[] = []): Promise<TestDatabase> {
+export async function createTestDatabase(
+  prefix: string,
+  migrations: readonly Migration[] = [],
+  server: string = TEST_DATABASE_SERVER,
+): Promise<TestDatabase> {
   const name = `${prefix}_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const url = withDatabase(TEST_DATABASE_SERVER, name);
+  const url = withDatabase(server, name);
   await ensureDatabase(url);
   const db = createDatabase({ url, poolMax: 20, applicationName: name });
   if (migrations.length > 0) await migrateToLatest(db, migrations);

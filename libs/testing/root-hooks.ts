@@ -1,4 +1,4 @@
-import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../events/test/nats-server.js';
+import { startThrowawayNatsServer, type ThrowawayNatsServer } from './nats-server.js';
 
 /**
  * Mocha root hooks: one throwaway nats-server (own port, own store directory)

@@ -34,7 +34,12 @@ export interface RunningInventory {
  * their own database, broker and clock.
  */
 export async function startInventory(config: InventoryConfig, logger: Logger, clock: Clock = systemClock): Promise<RunningInventory> {
-  const db: Knex = createDatabase({ url: config.databaseUrl, poolMax: config.dbPoolMax, applicationName: 'larder-inventory' });
+  const db: Knex = createDatabase({
+    url: config.databaseUrl,
+    poolMax: config.dbPoolMax,
+    applicationName: 'larder-inventory',
+    onWarning: (message) => logger.debug({ component: 'knex' }, message),
+  });
   let relay: OutboxRelay | undefined;
   const deps: InventoryDeps = {
     db,

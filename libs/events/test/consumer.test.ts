@@ -9,7 +9,7 @@ import { createInboxConsumer, type InboxConsumer, type InboxConsumerOptions, typ
 import { appendToOutbox } from '../outbox.js';
 import { createOutboxRelay } from '../relay.js';
 import { ensureStream } from '../streams.js';
-import { startThrowawayNatsServer, type ThrowawayNatsServer } from './nats-server.js';
+import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../testing/nats-server.js';
 import { connectNats, eventsMigration, sleep, uniqueToken, waitFor } from './helpers.js';
 
 /** The "effect" a handler applies; no unique key, so an effect applied twice shows as two rows. */

@@ -6,7 +6,7 @@ import { silentLogger } from '../../logging/logger.js';
 import { appendToOutbox, type OutboxEvent } from '../outbox.js';
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from '../relay.js';
 import { ensureStream } from '../streams.js';
-import { startThrowawayNatsServer, type ThrowawayNatsServer } from './nats-server.js';
+import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../testing/nats-server.js';
 import {
   connectNats,
   duplicatesIn,

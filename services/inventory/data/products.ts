@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Money, ProductRecord } from '../domain/types.js';
-import { isUndefinedTable, toMoney, toStock, type StockRow } from './rows.js';
+import { toMoney, toStock, type StockRow } from './rows.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -43,21 +43,35 @@ function toProduct(row: ProductRow, categoryIds: string[]): ProductRecord {
 }
 
 /**
+ * Databases (by connection string) known to have the categories tables. Once
+ * the expand migration ran they stay, so only "not yet" is ever asked again.
+ */
+const categoriesSchemaSeen = new Set<string>();
+
+/**
+ * Whether the categories migration has run. Asked without touching the table:
+ * a failed query would abort the caller's transaction.
+ */
+async function hasCategoriesSchema(db: Db): Promise<boolean> {
+  const key = JSON.stringify(db.client.config.connection);
+  if (categoriesSchemaSeen.has(key)) return true;
+  const { rows } = await db.raw<{ rows: { present: boolean }[] }>("select to_regclass('product_categories') is not null as present");
+  if (rows[0]?.present) categoriesSchemaSeen.add(key);
+  return Boolean(rows[0]?.present);
+}
+
+/**
  * Category ids per product. Tolerates a schema from before the categories
  * migration (expand step), so product reads keep working while it runs.
  */
 async function categoryIdsOf(db: Db, productIds: readonly string[]): Promise<Map<string, string[]>> {
   const byProduct = new Map<string, string[]>(productIds.map((id) => [id, []]));
-  if (productIds.length === 0) return byProduct;
-  try {
-    const rows: { product_id: string; category_id: string }[] = await db('product_categories')
-      .whereIn('product_id', productIds)
-      .orderBy('category_id')
-      .select('product_id', 'category_id');
-    for (const row of rows) byProduct.get(row.product_id)?.push(row.category_id);
-  } catch (error) {
-    if (!isUndefinedTable(error)) throw error;
-  }
+  if (productIds.length === 0 || !(await hasCategoriesSchema(db))) return byProduct;
+  const rows: { product_id: string; category_id: string }[] = await db('product_categories')
+    .whereIn('product_id', productIds)
+    .orderBy('category_id')
+    .select('product_id', 'category_id');
+  for (const row of rows) byProduct.get(row.product_id)?.push(row.category_id);
   return byProduct;
 }
 

@@ -21,8 +21,6 @@ export const toStock = (row: StockRow): StockRecord => ({
 
 export const toMoney = (minorUnits: number, currencyCode: string): Money => ({ minorUnits, currencyCode });
 
-/** Postgres: relation does not exist (a table an older schema lacks). */
-export const isUndefinedTable = (error: unknown): boolean => (error as { code?: string }).code === '42P01';
 /** Postgres: unique_violation. */
 export const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
 /** Postgres: foreign_key_violation. */
