@@ -65,3 +65,9 @@ export async function deleteCategory(trx: Db, id: string): Promise<boolean> {
 export async function lockCategory(trx: Knex.Transaction, id: string): Promise<boolean> {
   return Boolean(await trx('categories').where({ id }).forUpdate().first('id'));
 }
+
+/** The category with this name, ignoring case. */
+export async function findCategoryByName(db: Db, name: string): Promise<CategoryRecord | undefined> {
+  const row = await db('categories').whereRaw('lower(name) = lower(?)', [name]).first();
+  return row ? toCategory(row) : undefined;
+}
