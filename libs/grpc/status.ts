@@ -26,7 +26,7 @@ const ERROR_DOMAIN = 'larder.dev';
  * conditions a caller should retry rather than report as a bug.
  */
 function classifyInfrastructureError(error: unknown): AppError | undefined {
-  const code = (error as { code?: unknown }).code;
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   const message = error instanceof Error ? error.message : '';
   if (code === '40001' || code === '40P01') {
     return new AppError('aborted', 'concurrent modification, retry the request', { reason: 'CONCURRENT_MODIFICATION', cause: error });

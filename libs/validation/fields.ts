@@ -23,7 +23,7 @@ export function text(field: string, value: string | undefined, { min = 0, max }:
   if ([...trimmed].length < min) throw invalid(field, `must be at least ${min} characters`);
   if ([...trimmed].length > max) throw invalid(field, `must be at most ${max} characters`);
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(trimmed)) throw invalid(field, 'must not contain control characters');
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(trimmed)) throw invalid(field, 'must not contain control characters');
   return trimmed;
 }
 
