@@ -14,6 +14,7 @@ import { seedInventory } from './seed.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const inventoryDb = DATABASES.find((d) => d.service === 'inventory')!.url;
+const orderDb = DATABASES.find((d) => d.service === 'order')!.url;
 
 interface ServiceSpec {
   name: string;
@@ -28,6 +29,12 @@ const SERVICES: ServiceSpec[] = [
     entry: 'services/inventory/main.ts',
     port: Number(process.env.INVENTORY_GRPC_PORT ?? 50051),
     env: { DATABASE_URL: inventoryDb },
+  },
+  {
+    name: 'order',
+    entry: 'services/order/main.ts',
+    port: Number(process.env.ORDER_GRPC_PORT ?? 50052),
+    env: { DATABASE_URL: orderDb, INVENTORY_ADDR: `127.0.0.1:${process.env.INVENTORY_GRPC_PORT ?? 50051}` },
   },
 ];
 

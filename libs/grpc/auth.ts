@@ -28,9 +28,8 @@ export function parseApiKeys(text: string, knownScopes: readonly string[]): ApiK
     const scopes = new Set(scopeList.split(',').filter(Boolean));
     for (const scope of scopes) {
       if (scope !== '*' && !knownScopes.includes(scope)) {
-        // Name the scope only if it looks like one: a swapped key:scopes pair must not echo the secret.
-        const shown = /^[a-z][a-z.]{0,30}$/.test(scope) ? ` "${scope}"` : '';
-        throw new Error(`entry ${index + 1} (${name}) has an unknown scope${shown}; known: ${knownScopes.join(', ')}, *`);
+        // The value is not echoed: in a swapped key:scopes pair it would be the secret.
+        throw new Error(`entry ${index + 1} (${name}) has an unknown scope; known: ${knownScopes.join(', ')}, *`);
       }
     }
     if (keys.some((k) => k.key === key)) throw new Error(`entry ${index + 1} (${name}) repeats another entry's key`);

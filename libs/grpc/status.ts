@@ -34,6 +34,10 @@ function classifyInfrastructureError(error: unknown): AppError | undefined {
   if (code === '55P03') {
     return new AppError('aborted', 'resource is locked, retry the request', { reason: 'LOCK_TIMEOUT', cause: error });
   }
+  // Backstop: a value the caller sent that PostgreSQL cannot store or parse.
+  if (code === '22P02' || code === '22021' || code === '22001' || code === '22003') {
+    return new AppError('invalid', 'the request holds a value that cannot be stored', { reason: 'UNSTORABLE_VALUE', cause: error });
+  }
   if (code === '57014') {
     return new AppError('deadlineExceeded', 'the database query took too long', { cause: error });
   }

@@ -9,7 +9,8 @@ import { INVENTORY_SCOPES } from './transport/scopes.js';
 export const DEVELOPMENT_API_KEYS = [
   'admin=dev-inventory-admin-key:*',
   'storefront=dev-storefront-key:catalog.read,reservations',
-  'order-service=dev-order-service-key:catalog.read,reservations',
+  // The order service also restocks the units of a confirmed order that is cancelled.
+  'order-service=dev-order-service-key:catalog.read,reservations,stock.write',
   'warehouse=dev-warehouse-key:catalog.read,stock.write',
 ].join(';');
 

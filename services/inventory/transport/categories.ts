@@ -37,6 +37,8 @@ export const categoryHandlers = (deps: InventoryDeps) => ({
   async listCategories(request: ListCategoriesRequest): Promise<ListCategoriesResponse> {
     const pageSize = v.pageSize('page_size', request.pageSize);
     const afterName = decodePageToken('page_token', request.pageToken, 'categories');
+    // Tokens are not signed: what comes back is checked like any input before it reaches SQL.
+    if (afterName !== undefined) v.text('page_token', afterName, { min: 1, max: 100 });
     const page = await categories.listCategoryPage(deps, afterName, pageSize);
     return {
       categories: page.categories.map(toCategoryMessage),

@@ -6,7 +6,7 @@ import { claimReservation, findReservation, insertReservationItems } from '../..
 import { recordMovements, reserveUnits } from '../../data/stock-levels.js';
 import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
 import { reservationReserved, stockLowIfCrossed } from '../events.js';
-import { requestHash } from '../request-hash.js';
+import { requestHash } from '../../../../libs/idempotency/request-hash.js';
 import type { ReservationItemRecord, ReservationRecord } from '../types.js';
 
 export interface ReserveStockCommand {

@@ -5,7 +5,7 @@ import { claimAdjustment, findAdjustment, recordAdjustmentResult } from '../../d
 import { findStockLevels, adjustAvailable, recordMovements } from '../../data/stock-levels.js';
 import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
 import { stockAdjusted, stockLowIfCrossed } from '../events.js';
-import { requestHash } from '../request-hash.js';
+import { requestHash } from '../../../../libs/idempotency/request-hash.js';
 import type { AdjustmentReason, StockRecord } from '../types.js';
 
 export interface AdjustStockCommand {

@@ -1,0 +1,97 @@
+import { CartServiceService } from '../../libs/contracts/larder/order/v1/cart_service.js';
+import { OrderServiceService } from '../../libs/contracts/larder/order/v1/order_service.js';
+import { createInboxConsumer } from '../../libs/events/consumer.js';
+import { INVENTORY_STREAM, ORDERS_STREAM } from '../../libs/events/streams.js';
+import type { Logger } from '../../libs/logging/logger.js';
+import { ServiceRuntime } from '../../libs/service/runtime.js';
+import type { OrderConfig } from './config.js';
+import { applyInventoryEvent, INVENTORY_SUBJECTS } from './consumers/inventory-events.js';
+import type { OrderDeps } from './domain/deps.js';
+import { systemClock, type Clock, type Random } from './domain/types.js';
+import { createInventoryClient } from './inventory-client.js';
+import type { PaymentGateway } from './payments/gateway.js';
+import { createPaymentSimulator } from './payments/simulator.js';
+import { createSagaWorker } from './saga/worker.js';
+import { cartHandlers } from './transport/carts.js';
+import { orderHandlers } from './transport/orders.js';
+import { cartScopes, orderScopes } from './transport/scopes.js';
+
+export const ORDER_SERVICE_NAMES = ['larder.order.v1.CartService', 'larder.order.v1.OrderService'];
+
+export interface RunningOrder {
+  port: number;
+  deps: OrderDeps;
+  runtime: ServiceRuntime;
+  stop(): Promise<void>;
+}
+
+export interface OrderOverrides {
+  clock?: Clock;
+  random?: Random;
+  /** A gateway other than the configured simulator (tests). */
+  payments?: PaymentGateway;
+}
+
+/** Builds the order service from config and starts serving (main.ts, or a test with its own database). */
+export async function startOrder(config: OrderConfig, logger: Logger, overrides: OrderOverrides = {}): Promise<RunningOrder> {
+  const runtime = new ServiceRuntime({
+    name: 'larder-order',
+    config,
+    logger,
+    serviceNames: ORDER_SERVICE_NAMES,
+    streams: [ORDERS_STREAM, INVENTORY_STREAM],
+    outboxPollMs: config.outboxPollMs,
+  });
+  const clock = overrides.clock ?? systemClock;
+  const random = overrides.random ?? Math.random;
+  const inventory = createInventoryClient({
+    address: config.inventoryAddress,
+    apiKey: config.inventoryApiKey,
+    timeoutMs: config.inventoryTimeoutMs,
+    logger: logger.child({ component: 'inventory-client' }),
+  });
+  let wakeWorker = (): void => undefined;
+  const deps: OrderDeps = {
+    db: runtime.db,
+    clock,
+    random,
+    inventory,
+    payments: overrides.payments ?? createPaymentSimulator({ db: runtime.db, clock, random, ...config.payments }),
+    saga: {
+      retry: config.retry,
+      paymentMaxAttempts: config.paymentMaxAttempts,
+      paymentTimeoutMs: config.paymentTimeoutMs,
+      reservationTtlMs: config.reservationTtlMs,
+      leaseMs: config.leaseMs,
+    },
+    afterCommit: runtime.wakeRelay,
+    wakeWorker: () => wakeWorker(),
+  };
+  runtime.server.addService(CartServiceService, cartHandlers(deps), cartScopes);
+  runtime.server.addService(OrderServiceService, orderHandlers(deps), orderScopes);
+
+  const worker = createSagaWorker({ deps, logger, intervalMs: config.workerIntervalMs, concurrency: config.workerConcurrency });
+  wakeWorker = worker.wake;
+  worker.start();
+  runtime.addBackground({ stop: async () => inventory.close() });
+  runtime.addBackground(worker);
+  runtime.whenNatsReady(async (nats) => {
+    const consumer = createInboxConsumer({
+      db: runtime.db,
+      nats,
+      logger: logger.child({ component: 'inventory-events' }),
+      stream: INVENTORY_STREAM.name,
+      durableName: 'order-inventory-events',
+      filterSubjects: INVENTORY_SUBJECTS,
+      handle: async (message, trx) => {
+        // Woken a moment later: the inbox transaction commits after this returns.
+        if (await applyInventoryEvent(deps, message, trx)) setTimeout(wakeWorker, 25);
+      },
+    });
+    await consumer.start();
+    return consumer;
+  });
+
+  const port = await runtime.listen();
+  return { port, deps, runtime, stop: () => runtime.stop() };
+}

@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Money, OrderItemRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from '../domain/types.js';
+
+type Db = Knex | Knex.Transaction;
+
+interface OrderRow {
+  id: string;
+  customer_id: string;
+  status: OrderStatus;
+  idempotency_key: string;
+  request_hash: string;
+  payment_token: string;
+  payment_status: PaymentStatus;
+  shipping_address: ShippingAddress | null;
+  total_minor: number | null;
+  currency_code: string | null;
+  attempts: number;
+  payment_attempts: number;
+  last_error: string | null;
+  cancel_reason: string | null;
+  cancel_requested: boolean;
+  reservation_expired: boolean;
+  next_attempt_at: Date | null;
+  lease_until: Date | null;
+  lease_token: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+interface ItemRow {
+  order_id: string;
+  product_id: string;
+  quantity: number;
+  unit_price_minor: number | null;
+  currency_code: string | null;
+}
+
+const money = (minor: number | null, currency: string | null): Money | undefined =>
+  minor === null || currency === null ? undefined : { minorUnits: minor, currencyCode: currency };
+
+async function withItems(db: Db, rows: OrderRow[]): Promise<OrderRecord[]> {
+  if (rows.length === 0) return [];
+  const items: ItemRow[] = await db('order_items').whereIn('order_id', rows.map((r) => r.id)).orderBy(['order_id', 'product_id']);
+  const byOrder = new Map<string, OrderItemRecord[]>();
+  for (const item of items) {
+    const list = byOrder.get(item.order_id) ?? [];
+    list.push({ productId: item.product_id, quantity: item.quantity, unitPrice: money(item.unit_price_minor, item.currency_code) });
+    byOrder.set(item.order_id, list);
+  }
+  return rows.map((row) => ({
+    id: row.id,
+    customerId: row.customer_id,
+    status: row.status,
+    items: byOrder.get(row.id) ?? [],
+    total: money(row.total_minor, row.currency_code),
+    paymentToken: row.payment_token,
+    paymentStatus: row.payment_status,
+    shippingAddress: row.shipping_address ?? undefined,
+    attempts: row.attempts,
+    paymentAttempts: row.payment_attempts,
+    lastError: row.last_error ?? undefined,
+    cancelReason: row.cancel_reason ?? undefined,
+    cancelRequested: row.cancel_requested,
+    reservationExpired: row.reservation_expired,
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    nextAttemptAt: row.next_attempt_at ?? undefined,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at ?? undefined,
+  }));
+}
+
+export interface NewOrder {
+  id: string;
+  customerId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  paymentToken: string;
+  shippingAddress?: ShippingAddress;
+}
+
+/**
+ * Claims the (customer, idempotency key) pair by inserting the order:
+ * INSERT … ON CONFLICT DO NOTHING in the caller's transaction. A concurrent
+ * claim of the same key waits until the first commits (then gets false) or
+ * rolls back (then gets true).
+ */
+export async function claimOrderKey(trx: Knex.Transaction, order: NewOrder, now: Date): Promise<boolean> {
+  const rows = await trx('orders')
+    .insert({
+      id: order.id,
+      customer_id: order.customerId,
+      status: 'PENDING',
+      idempotency_key: order.idempotencyKey,
+      request_hash: order.requestHash,
+      payment_token: order.paymentToken,
+      shipping_address: order.shippingAddress ? JSON.stringify(order.shippingAddress) : null,
+      next_attempt_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict(['customer_id', 'idempotency_key'])
+    .ignore()
+    .returning('id');
+  return rows.length === 1;
+}
+
+export async function findOrderByKey(db: Db, customerId: string, idempotencyKey: string): Promise<OrderRecord | undefined> {
+  const row = await db('orders').where({ customer_id: customerId, idempotency_key: idempotencyKey }).first();
+  return row ? (await withItems(db, [row]))[0] : undefined;
+}
+
+export async function insertOrderItems(trx: Knex.Transaction, orderId: string, items: readonly { productId: string; quantity: number }[]): Promise<void> {
+  await trx('order_items').insert(items.map((i) => ({ order_id: orderId, product_id: i.productId, quantity: i.quantity })));
+}
+
+/** Records the prices inventory captured and the order's total. */
+export async function setPrices(trx: Knex.Transaction, orderId: string, items: readonly { productId: string; unitPrice: Money }[], total: Money): Promise<void> {
+  for (const item of items) {
+    await trx('order_items')
+      .update({ unit_price_minor: item.unitPrice.minorUnits, currency_code: item.unitPrice.currencyCode })
+      .where({ order_id: orderId, product_id: item.productId });
+  }
+  await trx('orders').update({ total_minor: total.minorUnits, currency_code: total.currencyCode }).where({ id: orderId });
+}
+
+export async function findOrder(db: Db, id: string, options: { includeDeleted?: boolean; forUpdate?: boolean } = {}): Promise<OrderRecord | undefined> {
+  const query = db('orders').where({ id });
+  if (!options.includeDeleted) query.whereNull('deleted_at');
+  if (options.forUpdate) query.forUpdate();
+  const row: OrderRow | undefined = await query.first();
+  return row ? (await withItems(db, [row]))[0] : undefined;
+}
+
+/** Newest first (ids are UUIDv7): one keyset page before `beforeId`. */
+export async function listOrders(
+  db: Db,
+  filter: { customerId: string; status?: OrderStatus; includeDeleted: boolean },
+  beforeId: string | undefined,
+  limit: number,
+): Promise<OrderRecord[]> {
+  const query = db('orders').where({ customer_id: filter.customerId }).orderBy('id', 'desc').limit(limit);
+  if (beforeId) query.where('id', '<', beforeId);
+  if (filter.status) query.where({ status: filter.status });
+  if (!filter.includeDeleted) query.whereNull('deleted_at');
+  return withItems(db, await query);
+}
+
+/** Statuses the saga still works on. */
+const ACTIVE = ['PENDING', 'AWAITING_STOCK', 'RESERVED', 'CONFIRMED'];
+
+/** A claimed order: the lease token guards every write of the step that holds it. */
+export interface ClaimedOrder {
+  order: OrderRecord;
+  leaseToken: string;
+}
+
+/**
+ * Claims up to `limit` due orders for this worker: due means next_attempt_at has
+ * passed and no other worker's lease is live. SKIP LOCKED lets replicas claim
+ * side by side; the lease (not a held transaction) keeps the claim while the
+ * step talks to inventory and the gateway, and lapses if the worker dies.
+ */
+export async function claimDueOrders(db: Knex, now: Date, leaseMs: number, limit: number): Promise<ClaimedOrder[]> {
+  const leaseToken = randomUUID();
+  const rows: OrderRow[] = await db('orders')
+    .update({ lease_until: new Date(now.getTime() + leaseMs), lease_token: leaseToken })
+    .whereIn(
+      'id',
+      db('orders')
+        .select('id')
+        .where((due) =>
+          due
+            .where('next_attempt_at', '<=', now)
+            // A cancellation or an expired reservation needs handling now, whatever the backoff said.
+            .orWhere((flagged) => flagged.where((f) => f.where({ cancel_requested: true }).orWhere({ reservation_expired: true })).whereIn('status', ACTIVE)),
+        )
+        .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returning('*');
+  return (await withItems(db, rows)).map((order) => ({ order, leaseToken }));
+}
+
+/** Claims one order now (inline steps: right after checkout, CancelOrder); undefined if another worker holds it. */
+export async function claimOrder(db: Knex, id: string, now: Date, leaseMs: number): Promise<ClaimedOrder | undefined> {
+  const leaseToken = randomUUID();
+  const rows: OrderRow[] = await db('orders')
+    .update({ lease_until: new Date(now.getTime() + leaseMs), lease_token: leaseToken })
+    .where({ id })
+    .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
+    .returning('*');
+  const [order] = await withItems(db, rows);
+  return order ? { order, leaseToken } : undefined;
+}
+
+export interface OrderPatch {
+  status?: OrderStatus;
+  paymentStatus?: PaymentStatus;
+  attempts?: number;
+  paymentAttempts?: number;
+  lastError?: string | null;
+  cancelReason?: string | null;
+  cancelRequested?: boolean;
+  reservationExpired?: boolean;
+  /** null: nothing to do until something external happens. */
+  nextAttemptAt?: Date | null;
+  shippingAddress?: ShippingAddress | null;
+  deletedAt?: Date | null;
+  /** Drop the lease (end of a step). */
+  releaseLease?: boolean;
+}
+
+/** Where a write may land: only under the step's lease, or only on the version the caller read. */
+export type WriteGuard = { leaseToken: string } | { version: number } | 'none';
+
+/** Applies a patch if the guard still holds; false means someone else owns the order now. */
+export async function updateOrder(trx: Knex.Transaction, id: string, guard: WriteGuard, patch: OrderPatch, now: Date): Promise<boolean> {
+  const row: Record<string, unknown> = { updated_at: now, version: trx.raw('version + 1') };
+  if (patch.status !== undefined) row.status = patch.status;
+  if (patch.paymentStatus !== undefined) row.payment_status = patch.paymentStatus;
+  if (patch.attempts !== undefined) row.attempts = patch.attempts;
+  if (patch.paymentAttempts !== undefined) row.payment_attempts = patch.paymentAttempts;
+  if (patch.lastError !== undefined) row.last_error = patch.lastError;
+  if (patch.cancelReason !== undefined) row.cancel_reason = patch.cancelReason;
+  if (patch.cancelRequested !== undefined) row.cancel_requested = patch.cancelRequested;
+  if (patch.reservationExpired !== undefined) row.reservation_expired = patch.reservationExpired;
+  if (patch.nextAttemptAt !== undefined) row.next_attempt_at = patch.nextAttemptAt;
+  if (patch.shippingAddress !== undefined) row.shipping_address = patch.shippingAddress ? JSON.stringify(patch.shippingAddress) : null;
+  if (patch.deletedAt !== undefined) row.deleted_at = patch.deletedAt;
+  if (patch.releaseLease) {
+    row.lease_until = null;
+    row.lease_token = null;
+  }
+  const query = trx('orders').update(row).where({ id });
+  if (guard !== 'none' && 'leaseToken' in guard) query.andWhere({ lease_token: guard.leaseToken });
+  if (guard !== 'none' && 'version' in guard) query.andWhere({ version: guard.version });
+  return (await query) === 1;
+}
+
+/** Makes AWAITING_STOCK orders holding any of these products due now (a restock happened). */
+export async function wakeOrdersWaitingFor(trx: Db, productIds: readonly string[], now: Date): Promise<number> {
+  if (productIds.length === 0) return 0;
+  return trx('orders')
+    .update({ next_attempt_at: now })
+    .where({ status: 'AWAITING_STOCK' })
+    .whereIn('id', trx('order_items').select('order_id').whereIn('product_id', productIds));
+}
+
+/** Inventory expired the order's reservation: flag it and make the order due, if it still waits on it. */
+export async function flagReservationExpired(trx: Db, orderId: string, now: Date): Promise<boolean> {
+  const changed = await trx('orders')
+    .update({ reservation_expired: true, next_attempt_at: now })
+    .where({ id: orderId, status: 'RESERVED' });
+  return changed === 1;
+}

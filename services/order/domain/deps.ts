@@ -1,0 +1,39 @@
+import type { Knex } from 'knex';
+import type { PaymentGateway } from '../payments/gateway.js';
+import type { InventoryPort } from './inventory-port.js';
+import type { Clock, Random } from './types.js';
+
+export interface SagaSettings {
+  retry: { baseMs: number; maxMs: number; maxAttempts: number };
+  paymentMaxAttempts: number;
+  paymentTimeoutMs: number;
+  reservationTtlMs: number;
+  /** How long a claimed order is ours before another worker may take it. */
+  leaseMs: number;
+}
+
+/** What the order service's use cases need; built once in app.ts (or per test). */
+export interface OrderDeps {
+  db: Knex;
+  clock: Clock;
+  random: Random;
+  inventory: InventoryPort;
+  payments: PaymentGateway;
+  saga: SagaSettings;
+  /** After a transaction that wrote outbox rows commits (wakes the relay). */
+  afterCommit(): void;
+  /** An order became due now (wakes the saga worker). */
+  wakeWorker(): void;
+}
+
+/** Where a use case was asked from: carried into the order log and events. */
+export interface RequestContext {
+  correlationId?: string;
+}
+
+/** Runs `work` in one transaction and wakes the relay once it committed. */
+export async function inTransaction<T>(deps: Pick<OrderDeps, 'db' | 'afterCommit'>, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const result = await deps.db.transaction(work);
+  deps.afterCommit();
+  return result;
+}

@@ -1,0 +1,81 @@
+/** The order service's records as the domain sees them (no SQL, no protobuf). */
+
+export interface Money {
+  currencyCode: string;
+  minorUnits: number;
+}
+
+export type OrderStatus = 'PENDING' | 'AWAITING_STOCK' | 'RESERVED' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'FAILED';
+
+export type PaymentStatus = 'NOT_STARTED' | 'PENDING' | 'CAPTURED' | 'DECLINED' | 'REFUNDED';
+
+export interface ShippingAddress {
+  recipient: string;
+  line1: string;
+  line2: string;
+  city: string;
+  postalCode: string;
+  countryCode: string;
+}
+
+export interface OrderItemRecord {
+  productId: string;
+  quantity: number;
+  /** Captured by inventory at reservation; unset before. */
+  unitPrice?: Money;
+}
+
+export interface OrderRecord {
+  id: string;
+  customerId: string;
+  status: OrderStatus;
+  items: OrderItemRecord[];
+  total?: Money;
+  paymentToken: string;
+  paymentStatus: PaymentStatus;
+  shippingAddress?: ShippingAddress;
+  attempts: number;
+  paymentAttempts: number;
+  lastError?: string;
+  cancelReason?: string;
+  cancelRequested: boolean;
+  reservationExpired: boolean;
+  idempotencyKey: string;
+  requestHash: string;
+  nextAttemptAt?: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt?: Date;
+}
+
+export interface OrderEventRecord {
+  orderId: string;
+  sequence: number;
+  fromStatus?: OrderStatus;
+  toStatus: OrderStatus;
+  reason: string;
+  error?: string;
+  correlationId?: string;
+  createdAt: Date;
+}
+
+export interface CartItemRecord {
+  productId: string;
+  quantity: number;
+}
+
+export interface CartRecord {
+  customerId: string;
+  items: CartItemRecord[];
+  updatedAt?: Date;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Random numbers in [0, 1): injected so jitter and the payment simulator are testable. */
+export type Random = () => number;

@@ -1,0 +1,122 @@
+import { status as Code, type ServiceError } from '@grpc/grpc-js';
+import * as inventoryMessages from '../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { InventoryServiceService } from '../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { AdjustmentReason, ReservationStatus } from '../../libs/contracts/larder/inventory/v1/resources.js';
+import { createPromiseClient, type PromiseClient } from '../../libs/grpc/client.js';
+import { errorInfoOf } from '../../libs/grpc/status.js';
+import type { Logger } from '../../libs/logging/logger.js';
+import type { AvailabilityOutcome, InventoryPort, ReserveOutcome, SettleOutcome } from './domain/inventory-port.js';
+
+type Api = PromiseClient<typeof InventoryServiceService>;
+
+const TRANSIENT = new Set<Code>([
+  Code.UNAVAILABLE,
+  Code.DEADLINE_EXCEEDED,
+  Code.ABORTED,
+  Code.RESOURCE_EXHAUSTED,
+  Code.INTERNAL,
+  Code.UNKNOWN,
+  Code.CANCELLED,
+]);
+
+const describe = (error: ServiceError) => `inventory: ${Code[error.code]}: ${error.details}`;
+
+/**
+ * The InventoryPort over gRPC: every call carries the order service's API
+ * key, a deadline and the correlation id; status codes become outcome values.
+ * Codes that say "try again" (and auth misconfiguration, which an operator
+ * fixes) become `unavailable`, so orders wait instead of failing.
+ */
+export function createInventoryClient(options: { address: string; apiKey: string; timeoutMs: number; logger: Logger }): InventoryPort & { close(): void } {
+  const api: Api = createPromiseClient(InventoryServiceService, inventoryMessages, options.address, {
+    defaults: { apiKey: options.apiKey, timeoutMs: options.timeoutMs },
+  });
+
+  async function call<T>(work: () => Promise<T>, onError: (error: ServiceError) => T | undefined): Promise<T | { kind: 'unavailable'; message: string }> {
+    try {
+      return await work();
+    } catch (caught) {
+      const error = caught as ServiceError;
+      if (typeof error.code !== 'number') throw caught;
+      if (error.code === Code.UNAUTHENTICATED || error.code === Code.PERMISSION_DENIED) {
+        options.logger.error({ code: Code[error.code], details: error.details }, 'inventory refused the order service key: check INVENTORY_API_KEY');
+      }
+      const mapped = TRANSIENT.has(error.code) ? undefined : onError(error);
+      return mapped ?? { kind: 'unavailable', message: describe(error) };
+    }
+  }
+
+  const settle = (error: ServiceError): SettleOutcome | undefined => {
+    if (error.code === Code.NOT_FOUND) return { kind: 'notFound' };
+    if (error.code === Code.FAILED_PRECONDITION) {
+      return { kind: 'gone', status: errorInfoOf(error)?.metadata.status ?? 'UNKNOWN', message: describe(error) };
+    }
+    return undefined;
+  };
+
+  return {
+    reserve: (orderId, items, ttlMs, meta) =>
+      call<ReserveOutcome>(
+        async () => {
+          const { reservation } = await api.reserveStock(
+            { orderId, items, ttl: { seconds: Math.floor(ttlMs / 1000), nanos: (ttlMs % 1000) * 1e6 } },
+            { correlationId: meta.correlationId },
+          );
+          const status = reservation!.status;
+          if (status !== ReservationStatus.RESERVATION_STATUS_RESERVED && status !== ReservationStatus.RESERVATION_STATUS_COMMITTED) {
+            return { kind: 'gone', status: ReservationStatus[status] ?? String(status), message: `reservation of order ${orderId} already ended` };
+          }
+          return {
+            kind: 'reserved',
+            items: reservation!.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPrice: i.unitPrice! })),
+          };
+        },
+        (error) => {
+          const info = errorInfoOf(error);
+          if (error.code === Code.FAILED_PRECONDITION && info?.reason === 'INSUFFICIENT_STOCK') {
+            return { kind: 'insufficient', productId: info.metadata.product_id ?? '', available: Number(info.metadata.available ?? 0), message: error.details };
+          }
+          return { kind: 'rejected', message: describe(error) };
+        },
+      ),
+    extend: (orderId, ttlMs, meta) =>
+      call<SettleOutcome>(async () => {
+        await api.extendReservation({ orderId, ttl: { seconds: Math.floor(ttlMs / 1000), nanos: (ttlMs % 1000) * 1e6 } }, { correlationId: meta.correlationId });
+        return { kind: 'done' };
+      }, settle),
+    commit: (orderId, meta) =>
+      call<SettleOutcome>(async () => {
+        await api.commitReservation({ orderId }, { correlationId: meta.correlationId });
+        return { kind: 'done' };
+      }, settle),
+    release: (orderId, reason, meta) =>
+      call<SettleOutcome>(
+        async () => {
+          await api.releaseReservation({ orderId, reason: reason.slice(0, 500) }, { correlationId: meta.correlationId });
+          return { kind: 'done' };
+        },
+        // Nothing to release is as good as released.
+        (error) => (error.code === Code.NOT_FOUND ? { kind: 'done' } : settle(error)),
+      ),
+    restock: (productId, quantity, idempotencyKey, meta) =>
+      call<SettleOutcome>(
+        async () => {
+          await api.adjustStock(
+            { productId, delta: quantity, reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK, idempotencyKey, note: 'returned by a cancelled order' },
+            { correlationId: meta.correlationId },
+          );
+          return { kind: 'done' };
+        },
+        (error) => (error.code === Code.NOT_FOUND ? { kind: 'notFound' } : undefined),
+      ),
+    availability: (productId, meta) =>
+      call<AvailabilityOutcome>(
+        async () => {
+          const { product } = await api.getProduct({ id: productId }, { correlationId: meta.correlationId });
+          return { kind: 'found', available: product!.stockLevel?.available ?? 0 };
+        },
+        (error) => (error.code === Code.NOT_FOUND || error.code === Code.INVALID_ARGUMENT ? { kind: 'notFound' } : undefined),
+      ),
+    close: () => api.close(),
+  };
+}

@@ -1,0 +1,5 @@
+import type { Migration } from '../../../libs/db/migrate.js';
+import { cartsAndOrders } from './001-carts-and-orders.js';
+
+/** The order service's migrations, oldest first. Append only. */
+export const orderMigrations: readonly Migration[] = [cartsAndOrders];

@@ -1,0 +1,109 @@
+import type { OrderRecord } from '../domain/types.js';
+import type { Step } from './step.js';
+
+/**
+ * RESERVED: take the payment, then commit the stock. Each external outcome is
+ * recorded before the next call, so a crash anywhere resumes at the right
+ * place: PENDING payment → ask the gateway what happened; CAPTURED → commit.
+ */
+export async function paymentStep(step: Step): Promise<OrderRecord> {
+  if (step.order.reservationExpired) return expiredStep(step);
+  if (step.order.paymentStatus === 'PENDING') {
+    // The last charge's outcome is unknown (timeout or crash): ask before charging.
+    const known = await step.deps.payments.lookup(step.order.id);
+    if (known.status === 'unavailable') return step.retryLater(step.order.paymentAttempts, 'payment gateway unavailable');
+    if (known.status === 'captured') return commitStep(step);
+    if (known.status === 'declined') return declined(step);
+  }
+  if (step.order.paymentStatus === 'CAPTURED') return commitStep(step);
+  if (step.order.paymentStatus === 'DECLINED') return declined(step);
+  return charge(step);
+}
+
+async function charge(step: Step): Promise<OrderRecord> {
+  const { deps } = step;
+  // A slow payment must not lose its stock to the sweeper.
+  const extended = await deps.inventory.extend(step.order.id, deps.saga.reservationTtlMs, step.meta);
+  if (extended.kind === 'gone' || extended.kind === 'notFound') return expiredStep(step);
+  if (extended.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, extended.message);
+
+  const attempt = step.order.paymentAttempts + 1;
+  await step.record({ paymentStatus: 'PENDING', paymentAttempts: attempt });
+  const outcome = await deps.payments.charge(
+    { orderId: step.order.id, amount: step.order.total!, token: step.order.paymentToken },
+    deps.saga.paymentTimeoutMs,
+  );
+  switch (outcome.kind) {
+    case 'captured':
+      await step.record({ paymentStatus: 'CAPTURED', lastError: null });
+      return commitStep(step);
+    case 'declined':
+      await step.record({ paymentStatus: 'DECLINED', lastError: outcome.reason });
+      return declined(step);
+    case 'unavailable':
+      // Nothing was charged: back to NOT_STARTED, retried until the attempts run out.
+      if (attempt >= deps.saga.paymentMaxAttempts) {
+        await step.record({ paymentStatus: 'NOT_STARTED', lastError: outcome.reason });
+        return releaseAndEnd(step, 'CANCELLED', `payment unavailable after ${attempt} attempts`, outcome.reason);
+      }
+      return step.retryLater(attempt, outcome.reason, { paymentStatus: 'NOT_STARTED' });
+    case 'unknown':
+      // Stays PENDING: the next step asks the gateway before anything else, so it is never charged twice.
+      return step.retryLater(attempt, outcome.reason);
+  }
+}
+
+/** The money is taken: commit the reservation and confirm. */
+async function commitStep(step: Step): Promise<OrderRecord> {
+  if (step.order.paymentStatus !== 'CAPTURED') await step.record({ paymentStatus: 'CAPTURED' });
+  const committed = await step.deps.inventory.commit(step.order.id, step.meta);
+  if (committed.kind === 'done') {
+    return step.finish({ status: 'CONFIRMED', lastError: null, nextAttemptAt: null }, { reason: 'payment captured, stock committed' });
+  }
+  if (committed.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, committed.message);
+  // The reservation ended while we were paying: give the money back.
+  return refundAndCancel(step, 'the reservation expired during payment; payment refunded', committed.kind === 'gone' ? committed.message : 'reservation not found');
+}
+
+async function declined(step: Step): Promise<OrderRecord> {
+  return releaseAndEnd(step, 'CANCELLED', 'payment declined', step.order.lastError);
+}
+
+/**
+ * Inventory expired the reservation (event or refusal). Settle the payment
+ * first (an unknown charge is looked up), refund what was taken, cancel.
+ */
+async function expiredStep(step: Step): Promise<OrderRecord> {
+  if (step.order.paymentStatus === 'PENDING') {
+    const known = await step.deps.payments.lookup(step.order.id);
+    if (known.status === 'unavailable') return step.retryLater(step.order.paymentAttempts, 'payment gateway unavailable');
+    if (known.status === 'captured') await step.record({ paymentStatus: 'CAPTURED' });
+  }
+  if (step.order.paymentStatus === 'CAPTURED') return refundAndCancel(step, 'the reservation expired during payment; payment refunded', 'reservation expired');
+  return step.finish(
+    { status: 'CANCELLED', cancelReason: 'the reservation expired before payment completed', cancelRequested: false, nextAttemptAt: null },
+    { reason: 'reservation expired' },
+  );
+}
+
+async function refundAndCancel(step: Step, reason: string, error: string): Promise<OrderRecord> {
+  const refund = await step.deps.payments.refund(step.order.id);
+  if (refund.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, refund.reason, { reservationExpired: true });
+  return releaseAndEnd(step, 'CANCELLED', reason, error, { paymentStatus: 'REFUNDED' });
+}
+
+/** Hands held stock back (idempotent; nothing held is fine) and ends the order. */
+export async function releaseAndEnd(
+  step: Step,
+  status: 'CANCELLED' | 'FAILED',
+  reason: string,
+  error?: string,
+  extra: { paymentStatus?: 'REFUNDED' } = {},
+): Promise<OrderRecord> {
+  const released = await step.deps.inventory.release(step.order.id, reason, step.meta);
+  if (released.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, released.message);
+  return step.finish(
+    { ...extra, status, cancelReason: reason, cancelRequested: false, lastError: error ?? step.order.lastError ?? null, nextAttemptAt: null },
+    { reason, error },
+  );
+}

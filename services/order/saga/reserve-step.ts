@@ -1,0 +1,57 @@
+import { setPrices } from '../data/orders.js';
+import { inTransaction } from '../domain/deps.js';
+import type { Money, OrderRecord } from '../domain/types.js';
+import type { Step } from './step.js';
+
+function totalOf(items: { quantity: number; unitPrice: Money }[]): Money | undefined {
+  const currencies = new Set(items.map((i) => i.unitPrice.currencyCode));
+  if (currencies.size !== 1) return undefined;
+  return { currencyCode: items[0]!.unitPrice.currencyCode, minorUnits: items.reduce((sum, i) => sum + i.quantity * i.unitPrice.minorUnits, 0) };
+}
+
+/**
+ * PENDING / AWAITING_STOCK: ask inventory for the stock (the order id is the
+ * reservation key, so a retry after an unseen success is harmless).
+ */
+export async function reserveStep(step: Step): Promise<OrderRecord> {
+  const { order, deps } = step;
+  const items = order.items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
+  const outcome = await deps.inventory.reserve(order.id, items, deps.saga.reservationTtlMs, step.meta);
+
+  switch (outcome.kind) {
+    case 'reserved': {
+      const total = totalOf(outcome.items);
+      if (!total) {
+        await deps.inventory.release(order.id, 'items priced in different currencies', step.meta);
+        return step.finish({ status: 'FAILED', cancelReason: 'items are priced in different currencies', nextAttemptAt: null }, { reason: 'mixed currencies' });
+      }
+      await inTransaction(deps, (trx) => setPrices(trx, order.id, outcome.items, total));
+      // Payment comes next, straight away.
+      return step.finish({ status: 'RESERVED', lastError: null, nextAttemptAt: step.now }, { reason: 'stock reserved' });
+    }
+    case 'insufficient': {
+      const attempts = order.attempts + 1;
+      if (attempts >= deps.saga.retry.maxAttempts) {
+        return step.finish(
+          { status: 'FAILED', attempts, lastError: outcome.message, cancelReason: `stock did not arrive after ${attempts} attempts`, nextAttemptAt: null },
+          { reason: `stock did not arrive after ${attempts} attempts`, error: outcome.message },
+        );
+      }
+      // The log records entering AWAITING_STOCK; later retries only move the backoff.
+      return step.retryLater(attempts, outcome.message, { status: 'AWAITING_STOCK', attempts }, { reason: 'insufficient stock', error: outcome.message });
+    }
+    case 'rejected':
+      return step.finish(
+        { status: 'FAILED', lastError: outcome.message, cancelReason: outcome.message, nextAttemptAt: null },
+        { reason: 'inventory refused the reservation', error: outcome.message },
+      );
+    case 'gone':
+      return step.finish(
+        { status: 'CANCELLED', lastError: outcome.message, cancelReason: 'the reservation expired before the order could use it', nextAttemptAt: null },
+        { reason: 'reservation expired', error: outcome.message },
+      );
+    case 'unavailable':
+      // Not the order's fault: retry without spending one of its stock attempts.
+      return step.retryLater(order.attempts + 1, outcome.message);
+  }
+}

@@ -1,0 +1,93 @@
+import { claimDueOrders } from '../data/orders.js';
+import { OrderOwnershipLost } from '../domain/change-order.js';
+import type { OrderDeps } from '../domain/deps.js';
+import type { Logger } from '../../../libs/logging/logger.js';
+import { advanceOrder } from './advance-order.js';
+
+export interface SagaWorker {
+  start(): void;
+  /** Stops claiming; resolves when the orders in hand finished their step. */
+  stop(): Promise<void>;
+  /** Something became due now: run a round without waiting for the poll. */
+  wake(): void;
+  /** One round outside the loop; resolves to the orders advanced. */
+  runOnce(): Promise<number>;
+}
+
+/**
+ * Drives orders from the database: claims due orders (SKIP LOCKED + lease),
+ * advances each one step, repeats. Any number of replicas can run this side
+ * by side; a crash leaves leases that lapse, and the orders resume.
+ */
+export function createSagaWorker(options: { deps: OrderDeps; logger: Logger; intervalMs: number; concurrency: number }): SagaWorker {
+  const { deps, intervalMs, concurrency } = options;
+  const logger = options.logger.child({ component: 'saga' });
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  let woken = false;
+
+  async function runOnce(): Promise<number> {
+    const claimed = await claimDueOrders(deps.db, deps.clock.now(), deps.saga.leaseMs, concurrency);
+    await Promise.all(
+      claimed.map(async (claim) => {
+        try {
+          const order = await advanceOrder(deps, claim);
+          logger.debug({ orderId: order.id, status: order.status }, 'order advanced');
+        } catch (error) {
+          if (error instanceof OrderOwnershipLost) logger.warn({ orderId: claim.order.id }, error.message);
+          // Anything else: the lease lapses and the order is retried then.
+          else logger.error({ err: error, orderId: claim.order.id }, 'saga step failed');
+        }
+      }),
+    );
+    return claimed.length;
+  }
+
+  const sleep = () =>
+    new Promise<void>((resolve) => {
+      if (woken) {
+        woken = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(resolve, intervalMs);
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      wakeUp = undefined;
+    });
+
+  async function run(): Promise<void> {
+    while (running) {
+      let advanced = 0;
+      try {
+        advanced = await runOnce();
+      } catch (error) {
+        logger.warn({ err: error }, 'could not claim orders');
+      }
+      // A full batch means more may be due: go again at once.
+      if (running && advanced < concurrency) await sleep();
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    async stop() {
+      running = false;
+      wakeUp?.();
+      await loop;
+    },
+    wake() {
+      if (wakeUp) wakeUp();
+      else woken = true;
+    },
+    runOnce,
+  };
+}

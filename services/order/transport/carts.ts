@@ -1,0 +1,54 @@
+import type {
+  AddCartItemRequest,
+  AddCartItemResponse,
+  CartServiceService,
+  ClearCartRequest,
+  ClearCartResponse,
+  GetCartRequest,
+  GetCartResponse,
+  RemoveCartItemRequest,
+  RemoveCartItemResponse,
+  UpdateCartItemRequest,
+  UpdateCartItemResponse,
+} from '../../../libs/contracts/larder/order/v1/cart_service.js';
+import type { CallContext } from '../../../libs/grpc/call-context.js';
+import type { Handlers } from '../../../libs/grpc/server.js';
+import * as v from '../../../libs/validation/fields.js';
+import { toCartMessage } from '../contract/to-proto-cart.js';
+import { addCartItem, clearCart, getCart, MAX_LINE_QUANTITY, removeCartItem, updateCartItem } from '../domain/carts.js';
+import type { OrderDeps } from '../domain/deps.js';
+
+/** Every CartService RPC: validate, run the use case, map the cart. */
+export const cartHandlers = (deps: OrderDeps): Handlers<typeof CartServiceService> => ({
+  async getCart(request: GetCartRequest): Promise<GetCartResponse> {
+    return { cart: toCartMessage(await getCart(deps, v.requireUuid('customer_id', request.customerId))) };
+  },
+
+  async addCartItem(request: AddCartItemRequest, ctx: CallContext): Promise<AddCartItemResponse> {
+    const command = {
+      customerId: v.requireUuid('customer_id', request.customerId),
+      productId: v.requireUuid('product_id', request.productId),
+      quantity: v.integer('quantity', request.quantity, { min: 1, max: MAX_LINE_QUANTITY }),
+    };
+    return { cart: toCartMessage(await addCartItem(deps, ctx, command)) };
+  },
+
+  async updateCartItem(request: UpdateCartItemRequest, ctx: CallContext): Promise<UpdateCartItemResponse> {
+    const command = {
+      customerId: v.requireUuid('customer_id', request.customerId),
+      productId: v.requireUuid('product_id', request.productId),
+      quantity: v.integer('quantity', request.quantity, { min: 0, max: MAX_LINE_QUANTITY }),
+    };
+    return { cart: toCartMessage(await updateCartItem(deps, ctx, command)) };
+  },
+
+  async removeCartItem(request: RemoveCartItemRequest): Promise<RemoveCartItemResponse> {
+    const customerId = v.requireUuid('customer_id', request.customerId);
+    const productId = v.requireUuid('product_id', request.productId);
+    return { cart: toCartMessage(await removeCartItem(deps, customerId, productId)) };
+  },
+
+  async clearCart(request: ClearCartRequest): Promise<ClearCartResponse> {
+    return { cart: toCartMessage(await clearCart(deps, v.requireUuid('customer_id', request.customerId))) };
+  },
+});

@@ -1,0 +1,114 @@
+import type {
+  CancelOrderRequest,
+  CancelOrderResponse,
+  CheckoutRequest,
+  CheckoutResponse,
+  CreateOrderRequest,
+  CreateOrderResponse,
+  DeleteOrderRequest,
+  DeleteOrderResponse,
+  GetOrderRequest,
+  GetOrderResponse,
+  ListOrderEventsRequest,
+  ListOrderEventsResponse,
+  ListOrdersRequest,
+  ListOrdersResponse,
+  UpdateOrderRequest,
+  UpdateOrderResponse,
+} from '../../../libs/contracts/larder/order/v1/order_service.js';
+import { OrderStatus as OrderStatusMessage } from '../../../libs/contracts/larder/order/v1/resources.js';
+import { invalid } from '../../../libs/errors/app-error.js';
+import type { CallContext } from '../../../libs/grpc/call-context.js';
+import * as v from '../../../libs/validation/fields.js';
+import { decodePageToken, encodePageToken } from '../../../libs/validation/page-token.js';
+import { orderStatusFromMessage, toOrderEventMessage, toOrderMessage } from '../contract/to-proto.js';
+import { cancelOrder } from '../domain/cancel-order.js';
+import type { OrderDeps } from '../domain/deps.js';
+import { deleteOrder, getOrder, listOrderPage, orderLog, updateOrder } from '../domain/manage-orders.js';
+import { placeOrder } from '../domain/place-order.js';
+import { idempotencyKey, orderItems, paymentToken, shippingAddress } from './order-fields.js';
+import { watchOrderHandler } from './watch-order.js';
+
+export const orderHandlers = (deps: OrderDeps) => ({
+  async checkout(request: CheckoutRequest, ctx: CallContext): Promise<CheckoutResponse> {
+    const order = await placeOrder(deps, ctx, {
+      customerId: v.requireUuid('customer_id', request.customerId),
+      idempotencyKey: idempotencyKey(request.idempotencyKey),
+      paymentToken: paymentToken(request.paymentToken),
+      shippingAddress: shippingAddress('shipping_address', request.shippingAddress),
+      source: { kind: 'cart' },
+    });
+    return { order: toOrderMessage(order) };
+  },
+
+  async createOrder(request: CreateOrderRequest, ctx: CallContext): Promise<CreateOrderResponse> {
+    const order = await placeOrder(deps, ctx, {
+      customerId: v.requireUuid('customer_id', request.customerId),
+      idempotencyKey: idempotencyKey(request.idempotencyKey),
+      paymentToken: paymentToken(request.paymentToken),
+      shippingAddress: shippingAddress('shipping_address', request.shippingAddress),
+      source: { kind: 'items', items: orderItems(request.items) },
+    });
+    return { order: toOrderMessage(order) };
+  },
+
+  async getOrder(request: GetOrderRequest): Promise<GetOrderResponse> {
+    return { order: toOrderMessage(await getOrder(deps, v.requireUuid('id', request.id), request.showDeleted)) };
+  },
+
+  async listOrders(request: ListOrdersRequest): Promise<ListOrdersResponse> {
+    const customerId = v.requireUuid('customer_id', request.customerId);
+    let status;
+    if (request.status !== OrderStatusMessage.ORDER_STATUS_UNSPECIFIED && request.status !== undefined) {
+      status = orderStatusFromMessage(request.status);
+      if (!status) throw invalid('status', `unknown value ${request.status}`);
+    }
+    const pageSize = v.pageSize('page_size', request.pageSize);
+    const filter = { customerId, status, includeDeleted: request.showDeleted };
+    const beforeId = decodePageToken('page_token', request.pageToken, filter);
+    if (beforeId !== undefined) v.requireUuid('page_token', beforeId);
+    const page = await listOrderPage(deps, filter, beforeId, pageSize);
+    return { orders: page.orders.map(toOrderMessage), nextPageToken: page.nextBeforeId ? encodePageToken(page.nextBeforeId, filter) : '' };
+  },
+
+  async cancelOrder(request: CancelOrderRequest, ctx: CallContext): Promise<CancelOrderResponse> {
+    const id = v.requireUuid('id', request.id);
+    const reason = v.text('reason', request.reason, { max: 500 });
+    return { order: toOrderMessage(await cancelOrder(deps, ctx, id, reason)) };
+  },
+
+  async updateOrder(request: UpdateOrderRequest, ctx: CallContext): Promise<UpdateOrderResponse> {
+    const order = request.order;
+    if (!order) throw invalid('order', 'is required');
+    const id = v.requireUuid('order.id', order.id);
+    const paths = v.maskPaths('update_mask', request.updateMask, ['shipping_address', 'status']);
+    let status;
+    if (paths.includes('status')) {
+      status = orderStatusFromMessage(order.status);
+      if (status !== 'SHIPPED' && status !== 'DELIVERED') throw invalid('order.status', 'may only be set to ORDER_STATUS_SHIPPED or ORDER_STATUS_DELIVERED');
+    }
+    let expectedVersion;
+    if (order.etag) {
+      if (!/^\d{1,9}$/.test(order.etag)) throw invalid('order.etag', 'is not an etag this server issued');
+      expectedVersion = Number(order.etag);
+    }
+    const updated = await updateOrder(deps, ctx, {
+      id,
+      expectedVersion,
+      status,
+      shippingAddress: paths.includes('shipping_address') ? shippingAddress('order.shipping_address', order.shippingAddress, true) : undefined,
+    });
+    return { order: toOrderMessage(updated) };
+  },
+
+  async deleteOrder(request: DeleteOrderRequest, ctx: CallContext): Promise<DeleteOrderResponse> {
+    return { order: toOrderMessage(await deleteOrder(deps, ctx, v.requireUuid('id', request.id))) };
+  },
+
+  async listOrderEvents(request: ListOrderEventsRequest): Promise<ListOrderEventsResponse> {
+    const events = await orderLog(deps, v.requireUuid('order_id', request.orderId));
+    return { events: events.map(toOrderEventMessage) };
+  },
+
+  watchOrder: watchOrderHandler(deps),
+});

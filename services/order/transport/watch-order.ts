@@ -1,0 +1,37 @@
+import type { WatchOrderRequest, WatchOrderResponse } from '../../../libs/contracts/larder/order/v1/order_service.js';
+import type { CallContext } from '../../../libs/grpc/call-context.js';
+import * as v from '../../../libs/validation/fields.js';
+import { toOrderEventMessage, toOrderMessage } from '../contract/to-proto.js';
+import { listOrderEvents } from '../data/order-events.js';
+import type { OrderDeps } from '../domain/deps.js';
+import { getOrder } from '../domain/manage-orders.js';
+import { isTerminal } from '../domain/order-status.js';
+
+/** How often a watcher looks for new log entries; the log is in PostgreSQL, so any replica's changes show. */
+const POLL_MS = 100;
+/** A watch ends after this long even if the order never settles (clients re-watch). */
+const MAX_WATCH_MS = 30 * 60_000;
+
+/**
+ * WatchOrder: the order now, then the order again with each new log entry,
+ * until it is terminal, the caller goes away, or its deadline passes.
+ */
+export const watchOrderHandler =
+  (deps: OrderDeps) =>
+  async (request: WatchOrderRequest, ctx: CallContext, send: (message: WatchOrderResponse) => void, signal: AbortSignal): Promise<void> => {
+    const id = v.requireUuid('id', request.id);
+    let order = await getOrder(deps, id, true);
+    send({ order: toOrderMessage(order), event: undefined });
+    let seen = (await listOrderEvents(deps.db, id)).at(-1)?.sequence ?? 0;
+    const until = Math.min(Date.now() + MAX_WATCH_MS, ctx.deadline?.getTime() ?? Infinity);
+    while (!isTerminal(order.status) && !signal.aborted && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const events = await listOrderEvents(deps.db, id, seen);
+      if (events.length === 0) continue;
+      order = await getOrder(deps, id, true);
+      for (const event of events) {
+        send({ order: toOrderMessage(order), event: toOrderEventMessage(event) });
+        seen = event.sequence;
+      }
+    }
+  };
