@@ -14,7 +14,10 @@ import type { InventoryDeps } from '../services/inventory/domain/deps.js';
 import { systemClock } from '../services/inventory/domain/types.js';
 import { SEED_CATEGORIES, SEED_PRODUCTS } from './seed/catalog.js';
 
-export async function seedInventory(url: string, log: (line: string) => void = console.log): Promise<{ products: number; categories: number }> {
+export async function seedInventory(
+  url: string,
+  log: (line: string) => void = console.log,
+): Promise<{ products: number; categories: number }> {
   const db = createDatabase({ url, poolMax: 2, applicationName: 'larder-seed' });
   const deps: InventoryDeps = { db, clock: systemClock, afterCommit: () => undefined, defaultReservationTtlMs: 15 * 60_000 };
   const ctx = { correlationId: 'seed' };

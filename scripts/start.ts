@@ -44,7 +44,9 @@ async function waitUntilServing(port: number, timeoutMs: number): Promise<boolea
   try {
     while (Date.now() < deadline) {
       const status = await new Promise<Serving | undefined>((resolve) =>
-        client.check({ service: '' }, new Metadata(), { deadline: Date.now() + 1_000 }, (error, response) => resolve(error ? undefined : response.status)),
+        client.check({ service: '' }, new Metadata(), { deadline: Date.now() + 1_000 }, (error, response) =>
+          resolve(error ? undefined : response.status),
+        ),
       );
       if (status === Serving.SERVING) return true;
       await new Promise((r) => setTimeout(r, 200));

@@ -44,7 +44,5 @@ export async function ensureDatabase(url: string): Promise<boolean> {
 /** Drops the database named in `url`, disconnecting anyone still on it. */
 export async function dropDatabase(url: string): Promise<void> {
   const name = databaseName(url);
-  await withAdminClient(url, (client) =>
-    client.query(`drop database if exists ${quoteIdent(name)} with (force)`),
-  );
+  await withAdminClient(url, (client) => client.query(`drop database if exists ${quoteIdent(name)} with (force)`));
 }

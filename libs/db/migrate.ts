@@ -23,10 +23,7 @@ function migrationSource(migrations: readonly Migration[]): Knex.MigrationSource
 
 /** Applies every migration not yet applied; safe to run from several processes at once (knex's lock). */
 export async function migrateToLatest(db: Knex, migrations: readonly Migration[]): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ migrationSource: migrationSource(migrations) })) as [
-    number,
-    string[],
-  ];
+  const [, applied] = (await db.migrate.latest({ migrationSource: migrationSource(migrations) })) as [number, string[]];
   return applied;
 }
 

@@ -61,16 +61,13 @@ export const invalid = (field: string, why: string, reason = 'INVALID_ARGUMENT')
 export const notFound = (what: string, id: string): AppError =>
   new AppError('notFound', `${what} ${id} not found`, { reason: `${what.toUpperCase().replace(/ /g, '_')}_NOT_FOUND`, metadata: { id } });
 
-export const alreadyExists = (message: string, options: AppErrorOptions = {}): AppError =>
-  new AppError('alreadyExists', message, options);
+export const alreadyExists = (message: string, options: AppErrorOptions = {}): AppError => new AppError('alreadyExists', message, options);
 
 export const failedPrecondition = (message: string, options: AppErrorOptions = {}): AppError =>
   new AppError('failedPrecondition', message, options);
 
-export const aborted = (message: string, options: AppErrorOptions = {}): AppError =>
-  new AppError('aborted', message, options);
+export const aborted = (message: string, options: AppErrorOptions = {}): AppError => new AppError('aborted', message, options);
 
-export const unavailable = (message: string, options: AppErrorOptions = {}): AppError =>
-  new AppError('unavailable', message, options);
+export const unavailable = (message: string, options: AppErrorOptions = {}): AppError => new AppError('unavailable', message, options);
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

@@ -138,7 +138,10 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
         // Multiple filter subjects arrived in nats-server 2.10. On older servers the
         // consumer reads the whole stream and acks what it does not want.
         clientFilter = (subject) => filterSubjects.some((f) => subjectMatches(f, subject));
-        log.warn({ filterSubjects, serverVersion: nats.info?.version }, 'server cannot filter on several subjects; filtering in the client');
+        log.warn(
+          { filterSubjects, serverVersion: nats.info?.version },
+          'server cannot filter on several subjects; filtering in the client',
+        );
       }
     }
     const wanted: Partial<ConsumerConfig> = {
@@ -194,7 +197,13 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     msg.term();
     counters.deadLettered++;
     log.error(
-      { eventId: msg.headers?.get(MSG_ID_HEADER), subject: msg.subject, deadLetterSubject: subject, deliveries: msg.info.deliveryCount, reason },
+      {
+        eventId: msg.headers?.get(MSG_ID_HEADER),
+        subject: msg.subject,
+        deadLetterSubject: subject,
+        deliveries: msg.info.deliveryCount,
+        reason,
+      },
       'message dead-lettered',
     );
   }

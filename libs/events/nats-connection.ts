@@ -6,7 +6,7 @@ import type { Logger } from '../logging/logger.js';
  * outage must not stop a service from serving (the outbox holds events until
  * it is back). `onConnect` runs once the first connection is up.
  */
-export function connectNats(url: string, name: string, logger: Logger): { connection: Promise<NatsConnection>; } {
+export function connectNats(url: string, name: string, logger: Logger): { connection: Promise<NatsConnection> } {
   const connection = connect({
     servers: url,
     name,
@@ -17,7 +17,8 @@ export function connectNats(url: string, name: string, logger: Logger): { connec
     logger.info({ url }, 'connected to NATS');
     void (async () => {
       for await (const status of nc.status()) {
-        if (status.type === 'disconnect' || status.type === 'reconnect') logger.warn({ url, status: status.type }, 'NATS connection changed');
+        if (status.type === 'disconnect' || status.type === 'reconnect')
+          logger.warn({ url, status: status.type }, 'NATS connection changed');
       }
     })();
     return nc;

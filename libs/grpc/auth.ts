@@ -16,13 +16,14 @@ export interface ApiKey {
  */
 export function parseApiKeys(text: string, knownScopes: readonly string[]): ApiKey[] {
   const keys: ApiKey[] = [];
-  const entries = text.split(';').map((e) => e.trim()).filter(Boolean);
+  const entries = text
+    .split(';')
+    .map((e) => e.trim())
+    .filter(Boolean);
   entries.forEach((entry, index) => {
     const match = /^([A-Za-z0-9_.-]+)=([^:\s]{16,}):([A-Za-z0-9_.*,-]+)$/.exec(entry);
     if (!match) {
-      throw new Error(
-        `entry ${index + 1} must be name=key:scope[,scope] with a key of at least 16 characters without ':' or spaces`,
-      );
+      throw new Error(`entry ${index + 1} must be name=key:scope[,scope] with a key of at least 16 characters without ':' or spaces`);
     }
     const [, name, key, scopeList] = match as unknown as [string, string, string, string];
     const scopes = new Set(scopeList.split(',').filter(Boolean));

@@ -11,7 +11,13 @@ import {
 
 /** ts-proto's DeepPartial, re-declared so callers need not import one module's copy. */
 type Builtin = Date | Uint8Array | string | number | boolean | undefined;
-export type DeepPartial<T> = T extends Builtin ? T : T extends Array<infer U> ? Array<DeepPartial<U>> : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : Partial<T>;
+export type DeepPartial<T> = T extends Builtin
+  ? T
+  : T extends Array<infer U>
+    ? Array<DeepPartial<U>>
+    : T extends object
+      ? { [K in keyof T]?: DeepPartial<T[K]> }
+      : Partial<T>;
 
 export interface UnaryCallOptions {
   /** API key sent as `authorization: Bearer <key>`. */
@@ -23,7 +29,8 @@ export interface UnaryCallOptions {
   metadata?: Metadata;
 }
 
-type UnaryMethod<M> = M extends MethodDefinition<infer Req, infer Res> ? (request: DeepPartial<Req>, options?: UnaryCallOptions) => Promise<Res> : never;
+type UnaryMethod<M> =
+  M extends MethodDefinition<infer Req, infer Res> ? (request: DeepPartial<Req>, options?: UnaryCallOptions) => Promise<Res> : never;
 
 /** A promise-returning client of every unary RPC of a ts-proto service definition. */
 export type PromiseClient<D> = { [K in keyof D]: UnaryMethod<D[K]> } & { close(): void };

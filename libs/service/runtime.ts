@@ -61,9 +61,13 @@ export class ServiceRuntime {
       return { nats, relay: this.relay };
     });
     this.ready.catch((error) => logger.error({ err: error }, 'event plumbing could not start'));
-    this.health = every(2_000, async () => {
-      this.server.health.setAll((await isDatabaseReachable(this.db)) ? Serving.SERVING : Serving.NOT_SERVING);
-    }, logger);
+    this.health = every(
+      2_000,
+      async () => {
+        this.server.health.setAll((await isDatabaseReachable(this.db)) ? Serving.SERVING : Serving.NOT_SERVING);
+      },
+      logger,
+    );
   }
 
   /** Wakes the outbox relay: a transaction with events just committed. */
@@ -76,9 +80,9 @@ export class ServiceRuntime {
 
   /** Starts something that needs NATS (a consumer) once it is up; it is stopped with the rest. */
   whenNatsReady(start: (nats: NatsConnection) => Promise<Stoppable>): void {
-    void this.ready.then(async ({ nats }) => this.addBackground(await start(nats))).catch((error) =>
-      this.options.logger.error({ err: error }, 'could not start a NATS consumer'),
-    );
+    void this.ready
+      .then(async ({ nats }) => this.addBackground(await start(nats)))
+      .catch((error) => this.options.logger.error({ err: error }, 'could not start a NATS consumer'));
   }
 
   async listen(): Promise<number> {

@@ -75,5 +75,3 @@ export async function startThrowawayNatsServer(): Promise<ThrowawayNatsServer> {
     },
   };
 }
-
-

@@ -35,10 +35,23 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     await chown(dir, Number(stdout.trim()), Number(gid.trim()));
   }
   await asPostgresUser(join(BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-  const running = () => asPostgresUser(join(BIN, 'pg_ctl'), ['-D', dataDir, 'status']).then(() => true, () => false);
+  const running = () =>
+    asPostgresUser(join(BIN, 'pg_ctl'), ['-D', dataDir, 'status']).then(
+      () => true,
+      () => false,
+    );
   const start = async () => {
     if (await running()) return;
-    await asPostgresUser(join(BIN, 'pg_ctl'), ['-D', dataDir, '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    await asPostgresUser(join(BIN, 'pg_ctl'), [
+      '-D',
+      dataDir,
+      '-w',
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ]);
   };
   const stop = () => asPostgresUser(join(BIN, 'pg_ctl'), ['-D', dataDir, '-w', '-m', 'immediate', 'stop']).catch(() => undefined);
   await start();

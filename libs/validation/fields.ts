@@ -35,7 +35,12 @@ export function integer(field: string, value: number | undefined, { min, max }: 
 }
 
 /** A proto enum value that is known and not _UNSPECIFIED. */
-export function enumValue<E extends number>(field: string, value: number | undefined, allowed: Record<string, E | string>, unspecified = 0): E {
+export function enumValue<E extends number>(
+  field: string,
+  value: number | undefined,
+  allowed: Record<string, E | string>,
+  unspecified = 0,
+): E {
   const known = Object.values(allowed).filter((v): v is E => typeof v === 'number' && v !== unspecified && v >= 0);
   if (value === undefined || value === unspecified) throw invalid(field, 'is required');
   if (!known.includes(value as E)) throw invalid(field, `unknown value ${value}`);
@@ -69,7 +74,11 @@ export function currencyCode(field: string, value: string | undefined): string {
 }
 
 /** google.protobuf.Duration → milliseconds within bounds; undefined stays undefined. */
-export function durationMs(field: string, value: { seconds: number; nanos: number } | undefined, { minMs, maxMs }: { minMs: number; maxMs: number }): number | undefined {
+export function durationMs(
+  field: string,
+  value: { seconds: number; nanos: number } | undefined,
+  { minMs, maxMs }: { minMs: number; maxMs: number },
+): number | undefined {
   if (!value) return undefined;
   const ms = value.seconds * 1000 + Math.floor(value.nanos / 1e6);
   if (!Number.isFinite(ms) || value.nanos < 0 || value.nanos > 999_999_999) throw invalid(field, 'is not a valid duration');

@@ -46,10 +46,14 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
   runtime.server.addService(InventoryServiceService, inventoryHandlers(deps), inventoryScopes);
 
   runtime.addBackground(
-    every(config.sweepIntervalMs, async () => {
-      const expired = await expireReservations(deps);
-      if (expired > 0) logger.info({ expired }, 'released expired reservations');
-    }, logger),
+    every(
+      config.sweepIntervalMs,
+      async () => {
+        const expired = await expireReservations(deps);
+        if (expired > 0) logger.info({ expired }, 'released expired reservations');
+      },
+      logger,
+    ),
   );
   runtime.whenNatsReady(async (nats) => {
     const consumer = createInboxConsumer({

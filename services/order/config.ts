@@ -44,7 +44,12 @@ export function readOrderConfig(env: Env): OrderConfig {
   const read = envReader(env);
   const rate = (name: string) => read.number(name, 0, { min: 0, max: 1 });
   return {
-    ...readCommonConfig(read, { database: 'larder_order', grpcPort: 50052, developmentApiKeys: DEVELOPMENT_API_KEYS, scopes: ORDER_SCOPES }),
+    ...readCommonConfig(read, {
+      database: 'larder_order',
+      grpcPort: 50052,
+      developmentApiKeys: DEVELOPMENT_API_KEYS,
+      scopes: ORDER_SCOPES,
+    }),
     inventoryAddress: read.string('INVENTORY_ADDR', '127.0.0.1:50051'),
     inventoryApiKey: read.string('INVENTORY_API_KEY', 'dev-order-service-key'),
     inventoryTimeoutMs: read.int('INVENTORY_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),

@@ -27,19 +27,30 @@ const describe = (error: ServiceError) => `inventory: ${Code[error.code]}: ${err
  * Codes that say "try again" (and auth misconfiguration, which an operator
  * fixes) become `unavailable`, so orders wait instead of failing.
  */
-export function createInventoryClient(options: { address: string; apiKey: string; timeoutMs: number; logger: Logger }): InventoryPort & { close(): void } {
+export function createInventoryClient(options: {
+  address: string;
+  apiKey: string;
+  timeoutMs: number;
+  logger: Logger;
+}): InventoryPort & { close(): void } {
   const api: Api = createPromiseClient(InventoryServiceService, inventoryMessages, options.address, {
     defaults: { apiKey: options.apiKey, timeoutMs: options.timeoutMs },
   });
 
-  async function call<T>(work: () => Promise<T>, onError: (error: ServiceError) => T | undefined): Promise<T | { kind: 'unavailable'; message: string }> {
+  async function call<T>(
+    work: () => Promise<T>,
+    onError: (error: ServiceError) => T | undefined,
+  ): Promise<T | { kind: 'unavailable'; message: string }> {
     try {
       return await work();
     } catch (caught) {
       const error = caught as ServiceError;
       if (typeof error.code !== 'number') throw caught;
       if (error.code === Code.UNAUTHENTICATED || error.code === Code.PERMISSION_DENIED) {
-        options.logger.error({ code: Code[error.code], details: error.details }, 'inventory refused the order service key: check INVENTORY_API_KEY');
+        options.logger.error(
+          { code: Code[error.code], details: error.details },
+          'inventory refused the order service key: check INVENTORY_API_KEY',
+        );
       }
       const mapped = TRANSIENT.has(error.code) ? undefined : onError(error);
       return mapped ?? { kind: 'unavailable', message: describe(error) };
@@ -64,7 +75,11 @@ export function createInventoryClient(options: { address: string; apiKey: string
           );
           const status = reservation!.status;
           if (status !== ReservationStatus.RESERVATION_STATUS_RESERVED && status !== ReservationStatus.RESERVATION_STATUS_COMMITTED) {
-            return { kind: 'gone', status: ReservationStatus[status] ?? String(status), message: `reservation of order ${orderId} already ended` };
+            return {
+              kind: 'gone',
+              status: ReservationStatus[status] ?? String(status),
+              message: `reservation of order ${orderId} already ended`,
+            };
           }
           return {
             kind: 'reserved',
@@ -74,14 +89,22 @@ export function createInventoryClient(options: { address: string; apiKey: string
         (error) => {
           const info = errorInfoOf(error);
           if (error.code === Code.FAILED_PRECONDITION && info?.reason === 'INSUFFICIENT_STOCK') {
-            return { kind: 'insufficient', productId: info.metadata.product_id ?? '', available: Number(info.metadata.available ?? 0), message: error.details };
+            return {
+              kind: 'insufficient',
+              productId: info.metadata.product_id ?? '',
+              available: Number(info.metadata.available ?? 0),
+              message: error.details,
+            };
           }
           return { kind: 'rejected', message: describe(error) };
         },
       ),
     extend: (orderId, ttlMs, meta) =>
       call<SettleOutcome>(async () => {
-        await api.extendReservation({ orderId, ttl: { seconds: Math.floor(ttlMs / 1000), nanos: (ttlMs % 1000) * 1e6 } }, { correlationId: meta.correlationId });
+        await api.extendReservation(
+          { orderId, ttl: { seconds: Math.floor(ttlMs / 1000), nanos: (ttlMs % 1000) * 1e6 } },
+          { correlationId: meta.correlationId },
+        );
         return { kind: 'done' };
       }, settle),
     commit: (orderId, meta) =>
@@ -102,7 +125,13 @@ export function createInventoryClient(options: { address: string; apiKey: string
       call<SettleOutcome>(
         async () => {
           await api.adjustStock(
-            { productId, delta: quantity, reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK, idempotencyKey, note: 'returned by a cancelled order' },
+            {
+              productId,
+              delta: quantity,
+              reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
+              idempotencyKey,
+              note: 'returned by a cancelled order',
+            },
             { correlationId: meta.correlationId },
           );
           return { kind: 'done' };

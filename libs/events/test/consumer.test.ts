@@ -36,10 +36,7 @@ describe('inbox consumer', function () {
   const consumers: InboxConsumer[] = [];
 
   before(async () => {
-    [server, testDb] = await Promise.all([
-      startThrowawayNatsServer(),
-      createTestDatabase('events', [eventsMigration, effectsMigration]),
-    ]);
+    [server, testDb] = await Promise.all([startThrowawayNatsServer(), createTestDatabase('events', [eventsMigration, effectsMigration])]);
     nc = await connectNats(server.url);
   });
 
@@ -189,11 +186,7 @@ describe('inbox consumer', function () {
 
     // The good message, published after the poison one, did not wait for it to give up.
     expect(events.indexOf('good processed')).to.be.lessThan(events.indexOf('poison failed #3'));
-    expect(events.filter((e) => e.startsWith('poison'))).to.deep.equal([
-      'poison failed #1',
-      'poison failed #2',
-      'poison failed #3',
-    ]);
+    expect(events.filter((e) => e.startsWith('poison'))).to.deep.equal(['poison failed #1', 'poison failed #2', 'poison failed #3']);
 
     const [dead] = deadLetters;
     expect(dead!.subject).to.equal(`${deadLetterPrefix}.${stream.prefix}.bad`);

@@ -7,16 +7,7 @@ import { appendToOutbox, type OutboxEvent } from '../outbox.js';
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from '../relay.js';
 import { ensureStream } from '../streams.js';
 import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../testing/nats-server.js';
-import {
-  connectNats,
-  duplicatesIn,
-  eventsMigration,
-  messageIds,
-  readStream,
-  sleep,
-  uniqueToken,
-  waitFor,
-} from './helpers.js';
+import { connectNats, duplicatesIn, eventsMigration, messageIds, readStream, sleep, uniqueToken, waitFor } from './helpers.js';
 
 describe('outbox relay', function () {
   this.timeout(30_000);
@@ -29,10 +20,7 @@ describe('outbox relay', function () {
   const relays: OutboxRelay[] = [];
 
   before(async () => {
-    [server, testDb] = await Promise.all([
-      startThrowawayNatsServer(),
-      createTestDatabase('events', [eventsMigration]),
-    ]);
+    [server, testDb] = await Promise.all([startThrowawayNatsServer(), createTestDatabase('events', [eventsMigration])]);
     reader = await connectNats(server.url);
   });
 

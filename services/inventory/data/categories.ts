@@ -19,7 +19,11 @@ const toCategory = (row: CategoryRow): CategoryRecord => ({
   updatedAt: row.updated_at,
 });
 
-export async function insertCategory(trx: Db, category: Omit<CategoryRecord, 'createdAt' | 'updatedAt'>, now: Date): Promise<CategoryRecord> {
+export async function insertCategory(
+  trx: Db,
+  category: Omit<CategoryRecord, 'createdAt' | 'updatedAt'>,
+  now: Date,
+): Promise<CategoryRecord> {
   const [row] = await trx('categories')
     .insert({ ...category, created_at: now, updated_at: now })
     .returning('*');
@@ -46,8 +50,16 @@ export async function listCategories(db: Db, afterName: string | undefined, limi
   return (await query).map(toCategory);
 }
 
-export async function updateCategory(trx: Db, id: string, patch: Partial<Pick<CategoryRecord, 'name' | 'description'>>, now: Date): Promise<CategoryRecord | undefined> {
-  const [row] = await trx('categories').update({ ...patch, updated_at: now }).where({ id }).returning('*');
+export async function updateCategory(
+  trx: Db,
+  id: string,
+  patch: Partial<Pick<CategoryRecord, 'name' | 'description'>>,
+  now: Date,
+): Promise<CategoryRecord | undefined> {
+  const [row] = await trx('categories')
+    .update({ ...patch, updated_at: now })
+    .where({ id })
+    .returning('*');
   return row ? toCategory(row) : undefined;
 }
 

@@ -54,10 +54,16 @@ export async function findInvariantViolations(db: Knex): Promise<InvariantViolat
       for (const row of rows) {
         const report = (problem: string) => violations.push({ productId: row.product_id, sku: row.sku, problem });
         const total = row.available + row.reserved + row.sold;
-        if (row.available < 0 || row.reserved < 0 || row.sold < 0) report(`negative stock: available ${row.available}, reserved ${row.reserved}, sold ${row.sold}`);
-        if ((row.received ?? 0) !== total) report(`received ${row.received ?? 0} (initial + adjustments) but available + reserved + sold = ${total}`);
+        if (row.available < 0 || row.reserved < 0 || row.sold < 0)
+          report(`negative stock: available ${row.available}, reserved ${row.reserved}, sold ${row.sold}`);
+        if ((row.received ?? 0) !== total)
+          report(`received ${row.received ?? 0} (initial + adjustments) but available + reserved + sold = ${total}`);
         if ((row.held ?? 0) !== row.reserved) report(`reserved ${row.reserved} but RESERVED reservations hold ${row.held ?? 0}`);
-        if ((row.ledger_available ?? 0) !== row.available || (row.ledger_reserved ?? 0) !== row.reserved || (row.ledger_sold ?? 0) !== row.sold) {
+        if (
+          (row.ledger_available ?? 0) !== row.available ||
+          (row.ledger_reserved ?? 0) !== row.reserved ||
+          (row.ledger_sold ?? 0) !== row.sold
+        ) {
           report(
             `ledger says available ${row.ledger_available ?? 0}, reserved ${row.ledger_reserved ?? 0}, sold ${row.ledger_sold ?? 0}; ` +
               `stock row says ${row.available}, ${row.reserved}, ${row.sold}`,

@@ -18,9 +18,22 @@ interface ProductRow extends StockRow {
 }
 
 const COLUMNS = [
-  'p.id', 'p.sku', 'p.name', 'p.description', 'p.price_minor', 'p.currency_code', 'p.low_stock_threshold',
-  'p.version', 'p.created_at', 'p.updated_at', 'p.deleted_at', 's.product_id', 's.available', 's.reserved',
-  's.sold', 's.updated_at as stock_updated_at',
+  'p.id',
+  'p.sku',
+  'p.name',
+  'p.description',
+  'p.price_minor',
+  'p.currency_code',
+  'p.low_stock_threshold',
+  'p.version',
+  'p.created_at',
+  'p.updated_at',
+  'p.deleted_at',
+  's.product_id',
+  's.available',
+  's.reserved',
+  's.sold',
+  's.updated_at as stock_updated_at',
 ];
 
 const baseQuery = (db: Db) => db('products as p').join('stock_levels as s', 's.product_id', 'p.id').select(COLUMNS);
@@ -76,7 +89,10 @@ async function categoryIdsOf(db: Db, productIds: readonly string[]): Promise<Map
 }
 
 async function withCategories(db: Db, rows: ProductRow[]): Promise<ProductRecord[]> {
-  const categories = await categoryIdsOf(db, rows.map((r) => r.id));
+  const categories = await categoryIdsOf(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((row) => toProduct(row, categories.get(row.id) ?? []));
 }
 
@@ -104,7 +120,11 @@ export async function insertProduct(trx: Knex.Transaction, product: NewProduct, 
   });
 }
 
-export async function findProduct(db: Db, id: string, options: { includeDeleted?: boolean; forUpdate?: boolean } = {}): Promise<ProductRecord | undefined> {
+export async function findProduct(
+  db: Db,
+  id: string,
+  options: { includeDeleted?: boolean; forUpdate?: boolean } = {},
+): Promise<ProductRecord | undefined> {
   const query = baseQuery(db).where('p.id', id);
   if (!options.includeDeleted) query.whereNull('p.deleted_at');
   if (options.forUpdate) query.forUpdate('p');
@@ -156,7 +176,9 @@ export async function updateProduct(trx: Knex.Transaction, id: string, patch: Pr
 }
 
 export async function setDeleted(trx: Knex.Transaction, id: string, deletedAt: Date | null, now: Date): Promise<void> {
-  await trx('products').update({ deleted_at: deletedAt, updated_at: now, version: trx.raw('version + 1') }).where({ id });
+  await trx('products')
+    .update({ deleted_at: deletedAt, updated_at: now, version: trx.raw('version + 1') })
+    .where({ id });
 }
 
 /** Replaces the product's category memberships. */

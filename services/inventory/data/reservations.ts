@@ -29,7 +29,10 @@ export interface StoredReservation extends ReservationRecord {
 async function withItems(db: Db, rows: ReservationRow[]): Promise<StoredReservation[]> {
   if (rows.length === 0) return [];
   const items: ItemRow[] = await db('reservation_items')
-    .whereIn('order_id', rows.map((r) => r.order_id))
+    .whereIn(
+      'order_id',
+      rows.map((r) => r.order_id),
+    )
     .orderBy(['order_id', 'product_id']);
   return rows.map((row) => ({
     orderId: row.order_id,
@@ -70,7 +73,11 @@ export async function claimReservation(
   return rows.length === 1;
 }
 
-export async function insertReservationItems(trx: Knex.Transaction, orderId: string, items: readonly ReservationItemRecord[]): Promise<void> {
+export async function insertReservationItems(
+  trx: Knex.Transaction,
+  orderId: string,
+  items: readonly ReservationItemRecord[],
+): Promise<void> {
   await trx('reservation_items').insert(
     items.map((item) => ({
       order_id: orderId,
@@ -82,7 +89,11 @@ export async function insertReservationItems(trx: Knex.Transaction, orderId: str
   );
 }
 
-export async function findReservation(db: Db, orderId: string, options: { forUpdate?: boolean } = {}): Promise<StoredReservation | undefined> {
+export async function findReservation(
+  db: Db,
+  orderId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<StoredReservation | undefined> {
   const query = db('reservations').where({ order_id: orderId });
   if (options.forUpdate) query.forUpdate();
   const row: ReservationRow | undefined = await query.first();

@@ -11,7 +11,12 @@ export type StockChange = { ok: true; stock: StockRecord } | { ok: false; availa
 // products, no lock), so callers can tell when stock ran low without another query.
 const RETURNING = 'returning s.product_id, s.available, s.reserved, s.sold, s.updated_at, p.low_stock_threshold';
 
-async function changeStock(trx: Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[], productId: string): Promise<StockChange> {
+async function changeStock(
+  trx: Knex.Transaction,
+  sql: string,
+  bindings: readonly Knex.RawBinding[],
+  productId: string,
+): Promise<StockChange> {
   const result = await trx.raw<{ rows: StockRow[] }>(`${sql} ${RETURNING}`, bindings);
   const row = result.rows[0];
   if (row) return { ok: true, stock: toStock(row) };

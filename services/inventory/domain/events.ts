@@ -17,7 +17,13 @@ export interface EventContext {
   now: Date;
 }
 
-function event<T extends { metadata?: unknown }>(codec: MessageCodec<T>, type: string, subject: string, ctx: EventContext, body: Omit<T, 'metadata'>): OutboxEvent {
+function event<T extends { metadata?: unknown }>(
+  codec: MessageCodec<T>,
+  type: string,
+  subject: string,
+  ctx: EventContext,
+  body: Omit<T, 'metadata'>,
+): OutboxEvent {
   const id = uuidv7(ctx.now.getTime());
   const metadata = { eventId: id, occurTime: ctx.now, correlationId: ctx.correlationId ?? '', source: 'inventory' };
   const message = codec.fromPartial({ ...body, metadata } as unknown as Partial<T>);
@@ -56,7 +62,11 @@ export function stockAdjusted(ctx: EventContext, stock: StockRecord, delta: numb
   if (delta <= 0) return [adjusted];
   return [
     adjusted,
-    event(events.StockReplenished, 'StockReplenished', 'inventory.stock.replenished', ctx, { productId: stock.productId, quantity: delta, stockLevel }),
+    event(events.StockReplenished, 'StockReplenished', 'inventory.stock.replenished', ctx, {
+      productId: stock.productId,
+      quantity: delta,
+      stockLevel,
+    }),
   ];
 }
 
@@ -73,13 +83,21 @@ export function stockLowIfCrossed(ctx: EventContext, stock: StockRecord, availab
 }
 
 export const reservationReserved = (ctx: EventContext, reservation: ReservationRecord) =>
-  event(events.ReservationReserved, 'ReservationReserved', 'inventory.reservation.reserved', ctx, { reservation: toReservationMessage(reservation) });
+  event(events.ReservationReserved, 'ReservationReserved', 'inventory.reservation.reserved', ctx, {
+    reservation: toReservationMessage(reservation),
+  });
 
 export const reservationCommitted = (ctx: EventContext, reservation: ReservationRecord) =>
-  event(events.ReservationCommitted, 'ReservationCommitted', 'inventory.reservation.committed', ctx, { reservation: toReservationMessage(reservation) });
+  event(events.ReservationCommitted, 'ReservationCommitted', 'inventory.reservation.committed', ctx, {
+    reservation: toReservationMessage(reservation),
+  });
 
 export const reservationReleased = (ctx: EventContext, reservation: ReservationRecord) =>
-  event(events.ReservationReleased, 'ReservationReleased', 'inventory.reservation.released', ctx, { reservation: toReservationMessage(reservation) });
+  event(events.ReservationReleased, 'ReservationReleased', 'inventory.reservation.released', ctx, {
+    reservation: toReservationMessage(reservation),
+  });
 
 export const reservationExpired = (ctx: EventContext, reservation: ReservationRecord) =>
-  event(events.ReservationExpired, 'ReservationExpired', 'inventory.reservation.expired', ctx, { reservation: toReservationMessage(reservation) });
+  event(events.ReservationExpired, 'ReservationExpired', 'inventory.reservation.expired', ctx, {
+    reservation: toReservationMessage(reservation),
+  });

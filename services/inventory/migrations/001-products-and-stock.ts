@@ -87,7 +87,16 @@ export const productsAndStock: Migration = {
     await createInboxTable(db);
   },
   async down(db: Knex) {
-    for (const table of ['inbox', 'outbox', 'stock_adjustments', 'reservation_items', 'reservations', 'stock_movements', 'stock_levels', 'products']) {
+    for (const table of [
+      'inbox',
+      'outbox',
+      'stock_adjustments',
+      'reservation_items',
+      'reservations',
+      'stock_movements',
+      'stock_levels',
+      'products',
+    ]) {
       await db.schema.dropTableIfExists(table);
     }
   },

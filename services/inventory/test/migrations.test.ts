@@ -23,7 +23,8 @@ describe('inventory migrations', function () {
           if (step === 0) outcomes.push(await outcomeOf(createTestProduct(inv.api, { initialStock: 5 })));
           else if (step === 1) outcomes.push(await outcomeOf(inv.api.getProduct({ id: seed.id })));
           else if (step === 2) outcomes.push(await outcomeOf(inv.api.listProducts({ pageSize: 20 })));
-          else outcomes.push(await outcomeOf(inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: seed.id, quantity: 1 }] })));
+          else
+            outcomes.push(await outcomeOf(inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: seed.id, quantity: 1 }] })));
         }
       });
       await new Promise((r) => setTimeout(r, 200));
@@ -49,7 +50,10 @@ describe('inventory migrations', function () {
     const database = await createTestDatabase('inventory_migration', inventoryMigrations);
     try {
       await migrateDownAll(database.db, inventoryMigrations);
-      const tables = await database.db('pg_tables').where({ schemaname: 'public' }).whereNotIn('tablename', ['knex_migrations', 'knex_migrations_lock']);
+      const tables = await database
+        .db('pg_tables')
+        .where({ schemaname: 'public' })
+        .whereNotIn('tablename', ['knex_migrations', 'knex_migrations_lock']);
       expect(tables).to.deep.equal([]);
       expect(await migrateToLatest(database.db, inventoryMigrations)).to.have.length(inventoryMigrations.length);
     } finally {

@@ -36,7 +36,9 @@ describe('ReserveStock', function () {
   it('lets exactly 10 of 200 concurrent buyers have the last 10 units', async () => {
     const product = await createTestProduct(inv.api, { initialStock: 10 });
     const outcomes = await Promise.all(
-      Array.from({ length: 200 }, () => outcomeOf(inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: product.id, quantity: 1 }] }))),
+      Array.from({ length: 200 }, () =>
+        outcomeOf(inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: product.id, quantity: 1 }] })),
+      ),
     );
     expect(tally(outcomes)).to.deep.equal({ OK: 10, FAILED_PRECONDITION: 190 });
     expect(await stockOf(product.id)).to.include({ available: 0, reserved: 10, sold: 0 });
@@ -57,14 +59,26 @@ describe('ReserveStock', function () {
     const scarce = await createTestProduct(inv.api, { initialStock: 1 });
     const orderId = randomUUID();
     await expectGrpcError(
-      inv.api.reserveStock({ orderId, items: [{ productId: plenty.id, quantity: 5 }, { productId: scarce.id, quantity: 2 }] }),
+      inv.api.reserveStock({
+        orderId,
+        items: [
+          { productId: plenty.id, quantity: 5 },
+          { productId: scarce.id, quantity: 2 },
+        ],
+      }),
       Code.FAILED_PRECONDITION,
     );
     expect(await stockOf(plenty.id)).to.include({ available: 100, reserved: 0 });
     expect(await stockOf(scarce.id)).to.include({ available: 1, reserved: 0 });
     await expectGrpcError(inv.api.getReservation({ orderId }), Code.NOT_FOUND);
     // The failed request did not use up its order id.
-    const retry = await inv.api.reserveStock({ orderId, items: [{ productId: plenty.id, quantity: 5 }, { productId: scarce.id, quantity: 1 }] });
+    const retry = await inv.api.reserveStock({
+      orderId,
+      items: [
+        { productId: plenty.id, quantity: 5 },
+        { productId: scarce.id, quantity: 1 },
+      ],
+    });
     expect(retry.reservation!.items).to.have.length(2);
   });
 
@@ -101,7 +115,16 @@ describe('ReserveStock', function () {
         outcomeOf(
           inv.api.reserveStock({
             orderId: randomUUID(),
-            items: i % 2 === 0 ? [{ productId: a.id, quantity: 1 }, { productId: b.id, quantity: 1 }] : [{ productId: b.id, quantity: 1 }, { productId: a.id, quantity: 1 }],
+            items:
+              i % 2 === 0
+                ? [
+                    { productId: a.id, quantity: 1 },
+                    { productId: b.id, quantity: 1 },
+                  ]
+                : [
+                    { productId: b.id, quantity: 1 },
+                    { productId: a.id, quantity: 1 },
+                  ],
           }),
         ),
       ),
@@ -119,7 +142,10 @@ describe('ReserveStock', function () {
       Code.FAILED_PRECONDITION,
     );
     expect(reason).to.equal('PRODUCT_DELETED');
-    await expectGrpcError(inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: randomUUID(), quantity: 1 }] }), Code.NOT_FOUND);
+    await expectGrpcError(
+      inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: randomUUID(), quantity: 1 }] }),
+      Code.NOT_FOUND,
+    );
     await inv.api.undeleteProduct({ id: product.id });
     await inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: product.id, quantity: 1 }] });
   });

@@ -9,7 +9,11 @@ import { testNatsUrl } from '../../../libs/testing/root-hooks.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { createTestProduct, manualClock, startTestInventory, type TestInventory } from './harness.js';
 
-const { RESERVATION_STATUS_COMMITTED: COMMITTED, RESERVATION_STATUS_RELEASED: RELEASED, RESERVATION_STATUS_EXPIRED: EXPIRED } = ReservationStatus;
+const {
+  RESERVATION_STATUS_COMMITTED: COMMITTED,
+  RESERVATION_STATUS_RELEASED: RELEASED,
+  RESERVATION_STATUS_EXPIRED: EXPIRED,
+} = ReservationStatus;
 
 /** Polls until `check` returns a value (bounded: 10 s). */
 async function eventually<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
@@ -116,7 +120,10 @@ describe('CommitReservation, ReleaseReservation, ExtendReservation and expiry', 
 
     const event = await eventually(async () => {
       for (;;) {
-        const message = await Promise.race([expiredEvents[Symbol.asyncIterator]().next(), new Promise<undefined>((r) => setTimeout(r, 200))]);
+        const message = await Promise.race([
+          expiredEvents[Symbol.asyncIterator]().next(),
+          new Promise<undefined>((r) => setTimeout(r, 200)),
+        ]);
         if (!message || message.done) return undefined;
         const decoded = ReservationExpired.decode(message.value.data);
         if (decoded.reservation?.orderId === orderId) return { decoded, headers: message.value.headers };

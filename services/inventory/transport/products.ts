@@ -42,7 +42,8 @@ export const productFields = {
     };
   },
   threshold: (value: number | undefined) => v.integer('product.low_stock_threshold', value, { min: 0, max: 1_000_000 }),
-  categoryIds: (value: string[] | undefined) => v.distinctUuids('product.category_ids', v.listSize('product.category_ids', value, { min: 0, max: 50 })),
+  categoryIds: (value: string[] | undefined) =>
+    v.distinctUuids('product.category_ids', v.listSize('product.category_ids', value, { min: 0, max: 50 })),
 };
 
 export const productHandlers = (deps: InventoryDeps) => ({

@@ -5,7 +5,11 @@ import { flagReservationExpired, wakeOrdersWaitingFor } from '../data/orders.js'
 import type { OrderDeps } from '../domain/deps.js';
 
 /** What the order service listens to on the INVENTORY stream. */
-export const INVENTORY_SUBJECTS = ['inventory.stock.replenished', 'inventory.reservation.released', 'inventory.reservation.expired'] as const;
+export const INVENTORY_SUBJECTS = [
+  'inventory.stock.replenished',
+  'inventory.reservation.released',
+  'inventory.reservation.expired',
+] as const;
 
 /**
  * Applies one inventory event inside the inbox transaction:
@@ -30,7 +34,11 @@ export async function applyInventoryEvent(deps: Pick<OrderDeps, 'clock'>, messag
       const { reservation } = ReservationExpired.decode(message.data);
       if (!reservation) return false;
       const flagged = await flagReservationExpired(trx, reservation.orderId, now);
-      const woken = await wakeOrdersWaitingFor(trx, reservation.items.map((i) => i.productId), now);
+      const woken = await wakeOrdersWaitingFor(
+        trx,
+        reservation.items.map((i) => i.productId),
+        now,
+      );
       return flagged || woken > 0;
     }
     default:

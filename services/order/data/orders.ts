@@ -43,7 +43,12 @@ const money = (minor: number | null, currency: string | null): Money | undefined
 
 async function withItems(db: Db, rows: OrderRow[]): Promise<OrderRecord[]> {
   if (rows.length === 0) return [];
-  const items: ItemRow[] = await db('order_items').whereIn('order_id', rows.map((r) => r.id)).orderBy(['order_id', 'product_id']);
+  const items: ItemRow[] = await db('order_items')
+    .whereIn(
+      'order_id',
+      rows.map((r) => r.id),
+    )
+    .orderBy(['order_id', 'product_id']);
   const byOrder = new Map<string, OrderItemRecord[]>();
   for (const item of items) {
     const list = byOrder.get(item.order_id) ?? [];
@@ -115,12 +120,21 @@ export async function findOrderByKey(db: Db, customerId: string, idempotencyKey:
   return row ? (await withItems(db, [row]))[0] : undefined;
 }
 
-export async function insertOrderItems(trx: Knex.Transaction, orderId: string, items: readonly { productId: string; quantity: number }[]): Promise<void> {
+export async function insertOrderItems(
+  trx: Knex.Transaction,
+  orderId: string,
+  items: readonly { productId: string; quantity: number }[],
+): Promise<void> {
   await trx('order_items').insert(items.map((i) => ({ order_id: orderId, product_id: i.productId, quantity: i.quantity })));
 }
 
 /** Records the prices inventory captured and the order's total. */
-export async function setPrices(trx: Knex.Transaction, orderId: string, items: readonly { productId: string; unitPrice: Money }[], total: Money): Promise<void> {
+export async function setPrices(
+  trx: Knex.Transaction,
+  orderId: string,
+  items: readonly { productId: string; unitPrice: Money }[],
+  total: Money,
+): Promise<void> {
   for (const item of items) {
     await trx('order_items')
       .update({ unit_price_minor: item.unitPrice.minorUnits, currency_code: item.unitPrice.currencyCode })
@@ -129,7 +143,11 @@ export async function setPrices(trx: Knex.Transaction, orderId: string, items: r
   await trx('orders').update({ total_minor: total.minorUnits, currency_code: total.currencyCode }).where({ id: orderId });
 }
 
-export async function findOrder(db: Db, id: string, options: { includeDeleted?: boolean; forUpdate?: boolean } = {}): Promise<OrderRecord | undefined> {
+export async function findOrder(
+  db: Db,
+  id: string,
+  options: { includeDeleted?: boolean; forUpdate?: boolean } = {},
+): Promise<OrderRecord | undefined> {
   const query = db('orders').where({ id });
   if (!options.includeDeleted) query.whereNull('deleted_at');
   if (options.forUpdate) query.forUpdate();
@@ -178,7 +196,9 @@ export async function claimDueOrders(db: Knex, now: Date, leaseMs: number, limit
           due
             .where('next_attempt_at', '<=', now)
             // A cancellation or an expired reservation needs handling now, whatever the backoff said.
-            .orWhere((flagged) => flagged.where((f) => f.where({ cancel_requested: true }).orWhere({ reservation_expired: true })).whereIn('status', ACTIVE)),
+            .orWhere((flagged) =>
+              flagged.where((f) => f.where({ cancel_requested: true }).orWhere({ reservation_expired: true })).whereIn('status', ACTIVE),
+            ),
         )
         .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
         .orderBy('next_attempt_at')

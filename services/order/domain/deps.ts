@@ -32,7 +32,10 @@ export interface RequestContext {
 }
 
 /** Runs `work` in one transaction and wakes the relay once it committed. */
-export async function inTransaction<T>(deps: Pick<OrderDeps, 'db' | 'afterCommit'>, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  deps: Pick<OrderDeps, 'db' | 'afterCommit'>,
+  work: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
   const result = await deps.db.transaction(work);
   deps.afterCommit();
   return result;

@@ -82,7 +82,14 @@ export async function deleteOrder(deps: OrderDeps, ctx: RequestContext, id: stri
         metadata: { status: order.status },
       });
     }
-    const { order: deleted } = await changeOrder(trx, order, 'none', { deletedAt: now }, { reason: 'deleted', correlationId: ctx.correlationId }, now);
+    const { order: deleted } = await changeOrder(
+      trx,
+      order,
+      'none',
+      { deletedAt: now },
+      { reason: 'deleted', correlationId: ctx.correlationId },
+      now,
+    );
     return deleted;
   });
 }

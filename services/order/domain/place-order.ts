@@ -27,9 +27,17 @@ export interface PlaceOrderCommand {
  */
 export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: PlaceOrderCommand): Promise<OrderRecord> {
   const now = deps.clock.now();
-  const items = command.source.kind === 'items' ? [...command.source.items].sort((a, b) => (a.productId < b.productId ? -1 : 1)) : undefined;
+  const items =
+    command.source.kind === 'items' ? [...command.source.items].sort((a, b) => (a.productId < b.productId ? -1 : 1)) : undefined;
   const hash = requestHash([command.source.kind, items, command.paymentToken, command.shippingAddress ?? null]);
-  const order = { id: uuidv7(now.getTime()), customerId: command.customerId, idempotencyKey: command.idempotencyKey, requestHash: hash, paymentToken: command.paymentToken, shippingAddress: command.shippingAddress };
+  const order = {
+    id: uuidv7(now.getTime()),
+    customerId: command.customerId,
+    idempotencyKey: command.idempotencyKey,
+    requestHash: hash,
+    paymentToken: command.paymentToken,
+    shippingAddress: command.shippingAddress,
+  };
 
   const placed = await inTransaction(deps, async (trx) => {
     if (!(await claimOrderKey(trx, order, now))) {
@@ -51,7 +59,13 @@ export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: 
     }
     await insertOrderItems(trx, order.id, lines);
     const created = (await findOrder(trx, order.id))!;
-    await appendOrderEvent(trx, { orderId: order.id, toStatus: 'PENDING', reason: command.source.kind === 'cart' ? 'checked out' : 'order created', correlationId: ctx.correlationId, createdAt: now });
+    await appendOrderEvent(trx, {
+      orderId: order.id,
+      toStatus: 'PENDING',
+      reason: command.source.kind === 'cart' ? 'checked out' : 'order created',
+      correlationId: ctx.correlationId,
+      createdAt: now,
+    });
     await appendToOutbox(trx, [orderStatusEvent(created, { correlationId: ctx.correlationId, now })]);
     return { order: created, created: true };
   });

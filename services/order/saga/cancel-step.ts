@@ -14,7 +14,9 @@ export async function cancelStep(step: Step): Promise<OrderRecord> {
   if (order.paymentStatus === 'PENDING') {
     const known = await deps.payments.lookup(order.id);
     if (known.status === 'unavailable') return step.retryLater(order.paymentAttempts + 1, 'payment gateway unavailable');
-    await step.record({ paymentStatus: known.status === 'captured' ? 'CAPTURED' : known.status === 'declined' ? 'DECLINED' : 'NOT_STARTED' });
+    await step.record({
+      paymentStatus: known.status === 'captured' ? 'CAPTURED' : known.status === 'declined' ? 'DECLINED' : 'NOT_STARTED',
+    });
   }
   if (step.order.paymentStatus === 'CAPTURED') {
     const refund = await deps.payments.refund(order.id);
@@ -23,7 +25,12 @@ export async function cancelStep(step: Step): Promise<OrderRecord> {
   }
   if (order.status === 'CONFIRMED') {
     for (const item of order.items) {
-      const restocked = await deps.inventory.restock(item.productId, item.quantity, `order-cancel-${order.id}-${item.productId}`, step.meta);
+      const restocked = await deps.inventory.restock(
+        item.productId,
+        item.quantity,
+        `order-cancel-${order.id}-${item.productId}`,
+        step.meta,
+      );
       if (restocked.kind === 'unavailable') return step.retryLater(order.paymentAttempts + 1, restocked.message);
     }
     return step.finish({ status: 'CANCELLED', cancelRequested: false, nextAttemptAt: null }, { reason });

@@ -62,7 +62,11 @@ async function commitStep(step: Step): Promise<OrderRecord> {
   }
   if (committed.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, committed.message);
   // The reservation ended while we were paying: give the money back.
-  return refundAndCancel(step, 'the reservation expired during payment; payment refunded', committed.kind === 'gone' ? committed.message : 'reservation not found');
+  return refundAndCancel(
+    step,
+    'the reservation expired during payment; payment refunded',
+    committed.kind === 'gone' ? committed.message : 'reservation not found',
+  );
 }
 
 async function declined(step: Step): Promise<OrderRecord> {
@@ -79,7 +83,8 @@ async function expiredStep(step: Step): Promise<OrderRecord> {
     if (known.status === 'unavailable') return step.retryLater(step.order.paymentAttempts, 'payment gateway unavailable');
     if (known.status === 'captured') await step.record({ paymentStatus: 'CAPTURED' });
   }
-  if (step.order.paymentStatus === 'CAPTURED') return refundAndCancel(step, 'the reservation expired during payment; payment refunded', 'reservation expired');
+  if (step.order.paymentStatus === 'CAPTURED')
+    return refundAndCancel(step, 'the reservation expired during payment; payment refunded', 'reservation expired');
   return step.finish(
     { status: 'CANCELLED', cancelReason: 'the reservation expired before payment completed', cancelRequested: false, nextAttemptAt: null },
     { reason: 'reservation expired' },
@@ -103,7 +108,14 @@ export async function releaseAndEnd(
   const released = await step.deps.inventory.release(step.order.id, reason, step.meta);
   if (released.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, released.message);
   return step.finish(
-    { ...extra, status, cancelReason: reason, cancelRequested: false, lastError: error ?? step.order.lastError ?? null, nextAttemptAt: null },
+    {
+      ...extra,
+      status,
+      cancelReason: reason,
+      cancelRequested: false,
+      lastError: error ?? step.order.lastError ?? null,
+      nextAttemptAt: null,
+    },
     { reason, error },
   );
 }

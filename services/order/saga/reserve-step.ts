@@ -6,7 +6,10 @@ import type { Step } from './step.js';
 function totalOf(items: { quantity: number; unitPrice: Money }[]): Money | undefined {
   const currencies = new Set(items.map((i) => i.unitPrice.currencyCode));
   if (currencies.size !== 1) return undefined;
-  return { currencyCode: items[0]!.unitPrice.currencyCode, minorUnits: items.reduce((sum, i) => sum + i.quantity * i.unitPrice.minorUnits, 0) };
+  return {
+    currencyCode: items[0]!.unitPrice.currencyCode,
+    minorUnits: items.reduce((sum, i) => sum + i.quantity * i.unitPrice.minorUnits, 0),
+  };
 }
 
 /**
@@ -23,7 +26,10 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
       const total = totalOf(outcome.items);
       if (!total) {
         await deps.inventory.release(order.id, 'items priced in different currencies', step.meta);
-        return step.finish({ status: 'FAILED', cancelReason: 'items are priced in different currencies', nextAttemptAt: null }, { reason: 'mixed currencies' });
+        return step.finish(
+          { status: 'FAILED', cancelReason: 'items are priced in different currencies', nextAttemptAt: null },
+          { reason: 'mixed currencies' },
+        );
       }
       await inTransaction(deps, (trx) => setPrices(trx, order.id, outcome.items, total));
       // Payment comes next, straight away.
@@ -33,12 +39,23 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
       const attempts = order.attempts + 1;
       if (attempts >= deps.saga.retry.maxAttempts) {
         return step.finish(
-          { status: 'FAILED', attempts, lastError: outcome.message, cancelReason: `stock did not arrive after ${attempts} attempts`, nextAttemptAt: null },
+          {
+            status: 'FAILED',
+            attempts,
+            lastError: outcome.message,
+            cancelReason: `stock did not arrive after ${attempts} attempts`,
+            nextAttemptAt: null,
+          },
           { reason: `stock did not arrive after ${attempts} attempts`, error: outcome.message },
         );
       }
       // The log records entering AWAITING_STOCK; later retries only move the backoff.
-      return step.retryLater(attempts, outcome.message, { status: 'AWAITING_STOCK', attempts }, { reason: 'insufficient stock', error: outcome.message });
+      return step.retryLater(
+        attempts,
+        outcome.message,
+        { status: 'AWAITING_STOCK', attempts },
+        { reason: 'insufficient stock', error: outcome.message },
+      );
     }
     case 'rejected':
       return step.finish(
@@ -47,7 +64,12 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
       );
     case 'gone':
       return step.finish(
-        { status: 'CANCELLED', lastError: outcome.message, cancelReason: 'the reservation expired before the order could use it', nextAttemptAt: null },
+        {
+          status: 'CANCELLED',
+          lastError: outcome.message,
+          cancelReason: 'the reservation expired before the order could use it',
+          nextAttemptAt: null,
+        },
         { reason: 'reservation expired', error: outcome.message },
       );
     case 'unavailable':

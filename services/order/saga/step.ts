@@ -28,7 +28,14 @@ export class Step {
   /** Records progress and keeps the lease (more calls follow in this step). */
   async record(patch: OrderPatch, note: ChangeNote = { reason: '' }): Promise<OrderRecord> {
     const { order } = await inTransaction(this.deps, (trx) =>
-      changeOrder(trx, this.order, { leaseToken: this.claim.leaseToken }, patch, { correlationId: this.meta.correlationId, ...note }, this.now),
+      changeOrder(
+        trx,
+        this.order,
+        { leaseToken: this.claim.leaseToken },
+        patch,
+        { correlationId: this.meta.correlationId, ...note },
+        this.now,
+      ),
     );
     this.order = order;
     return order;

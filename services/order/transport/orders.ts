@@ -85,7 +85,8 @@ export const orderHandlers = (deps: OrderDeps) => ({
     let status;
     if (paths.includes('status')) {
       status = orderStatusFromMessage(order.status);
-      if (status !== 'SHIPPED' && status !== 'DELIVERED') throw invalid('order.status', 'may only be set to ORDER_STATUS_SHIPPED or ORDER_STATUS_DELIVERED');
+      if (status !== 'SHIPPED' && status !== 'DELIVERED')
+        throw invalid('order.status', 'may only be set to ORDER_STATUS_SHIPPED or ORDER_STATUS_DELIVERED');
     }
     let expectedVersion;
     if (order.etag) {
@@ -96,7 +97,9 @@ export const orderHandlers = (deps: OrderDeps) => ({
       id,
       expectedVersion,
       status,
-      shippingAddress: paths.includes('shipping_address') ? shippingAddress('order.shipping_address', order.shippingAddress, true) : undefined,
+      shippingAddress: paths.includes('shipping_address')
+        ? shippingAddress('order.shipping_address', order.shippingAddress, true)
+        : undefined,
     });
     return { order: toOrderMessage(updated) };
   },

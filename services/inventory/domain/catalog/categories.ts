@@ -35,7 +35,11 @@ export async function listCategoryPage(deps: InventoryDeps, afterName: string | 
   return { categories: page, nextAfterName: rows.length > pageSize ? page[page.length - 1]!.name : undefined };
 }
 
-export async function updateCategory(deps: InventoryDeps, id: string, patch: { name?: string; description?: string }): Promise<CategoryRecord> {
+export async function updateCategory(
+  deps: InventoryDeps,
+  id: string,
+  patch: { name?: string; description?: string },
+): Promise<CategoryRecord> {
   const updated = await guardName(patch.name, () => categories.updateCategory(deps.db, id, patch, deps.clock.now()));
   if (!updated) throw notFound('category', id);
   return updated;

@@ -22,7 +22,11 @@ export async function createProduct(deps: InventoryDeps, ctx: RequestContext, co
     return await inTransaction(deps, async (trx) => {
       await insertProduct(trx, { ...command, id }, now);
       await insertStockLevel(trx, id, command.initialStock, now);
-      await recordMovements(trx, [{ productId: id, kind: 'INITIAL', availableDelta: command.initialStock, reservedDelta: 0, soldDelta: 0 }], now);
+      await recordMovements(
+        trx,
+        [{ productId: id, kind: 'INITIAL', availableDelta: command.initialStock, reservedDelta: 0, soldDelta: 0 }],
+        now,
+      );
       if (command.categoryIds.length > 0) {
         const missing = await missingCategoryIds(trx, command.categoryIds);
         if (missing.length > 0) throw invalid('product.category_ids', `unknown category ${missing[0]}`, 'CATEGORY_NOT_FOUND');
@@ -34,7 +38,11 @@ export async function createProduct(deps: InventoryDeps, ctx: RequestContext, co
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw alreadyExists(`a product with sku "${command.sku}" already exists`, { reason: 'SKU_TAKEN', field: 'product.sku', metadata: { sku: command.sku } });
+      throw alreadyExists(`a product with sku "${command.sku}" already exists`, {
+        reason: 'SKU_TAKEN',
+        field: 'product.sku',
+        metadata: { sku: command.sku },
+      });
     }
     throw error;
   }

@@ -16,7 +16,12 @@ export interface ProductPage {
 }
 
 /** One keyset page: asks for one row more than the page to know whether another page exists. */
-export async function listProductPage(deps: InventoryDeps, filter: ProductFilter, afterId: string | undefined, pageSize: number): Promise<ProductPage> {
+export async function listProductPage(
+  deps: InventoryDeps,
+  filter: ProductFilter,
+  afterId: string | undefined,
+  pageSize: number,
+): Promise<ProductPage> {
   const rows = await listProducts(deps.db, filter, afterId, pageSize + 1);
   const products = rows.slice(0, pageSize);
   return { products, nextAfterId: rows.length > pageSize ? products[products.length - 1]!.id : undefined };

@@ -23,10 +23,13 @@ export async function updateProductFields(deps: InventoryDeps, ctx: RequestConte
     const current = await findProduct(trx, command.id, { forUpdate: true });
     if (!current) throw notFound('product', command.id);
     if (command.expectedVersion !== undefined && command.expectedVersion !== current.version) {
-      throw aborted(`product ${command.id} was changed concurrently (etag ${current.version}, you sent ${command.expectedVersion}); read it again`, {
-        reason: 'ETAG_MISMATCH',
-        metadata: { etag: String(current.version) },
-      });
+      throw aborted(
+        `product ${command.id} was changed concurrently (etag ${current.version}, you sent ${command.expectedVersion}); read it again`,
+        {
+          reason: 'ETAG_MISMATCH',
+          metadata: { etag: String(current.version) },
+        },
+      );
     }
     await updateProduct(trx, command.id, command.patch, now);
     if (command.categoryIds) {

@@ -33,11 +33,25 @@ export async function reserveStock(deps: InventoryDeps, ctx: RequestContext, com
       return replay(trx, command.orderId, hash);
     }
     const priced = await priceItems(trx, items);
-    const reservation: ReservationRecord = { orderId: command.orderId, status: 'RESERVED', items: priced, expiresAt, createdAt: now, updatedAt: now };
+    const reservation: ReservationRecord = {
+      orderId: command.orderId,
+      status: 'RESERVED',
+      items: priced,
+      expiresAt,
+      createdAt: now,
+      updatedAt: now,
+    };
     await insertReservationItems(trx, command.orderId, priced);
     await recordMovements(
       trx,
-      items.map((i) => ({ productId: i.productId, kind: 'RESERVE', availableDelta: -i.quantity, reservedDelta: i.quantity, soldDelta: 0, reference: command.orderId })),
+      items.map((i) => ({
+        productId: i.productId,
+        kind: 'RESERVE',
+        availableDelta: -i.quantity,
+        reservedDelta: i.quantity,
+        soldDelta: 0,
+        reference: command.orderId,
+      })),
       now,
     );
     await appendToOutbox(trx, [reservationReserved({ correlationId: ctx.correlationId, now }, reservation)]);
@@ -48,7 +62,10 @@ export async function reserveStock(deps: InventoryDeps, ctx: RequestContext, com
       if (!change.ok) {
         throw failedPrecondition(
           `insufficient stock for product ${item.productId}: requested ${item.quantity}, available ${change.available ?? 0}`,
-          { reason: 'INSUFFICIENT_STOCK', metadata: { product_id: item.productId, requested: String(item.quantity), available: String(change.available ?? 0) } },
+          {
+            reason: 'INSUFFICIENT_STOCK',
+            metadata: { product_id: item.productId, requested: String(item.quantity), available: String(change.available ?? 0) },
+          },
         );
       }
       lowStock.push(...stockLowIfCrossed({ correlationId: ctx.correlationId, now }, change.stock, change.stock.available + item.quantity));
@@ -74,7 +91,10 @@ async function replay(trx: Knex.Transaction, orderId: string, hash: string): Pro
 
 /** Prices come from the catalog at reservation time, never from the caller. */
 async function priceItems(trx: Knex.Transaction, items: ReserveStockCommand['items']): Promise<ReservationItemRecord[]> {
-  const products = await findProductsByIds(trx, items.map((i) => i.productId));
+  const products = await findProductsByIds(
+    trx,
+    items.map((i) => i.productId),
+  );
   return items.map((item) => {
     const product = products.get(item.productId);
     if (!product) throw notFound('product', item.productId);

@@ -32,14 +32,26 @@ export async function adjustStock(deps: InventoryDeps, ctx: RequestContext, comm
     }
     await recordMovements(
       trx,
-      [{ productId: command.productId, kind: 'ADJUSTMENT', availableDelta: command.delta, reservedDelta: 0, soldDelta: 0, reference: command.idempotencyKey }],
+      [
+        {
+          productId: command.productId,
+          kind: 'ADJUSTMENT',
+          availableDelta: command.delta,
+          reservedDelta: 0,
+          soldDelta: 0,
+          reference: command.idempotencyKey,
+        },
+      ],
       now,
     );
     const change = await adjustAvailable(trx, command.productId, command.delta, now);
     if (!change.ok) {
       throw failedPrecondition(
         `cannot write off ${-command.delta} units of product ${command.productId}: only ${change.available ?? 0} available`,
-        { reason: 'INSUFFICIENT_STOCK', metadata: { product_id: command.productId, requested: String(-command.delta), available: String(change.available ?? 0) } },
+        {
+          reason: 'INSUFFICIENT_STOCK',
+          metadata: { product_id: command.productId, requested: String(-command.delta), available: String(change.available ?? 0) },
+        },
       );
     }
     await recordAdjustmentResult(trx, command.idempotencyKey, change.stock);
