@@ -11,6 +11,7 @@ interface OrderRow {
   idempotency_key: string;
   request_hash: string;
   payment_token: string;
+  correlation_id: string | null;
   payment_status: PaymentStatus;
   shipping_address: ShippingAddress | null;
   total_minor: number | null;
@@ -62,6 +63,7 @@ async function withItems(db: Db, rows: OrderRow[]): Promise<OrderRecord[]> {
     items: byOrder.get(row.id) ?? [],
     total: money(row.total_minor, row.currency_code),
     paymentToken: row.payment_token,
+    correlationId: row.correlation_id ?? undefined,
     paymentStatus: row.payment_status,
     shippingAddress: row.shipping_address ?? undefined,
     attempts: row.attempts,
@@ -87,6 +89,7 @@ export interface NewOrder {
   requestHash: string;
   paymentToken: string;
   shippingAddress?: ShippingAddress;
+  correlationId?: string;
 }
 
 /**
@@ -104,6 +107,7 @@ export async function claimOrderKey(trx: Knex.Transaction, order: NewOrder, now:
       idempotency_key: order.idempotencyKey,
       request_hash: order.requestHash,
       payment_token: order.paymentToken,
+      correlation_id: order.correlationId ?? null,
       shipping_address: order.shippingAddress ? JSON.stringify(order.shippingAddress) : null,
       next_attempt_at: now,
       created_at: now,

@@ -37,6 +37,7 @@ export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: 
     requestHash: hash,
     paymentToken: command.paymentToken,
     shippingAddress: command.shippingAddress,
+    correlationId: ctx.correlationId,
   };
 
   const placed = await inTransaction(deps, async (trx) => {

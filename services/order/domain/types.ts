@@ -32,6 +32,8 @@ export interface OrderRecord {
   items: OrderItemRecord[];
   total?: Money;
   paymentToken: string;
+  /** Correlation id of the request that created the order. */
+  correlationId?: string;
   paymentStatus: PaymentStatus;
   shippingAddress?: ShippingAddress;
   attempts: number;

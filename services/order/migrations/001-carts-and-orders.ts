@@ -27,6 +27,8 @@ export const cartsAndOrders: Migration = {
       t.text('idempotency_key').notNullable();
       t.text('request_hash').notNullable();
       t.text('payment_token').notNullable();
+      // The request that created the order: later saga steps log and propagate it too.
+      t.text('correlation_id');
       t.text('payment_status').notNullable().defaultTo('NOT_STARTED');
       t.jsonb('shipping_address');
       t.bigInteger('total_minor');

@@ -18,7 +18,8 @@ export class Step {
     correlationId?: string,
   ) {
     this.order = claim.order;
-    this.meta = { correlationId };
+    // A worker step has no request of its own: it carries the one that created the order.
+    this.meta = { correlationId: correlationId ?? claim.order.correlationId };
   }
 
   get now(): Date {

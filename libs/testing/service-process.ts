@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '../contracts/grpc/health/v1/health.js';
+import { delay } from './free-port.js';
+
+/**
+ * A Larder service run as a real child process (node --import tsx main.ts),
+ * for tests that need what only a process has: its own event loop, a SIGKILL,
+ * a restart. Output goes to a log file so a failing test can be read after.
+ */
+export interface ServiceProcess {
+  readonly port: number;
+  readonly logFile: string;
+  /** Starts it (again) and waits until its health check says SERVING. */
+  start(): Promise<void>;
+  /** SIGTERM and wait for exit (graceful), or SIGKILL (crash). Resolves to the exit code/signal. */
+  stop(signal?: NodeJS.Signals): Promise<string>;
+  readonly running: boolean;
+}
+
+export async function waitUntilServing(port: number, timeoutMs: number): Promise<void> {
+  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      const status = await new Promise<Serving | undefined>((resolve) =>
+        client.check({ service: '' }, new Metadata(), { deadline: Date.now() + 500 }, (error, response) =>
+          resolve(error ? undefined : response.status),
+        ),
+      );
+      if (status === Serving.SERVING) return;
+      await delay(100);
+    }
+    throw new Error(`service on port ${port} did not report SERVING within ${timeoutMs} ms`);
+  } finally {
+    client.close();
+  }
+}
+
+export function serviceProcess(entry: string, port: number, env: Record<string, string>, logFile: string): ServiceProcess {
+  let child: ChildProcess | undefined;
+  let log: WriteStream | undefined;
+  return {
+    port,
+    logFile,
+    get running() {
+      return Boolean(child && child.exitCode === null && child.signalCode === null);
+    },
+    async start() {
+      log ??= createWriteStream(logFile, { flags: 'a' });
+      const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+        env: { ...process.env, ...env, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      proc.stdout!.pipe(log, { end: false });
+      proc.stderr!.pipe(log, { end: false });
+      child = proc;
+      const exited = new Promise<never>((_, reject) =>
+        proc.once('exit', (code, signal) => reject(new Error(`${entry} exited (${signal ?? code}) while starting; see ${logFile}`))),
+      );
+      exited.catch(() => undefined);
+      await Promise.race([waitUntilServing(port, 30_000), exited]);
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      const proc = child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return 'not running';
+      const exited = new Promise<string>((resolve) => proc.once('exit', (code, sig) => resolve(String(sig ?? code))));
+      proc.kill(signal);
+      const result = await Promise.race([exited, delay(20_000).then(() => 'timeout')]);
+      if (result === 'timeout') {
+        proc.kill('SIGKILL');
+        return `${await exited} (forced after 20 s)`;
+      }
+      return result;
+    },
+  };
+}

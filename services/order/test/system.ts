@@ -1,0 +1,162 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as inventoryMessages from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import type { Product } from '../../../libs/contracts/larder/inventory/v1/resources.js';
+import * as cartMessages from '../../../libs/contracts/larder/order/v1/cart_service.js';
+import { CartServiceService } from '../../../libs/contracts/larder/order/v1/cart_service.js';
+import * as orderMessages from '../../../libs/contracts/larder/order/v1/order_service.js';
+import { OrderServiceService } from '../../../libs/contracts/larder/order/v1/order_service.js';
+import { OrderStatus, type Order } from '../../../libs/contracts/larder/order/v1/resources.js';
+import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
+import { createPromiseClient, type PromiseClient } from '../../../libs/grpc/client.js';
+import { freePort, delay } from '../../../libs/testing/free-port.js';
+import { testNatsUrl } from '../../../libs/testing/root-hooks.js';
+import { serviceProcess, type ServiceProcess } from '../../../libs/testing/service-process.js';
+import { findInvariantViolations, type InvariantViolation } from '../../inventory/data/invariants.js';
+import { inventoryMigrations } from '../../inventory/migrations/index.js';
+import { orderMigrations } from '../migrations/index.js';
+
+export const INVENTORY_ADMIN_KEY = 'dev-inventory-admin-key';
+export const ORDER_ADMIN_KEY = 'dev-order-admin-key';
+
+export type InventoryApi = PromiseClient<typeof InventoryServiceService>;
+export type CartApi = PromiseClient<typeof CartServiceService>;
+export type OrderApi = PromiseClient<typeof OrderServiceService>;
+
+/** Both services as real processes, each on its own fresh database, sharing the run's throwaway NATS. */
+export interface TestSystem {
+  inventory: InventoryApi;
+  carts: CartApi;
+  orders: OrderApi;
+  inventoryProcess: ServiceProcess;
+  orderProcess: ServiceProcess;
+  inventoryDb: TestDatabase;
+  orderDb: TestDatabase;
+  orderAddress: string;
+  /** Where the two processes write their logs. */
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  /** Extra environment for the inventory process. */
+  inventoryEnv?: Record<string, string>;
+  /** Extra environment for the order process (retry policy, payment knobs…). */
+  orderEnv?: Record<string, string>;
+}
+
+/**
+ * Fast defaults for tests: short polls and retries, quick sweeps. Tests that
+ * need other timing pass their own values.
+ */
+const INVENTORY_DEFAULTS = { LOG_LEVEL: 'info', SWEEP_INTERVAL_MS: '100', OUTBOX_POLL_MS: '50', SHUTDOWN_GRACE_MS: '3000' };
+const ORDER_DEFAULTS = {
+  LOG_LEVEL: 'info',
+  OUTBOX_POLL_MS: '50',
+  WORKER_INTERVAL_MS: '50',
+  RETRY_BASE_MS: '100',
+  RETRY_MAX_MS: '1000',
+  RETRY_MAX_ATTEMPTS: '5',
+  PAYMENT_LATENCY_MS: '0',
+  PAYMENT_TIMEOUT_MS: '300',
+  PAYMENT_MAX_ATTEMPTS: '3',
+  LEASE_MS: '5000',
+  INVENTORY_TIMEOUT_MS: '2000',
+  SHUTDOWN_GRACE_MS: '3000',
+};
+
+export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  const [inventoryDb, orderDb] = await Promise.all([
+    createTestDatabase('sys_inventory', inventoryMigrations),
+    createTestDatabase('sys_order', orderMigrations),
+  ]);
+  const logDir = mkdtempSync(join(tmpdir(), 'larder-system-'));
+  const [inventoryPort, orderPort] = [await freePort(), await freePort()];
+  const natsUrl = testNatsUrl();
+  const inventoryProcess = serviceProcess(
+    'services/inventory/main.ts',
+    inventoryPort,
+    { ...INVENTORY_DEFAULTS, DATABASE_URL: inventoryDb.url, NATS_URL: natsUrl, ...options.inventoryEnv },
+    join(logDir, 'inventory.log'),
+  );
+  const orderProcess = serviceProcess(
+    'services/order/main.ts',
+    orderPort,
+    { ...ORDER_DEFAULTS, DATABASE_URL: orderDb.url, NATS_URL: natsUrl, INVENTORY_ADDR: `127.0.0.1:${inventoryPort}`, ...options.orderEnv },
+    join(logDir, 'order.log'),
+  );
+  await Promise.all([inventoryProcess.start(), orderProcess.start()]);
+  const orderAddress = `127.0.0.1:${orderPort}`;
+  const inventory = createPromiseClient(InventoryServiceService, inventoryMessages, `127.0.0.1:${inventoryPort}`, {
+    defaults: { apiKey: INVENTORY_ADMIN_KEY },
+  });
+  const carts = createPromiseClient(CartServiceService, cartMessages, orderAddress, { defaults: { apiKey: ORDER_ADMIN_KEY } });
+  const orders = createPromiseClient(OrderServiceService, orderMessages, orderAddress, { defaults: { apiKey: ORDER_ADMIN_KEY } });
+  return {
+    inventory,
+    carts,
+    orders,
+    inventoryProcess,
+    orderProcess,
+    inventoryDb,
+    orderDb,
+    orderAddress,
+    logDir,
+    async stop() {
+      for (const client of [inventory, carts, orders]) client.close();
+      await Promise.all([orderProcess.stop(), inventoryProcess.stop()]);
+      await Promise.all([inventoryDb.drop(), orderDb.drop()]);
+    },
+  };
+}
+
+let skuCounter = 0;
+
+/** A product with `stock` units and a price, through the real inventory API. */
+export async function createProduct(system: TestSystem, stock: number, minorUnits = 250): Promise<Product> {
+  skuCounter += 1;
+  const { product } = await system.inventory.createProduct({
+    product: {
+      sku: `SYS-${process.pid}-${Date.now().toString(36)}-${skuCounter}`,
+      name: `System product ${skuCounter}`,
+      price: { currencyCode: 'EUR', minorUnits },
+    },
+    initialStock: stock,
+  });
+  return product!;
+}
+
+export async function stockOf(system: TestSystem, productId: string) {
+  return (await system.inventory.batchGetStockLevels({ productIds: [productId] })).stockLevels[0]!;
+}
+
+export const TERMINAL = new Set([OrderStatus.ORDER_STATUS_DELIVERED, OrderStatus.ORDER_STATUS_CANCELLED, OrderStatus.ORDER_STATUS_FAILED]);
+
+/** Polls GetOrder until `until` holds (bounded: 20 s by default); returns the order. */
+export async function waitForOrder(system: TestSystem, id: string, until: (order: Order) => boolean, timeoutMs = 20_000): Promise<Order> {
+  const deadline = Date.now() + timeoutMs;
+  let order: Order | undefined;
+  while (Date.now() < deadline) {
+    order = (await system.orders.getOrder({ id })).order!;
+    if (until(order)) return order;
+    await delay(50);
+  }
+  throw new Error(`order ${id} stayed ${order ? OrderStatus[order.status] : 'unknown'} (logs: ${system.logDir})`);
+}
+
+export const hasStatus =
+  (...statuses: OrderStatus[]) =>
+  (order: Order): boolean =>
+    statuses.includes(order.status);
+
+/** The inventory invariant (DESIGN §2) on the system's inventory database. */
+export function inventoryViolations(system: TestSystem): Promise<InvariantViolation[]> {
+  return findInvariantViolations(system.inventoryDb.db);
+}
+
+/** Rows the payment simulator recorded for an order (its own books). */
+export async function chargesOf(system: TestSystem, orderId: string): Promise<{ status: string }[]> {
+  return system.orderDb.db('simulated_charges').where({ order_id: orderId }).select('status');
+}
