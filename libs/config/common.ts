@@ -17,11 +17,14 @@ export interface CommonConfig {
   tls?: TlsOptions;
   shutdownGraceMs: number;
   dbPoolMax: number;
+  /** Prometheus /metrics port; 0 picks a free one (tests). */
+  metricsPort: number;
 }
 
 export interface CommonDefaults {
   database: string;
   grpcPort: number;
+  metricsPort: number;
   /** Used only outside production: documented development keys. */
   developmentApiKeys: string;
   scopes: readonly string[];
@@ -70,5 +73,6 @@ export function readCommonConfig(env: EnvReader, defaults: CommonDefaults): Comm
     tls: readTls(env),
     shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }),
     dbPoolMax: env.int('DB_POOL_MAX', 10, { min: 1, max: 500 }),
+    metricsPort: env.int('METRICS_PORT', defaults.metricsPort, { min: 0, max: 65535 }),
   };
 }

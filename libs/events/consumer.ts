@@ -76,6 +76,8 @@ export interface InboxConsumerStats {
 }
 
 export interface InboxConsumer {
+  /** The durable consumer's name (metrics label). */
+  readonly name: string;
   /** Ensures the durable consumer exists, then starts pulling in the background. */
   start(): Promise<void>;
   /** Finishes the message being handled, hands back the prefetched ones, stops pulling. */
@@ -292,6 +294,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
   }
 
   return {
+    name: durableName,
     async start() {
       if (loop) return;
       stopping = false;

@@ -32,8 +32,8 @@ export type Handlers<D> = { [K in keyof D]: HandlerOf<D[K]> };
 /** The API-key scope each RPC of a service requires. */
 export type Scopes<D> = { [K in keyof D]: string };
 
-/** Observes every finished RPC (metrics). */
-export type RpcObserver = (method: string, code: Code, durationMs: number) => void;
+/** Observes every finished RPC (metrics); `error` is what the handler threw, if anything. */
+export type RpcObserver = (method: string, code: Code, durationMs: number, error?: unknown) => void;
 
 export interface TlsOptions {
   cert: Buffer;
@@ -120,7 +120,7 @@ export class GrpcServer {
       const line = { code: Code[code], durationMs };
       if (code === Code.OK) logger.info(line, 'rpc');
       else logger.info({ ...line, error: error instanceof Error ? error.message : String(error) }, 'rpc');
-      this.options.observe?.(path, code, durationMs);
+      this.options.observe?.(path, code, durationMs, error);
     };
     return { prepare, finish, logger: () => logger };
   }
@@ -158,7 +158,8 @@ export class GrpcServer {
           },
           (error: unknown) => {
             const serviceError = toServiceError(error, rpc.logger());
-            if (!abort.signal.aborted) call.destroy(Object.assign(new Error(serviceError.details), serviceError));
+            // emit('error') sends the status; destroy() would leave the client waiting for one.
+            if (!abort.signal.aborted) call.emit('error', Object.assign(new Error(serviceError.details), serviceError));
             rpc.finish(abort.signal.aborted ? Code.CANCELLED : serviceError.code, error);
           },
         );

@@ -8,10 +8,20 @@ import { ensureStream, type StreamSpec } from '../events/streams.js';
 import { Serving } from '../grpc/health.js';
 import { GrpcServer } from '../grpc/server.js';
 import type { Logger } from '../logging/logger.js';
+import { status as Code } from '@grpc/grpc-js';
+import type { Server as HttpServer } from 'node:http';
+import { AppError } from '../errors/app-error.js';
+import { ServiceMetrics } from '../metrics/service-metrics.js';
 import { every } from '../timers/every.js';
 
 export interface Stoppable {
   stop(): Promise<void>;
+}
+
+/** A NATS consumer whose counters the runtime exports. */
+export interface ObservedConsumer extends Stoppable {
+  name: string;
+  stats(): { processed: number; duplicates: number; failures: number; deadLettered: number; redeliveries: number };
 }
 
 export interface RuntimeOptions {
@@ -43,16 +53,36 @@ export class ServiceRuntime {
   private readonly connection: Promise<NatsConnection>;
   private readonly background: Stoppable[] = [];
   private readonly health: Stoppable & { runNow(): Promise<void> };
+  readonly metrics: ServiceMetrics;
+  private readonly rpcObservers: ((method: string, code: string, reason?: string) => void)[] = [];
+  private readonly consumers: ObservedConsumer[] = [];
+  private metricsServer?: HttpServer;
+  metricsPort = 0;
 
   constructor(private readonly options: RuntimeOptions) {
     const { config, logger } = options;
+    this.metrics = new ServiceMetrics(options.name);
     this.db = createDatabase({
       url: config.databaseUrl,
       poolMax: config.dbPoolMax,
       applicationName: options.name,
       onWarning: (message) => logger.debug({ component: 'knex' }, message),
     });
-    this.server = new GrpcServer({ logger, apiKeys: config.apiKeys, tls: config.tls }, options.serviceNames);
+    this.server = new GrpcServer(
+      {
+        logger,
+        apiKeys: config.apiKeys,
+        tls: config.tls,
+        observe: (method, code, durationMs, error) => {
+          const name = Code[code] ?? String(code);
+          this.metrics.observeRpc(method, name, durationMs);
+          const reason = error instanceof AppError ? error.reason : undefined;
+          for (const observer of this.rpcObservers) observer(method, name, reason);
+        },
+      },
+      options.serviceNames,
+    );
+    this.registerGauges();
     this.connection = connectNats(config.natsUrl, options.name, logger).connection;
     this.ready = this.connection.then(async (nats) => {
       for (const stream of options.streams) await ensureStream(nats, stream);
@@ -70,6 +100,50 @@ export class ServiceRuntime {
     );
   }
 
+  private registerGauges(): void {
+    const m = this.metrics;
+    m.gauge('larder_outbox_backlog', 'Outbox rows not yet published.', async () => (await this.relay?.backlog())?.count ?? 0);
+    m.gauge(
+      'larder_outbox_oldest_unpublished_seconds',
+      'Age of the oldest unpublished outbox row: the relay lag.',
+      async () => ((await this.relay?.backlog())?.oldestAgeMs ?? 0) / 1000,
+    );
+    const pool = () => (this.db.client as { pool?: { numUsed(): number; numFree(): number } }).pool;
+    m.gauge('larder_db_pool_in_use', 'Database connections checked out of the pool.', () => pool()?.numUsed() ?? 0);
+    m.gauge('larder_db_pool_free', 'Idle database connections in the pool.', () => pool()?.numFree() ?? 0);
+    const perConsumer = (pick: (s: ReturnType<ObservedConsumer['stats']>) => number) => () =>
+      Object.fromEntries(this.consumers.map((c) => [c.name, pick(c.stats())]));
+    m.gauge(
+      'larder_consumer_processed',
+      'Events applied by each consumer since start.',
+      perConsumer((s) => s.processed),
+      'consumer',
+    );
+    m.gauge(
+      'larder_consumer_duplicates',
+      'Redelivered events the inbox recognised and skipped.',
+      perConsumer((s) => s.duplicates),
+      'consumer',
+    );
+    m.gauge(
+      'larder_consumer_redeliveries',
+      'Deliveries with a delivery count above 1.',
+      perConsumer((s) => s.redeliveries),
+      'consumer',
+    );
+    m.gauge(
+      'larder_consumer_dead_letters',
+      'Events given up on and sent to the dead-letter subject.',
+      perConsumer((s) => s.deadLettered),
+      'consumer',
+    );
+  }
+
+  /** Sees every finished RPC with its status name and, for expected errors, their reason. */
+  onRpc(observer: (method: string, code: string, reason?: string) => void): void {
+    this.rpcObservers.push(observer);
+  }
+
   /** Wakes the outbox relay: a transaction with events just committed. */
   wakeRelay = (): void => this.relay?.wake();
 
@@ -78,17 +152,25 @@ export class ServiceRuntime {
     this.background.push(worker);
   }
 
-  /** Starts something that needs NATS (a consumer) once it is up; it is stopped with the rest. */
-  whenNatsReady(start: (nats: NatsConnection) => Promise<Stoppable>): void {
+  /** Starts a consumer once NATS is up; its counters are exported and it is stopped with the rest. */
+  whenNatsReady(start: (nats: NatsConnection) => Promise<ObservedConsumer>): void {
     void this.ready
-      .then(async ({ nats }) => this.addBackground(await start(nats)))
+      .then(async ({ nats }) => {
+        const consumer = await start(nats);
+        this.consumers.push(consumer);
+        this.addBackground(consumer);
+      })
       .catch((error) => this.options.logger.error({ err: error }, 'could not start a NATS consumer'));
   }
 
   async listen(): Promise<number> {
-    const port = await this.server.listen(this.options.config.grpcHost, this.options.config.grpcPort);
+    const { config } = this.options;
+    const port = await this.server.listen(config.grpcHost, config.grpcPort);
+    const metrics = await this.metrics.serve(config.grpcHost, config.metricsPort);
+    this.metricsServer = metrics.server;
+    this.metricsPort = metrics.port;
     await this.health.runNow();
-    this.options.logger.info({ port, tls: Boolean(this.options.config.tls) }, 'listening');
+    this.options.logger.info({ port, metricsPort: metrics.port, tls: Boolean(config.tls) }, 'listening');
     return port;
   }
 
@@ -102,5 +184,6 @@ export class ServiceRuntime {
     const nats = await Promise.race([this.connection, Promise.resolve(undefined)]);
     await nats?.drain().catch(() => undefined);
     await this.db.destroy();
+    await new Promise((resolve) => (this.metricsServer ? this.metricsServer.close(resolve) : resolve(undefined)));
   }
 }

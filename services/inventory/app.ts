@@ -5,6 +5,7 @@ import type { Logger } from '../../libs/logging/logger.js';
 import { ServiceRuntime } from '../../libs/service/runtime.js';
 import { every } from '../../libs/timers/every.js';
 import type { InventoryConfig } from './config.js';
+import { findInvariantViolations } from './data/invariants.js';
 import { applyOrderEvent, ORDER_SUBJECTS } from './consumers/order-events.js';
 import type { InventoryDeps } from './domain/deps.js';
 import { expireReservations } from './domain/reservations/expire-reservations.js';
@@ -45,16 +46,41 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
   };
   runtime.server.addService(InventoryServiceService, inventoryHandlers(deps), inventoryScopes);
 
+  const reservations = runtime.metrics.counter('larder_reservations_total', 'ReserveStock calls by outcome.', ['outcome']);
+  runtime.onRpc((method, code, reason) => {
+    if (method.endsWith('/ReserveStock')) reservations.inc({ outcome: code === 'OK' ? 'reserved' : (reason ?? code).toLowerCase() });
+  });
+  const expiredTotal = runtime.metrics.counter(
+    'larder_reservations_expired_total',
+    'Reservations released by the sweeper after their TTL.',
+  );
   runtime.addBackground(
     every(
       config.sweepIntervalMs,
       async () => {
         const expired = await expireReservations(deps);
+        expiredTotal.inc(expired);
         if (expired > 0) logger.info({ expired }, 'released expired reservations');
       },
       logger,
     ),
   );
+  // The live checker: DESIGN §2's invariant on the running database, as a gauge to alert on.
+  let drift = 0;
+  runtime.metrics.gauge('larder_invariant_violations', 'Products breaking stock conservation at the last live check.', () => drift);
+  if (config.invariantCheckIntervalMs > 0) {
+    runtime.addBackground(
+      every(
+        config.invariantCheckIntervalMs,
+        async () => {
+          const violations = await findInvariantViolations(runtime.db);
+          drift = violations.length;
+          for (const v of violations) logger.error({ productId: v.productId, sku: v.sku }, `invariant violated: ${v.problem}`);
+        },
+        logger,
+      ),
+    );
+  }
   runtime.whenNatsReady(async (nats) => {
     const consumer = createInboxConsumer({
       db: runtime.db,

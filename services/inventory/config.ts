@@ -18,6 +18,7 @@ export interface InventoryConfig extends CommonConfig {
   defaultReservationTtlMs: number;
   sweepIntervalMs: number;
   outboxPollMs: number;
+  invariantCheckIntervalMs: number;
 }
 
 /** Reads and validates the environment; throws a ConfigError naming the bad variable. */
@@ -27,11 +28,13 @@ export function readInventoryConfig(env: Env): InventoryConfig {
     ...readCommonConfig(read, {
       database: 'larder_inventory',
       grpcPort: 50051,
+      metricsPort: 9464,
       developmentApiKeys: DEVELOPMENT_API_KEYS,
       scopes: INVENTORY_SCOPES,
     }),
     defaultReservationTtlMs: read.int('RESERVATION_TTL_MS', 15 * 60_000, { min: 1_000, max: 24 * 3_600_000 }),
     sweepIntervalMs: read.int('SWEEP_INTERVAL_MS', 1_000, { min: 50, max: 3_600_000 }),
     outboxPollMs: read.int('OUTBOX_POLL_MS', 200, { min: 10, max: 60_000 }),
+    invariantCheckIntervalMs: read.int('INVARIANT_CHECK_INTERVAL_MS', 60_000, { min: 0, max: 86_400_000 }),
   };
 }

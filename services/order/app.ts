@@ -6,7 +6,7 @@ import type { Logger } from '../../libs/logging/logger.js';
 import { ServiceRuntime } from '../../libs/service/runtime.js';
 import type { OrderConfig } from './config.js';
 import { applyInventoryEvent, INVENTORY_SUBJECTS } from './consumers/inventory-events.js';
-import type { OrderDeps } from './domain/deps.js';
+import type { OrderDeps, OrderObserver } from './domain/deps.js';
 import { systemClock, type Clock, type Random } from './domain/types.js';
 import { createInventoryClient } from './inventory-client.js';
 import type { PaymentGateway } from './payments/gateway.js';
@@ -30,6 +30,15 @@ export interface OrderOverrides {
   random?: Random;
   /** A gateway other than the configured simulator (tests). */
   payments?: PaymentGateway;
+}
+
+function orderObserver(runtime: ServiceRuntime): OrderObserver {
+  const transitions = runtime.metrics.counter('larder_order_transitions_total', 'Order status changes.', ['from', 'to']);
+  const checkouts = runtime.metrics.counter('larder_checkouts_total', 'Checkout/CreateOrder calls by outcome.', ['outcome']);
+  return {
+    transition: (from, to) => transitions.inc({ from: from ?? 'NONE', to }),
+    checkout: (outcome) => checkouts.inc({ outcome }),
+  };
 }
 
 /** Builds the order service from config and starts serving (main.ts, or a test with its own database). */
@@ -66,6 +75,7 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
     },
     afterCommit: runtime.wakeRelay,
     wakeWorker: () => wakeWorker(),
+    observer: orderObserver(runtime),
   };
   runtime.server.addService(CartServiceService, cartHandlers(deps), cartScopes);
   runtime.server.addService(OrderServiceService, orderHandlers(deps), orderScopes);

@@ -47,6 +47,7 @@ export function readOrderConfig(env: Env): OrderConfig {
     ...readCommonConfig(read, {
       database: 'larder_order',
       grpcPort: 50052,
+      metricsPort: 9465,
       developmentApiKeys: DEVELOPMENT_API_KEYS,
       scopes: ORDER_SCOPES,
     }),

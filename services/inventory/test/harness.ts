@@ -50,6 +50,7 @@ export async function startTestInventory(options: TestInventoryOptions = {}): Pr
     SWEEP_INTERVAL_MS: '100',
     OUTBOX_POLL_MS: '50',
     SHUTDOWN_GRACE_MS: '2000',
+    METRICS_PORT: '0',
     ...options.env,
   });
   const running = await startInventory(config, silentLogger(), options.clock);

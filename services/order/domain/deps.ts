@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { PaymentGateway } from '../payments/gateway.js';
 import type { InventoryPort } from './inventory-port.js';
-import type { Clock, Random } from './types.js';
+import type { Clock, OrderStatus, Random } from './types.js';
 
 export interface SagaSettings {
   retry: { baseMs: number; maxMs: number; maxAttempts: number };
@@ -10,6 +10,13 @@ export interface SagaSettings {
   reservationTtlMs: number;
   /** How long a claimed order is ours before another worker may take it. */
   leaseMs: number;
+}
+
+/** Counts what the saga does (metrics); optional so tests can leave it out. */
+export interface OrderObserver {
+  transition(from: OrderStatus | undefined, to: OrderStatus): void;
+  /** A Checkout/CreateOrder call's result: the status it left the order in, or the error reason. */
+  checkout(outcome: string): void;
 }
 
 /** What the order service's use cases need; built once in app.ts (or per test). */
@@ -24,6 +31,7 @@ export interface OrderDeps {
   afterCommit(): void;
   /** An order became due now (wakes the saga worker). */
   wakeWorker(): void;
+  observer?: OrderObserver;
 }
 
 /** Where a use case was asked from: carried into the order log and events. */

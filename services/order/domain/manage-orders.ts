@@ -39,9 +39,11 @@ export interface UpdateOrderCommand {
 /** Shipping address (until shipped) and fulfilment moves, guarded by the etag when given. */
 export async function updateOrder(deps: OrderDeps, ctx: RequestContext, command: UpdateOrderCommand): Promise<OrderRecord> {
   const now = deps.clock.now();
-  return inTransaction(deps, async (trx) => {
+  let before: OrderStatus | undefined;
+  const updated = await inTransaction(deps, async (trx) => {
     const order = await findOrder(trx, command.id, { forUpdate: true });
     if (!order) throw notFound('order', command.id);
+    before = order.status;
     const guard = { version: command.expectedVersion ?? order.version };
     if (command.status && command.status !== order.status) {
       if (!canTransition(order.status, command.status) || order.cancelRequested) {
@@ -67,6 +69,8 @@ export async function updateOrder(deps: OrderDeps, ctx: RequestContext, command:
     );
     return updated;
   });
+  if (before !== updated.status) deps.observer?.transition(before, updated.status);
+  return updated;
 }
 
 /** Soft delete: only orders the saga is done with. */

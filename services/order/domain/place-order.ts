@@ -71,6 +71,7 @@ export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: 
     return { order: created, created: true };
   });
   if (!placed.created) return placed.order;
+  deps.observer?.transition(undefined, 'PENDING');
 
   // Reserve inline so the caller learns at once whether the stock is there;
   // if a worker got to it first (or inventory is down) the saga carries on.

@@ -38,6 +38,7 @@ export class Step {
         this.now,
       ),
     );
+    if (order.status !== this.order.status) this.deps.observer?.transition(this.order.status, order.status);
     this.order = order;
     return order;
   }

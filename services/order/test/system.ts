@@ -35,6 +35,8 @@ export interface TestSystem {
   inventoryDb: TestDatabase;
   orderDb: TestDatabase;
   orderAddress: string;
+  inventoryMetricsPort: number;
+  orderMetricsPort: number;
   /** Where the two processes write their logs. */
   logDir: string;
   stop(): Promise<void>;
@@ -51,7 +53,13 @@ export interface SystemOptions {
  * Fast defaults for tests: short polls and retries, quick sweeps. Tests that
  * need other timing pass their own values.
  */
-const INVENTORY_DEFAULTS = { LOG_LEVEL: 'info', SWEEP_INTERVAL_MS: '100', OUTBOX_POLL_MS: '50', SHUTDOWN_GRACE_MS: '3000' };
+const INVENTORY_DEFAULTS = {
+  LOG_LEVEL: 'info',
+  SWEEP_INTERVAL_MS: '100',
+  OUTBOX_POLL_MS: '50',
+  SHUTDOWN_GRACE_MS: '3000',
+  METRICS_PORT: '0',
+};
 const ORDER_DEFAULTS = {
   LOG_LEVEL: 'info',
   OUTBOX_POLL_MS: '50',
@@ -65,6 +73,7 @@ const ORDER_DEFAULTS = {
   LEASE_MS: '5000',
   INVENTORY_TIMEOUT_MS: '2000',
   SHUTDOWN_GRACE_MS: '3000',
+  METRICS_PORT: '0',
 };
 
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
@@ -73,18 +82,36 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     createTestDatabase('sys_order', orderMigrations),
   ]);
   const logDir = mkdtempSync(join(tmpdir(), 'larder-system-'));
-  const [inventoryPort, orderPort] = [await freePort(), await freePort()];
+  const [inventoryPort, orderPort, inventoryMetricsPort, orderMetricsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const natsUrl = testNatsUrl();
   const inventoryProcess = serviceProcess(
     'services/inventory/main.ts',
     inventoryPort,
-    { ...INVENTORY_DEFAULTS, DATABASE_URL: inventoryDb.url, NATS_URL: natsUrl, ...options.inventoryEnv },
+    {
+      ...INVENTORY_DEFAULTS,
+      METRICS_PORT: String(inventoryMetricsPort),
+      DATABASE_URL: inventoryDb.url,
+      NATS_URL: natsUrl,
+      ...options.inventoryEnv,
+    },
     join(logDir, 'inventory.log'),
   );
   const orderProcess = serviceProcess(
     'services/order/main.ts',
     orderPort,
-    { ...ORDER_DEFAULTS, DATABASE_URL: orderDb.url, NATS_URL: natsUrl, INVENTORY_ADDR: `127.0.0.1:${inventoryPort}`, ...options.orderEnv },
+    {
+      ...ORDER_DEFAULTS,
+      METRICS_PORT: String(orderMetricsPort),
+      DATABASE_URL: orderDb.url,
+      NATS_URL: natsUrl,
+      INVENTORY_ADDR: `127.0.0.1:${inventoryPort}`,
+      ...options.orderEnv,
+    },
     join(logDir, 'order.log'),
   );
   await Promise.all([inventoryProcess.start(), orderProcess.start()]);
@@ -103,6 +130,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     inventoryDb,
     orderDb,
     orderAddress,
+    inventoryMetricsPort,
+    orderMetricsPort,
     logDir,
     async stop() {
       for (const client of [inventory, carts, orders]) client.close();

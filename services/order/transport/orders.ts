@@ -17,7 +17,7 @@ import type {
   UpdateOrderResponse,
 } from '../../../libs/contracts/larder/order/v1/order_service.js';
 import { OrderStatus as OrderStatusMessage } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { invalid } from '../../../libs/errors/app-error.js';
+import { AppError, invalid } from '../../../libs/errors/app-error.js';
 import type { CallContext } from '../../../libs/grpc/call-context.js';
 import * as v from '../../../libs/validation/fields.js';
 import { decodePageToken, encodePageToken } from '../../../libs/validation/page-token.js';
@@ -25,13 +25,25 @@ import { orderStatusFromMessage, toOrderEventMessage, toOrderMessage } from '../
 import { cancelOrder } from '../domain/cancel-order.js';
 import type { OrderDeps } from '../domain/deps.js';
 import { deleteOrder, getOrder, listOrderPage, orderLog, updateOrder } from '../domain/manage-orders.js';
-import { placeOrder } from '../domain/place-order.js';
+import { placeOrder, type PlaceOrderCommand } from '../domain/place-order.js';
 import { idempotencyKey, orderItems, paymentToken, shippingAddress } from './order-fields.js';
 import { watchOrderHandler } from './watch-order.js';
 
+/** Places the order and counts the outcome: the status it was left in, or why it was refused. */
+async function placeCounted(deps: OrderDeps, ctx: CallContext, command: PlaceOrderCommand) {
+  try {
+    const order = await placeOrder(deps, ctx, command);
+    deps.observer?.checkout(order.status.toLowerCase());
+    return order;
+  } catch (error) {
+    deps.observer?.checkout(error instanceof AppError ? error.reason.toLowerCase() : 'error');
+    throw error;
+  }
+}
+
 export const orderHandlers = (deps: OrderDeps) => ({
   async checkout(request: CheckoutRequest, ctx: CallContext): Promise<CheckoutResponse> {
-    const order = await placeOrder(deps, ctx, {
+    const order = await placeCounted(deps, ctx, {
       customerId: v.requireUuid('customer_id', request.customerId),
       idempotencyKey: idempotencyKey(request.idempotencyKey),
       paymentToken: paymentToken(request.paymentToken),
@@ -42,7 +54,7 @@ export const orderHandlers = (deps: OrderDeps) => ({
   },
 
   async createOrder(request: CreateOrderRequest, ctx: CallContext): Promise<CreateOrderResponse> {
-    const order = await placeOrder(deps, ctx, {
+    const order = await placeCounted(deps, ctx, {
       customerId: v.requireUuid('customer_id', request.customerId),
       idempotencyKey: idempotencyKey(request.idempotencyKey),
       paymentToken: paymentToken(request.paymentToken),

@@ -20,9 +20,11 @@ export const watchOrderHandler =
   (deps: OrderDeps) =>
   async (request: WatchOrderRequest, ctx: CallContext, send: (message: WatchOrderResponse) => void, signal: AbortSignal): Promise<void> => {
     const id = v.requireUuid('id', request.id);
+    // The log position first, then the order: a change committed in between is
+    // then sent again below rather than counted as seen and lost.
+    let seen = (await listOrderEvents(deps.db, id)).at(-1)?.sequence ?? 0;
     let order = await getOrder(deps, id, true);
     send({ order: toOrderMessage(order), event: undefined });
-    let seen = (await listOrderEvents(deps.db, id)).at(-1)?.sequence ?? 0;
     const until = Math.min(Date.now() + MAX_WATCH_MS, ctx.deadline?.getTime() ?? Infinity);
     while (!isTerminal(order.status) && !signal.aborted && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { outcomeOf } from '../../../libs/testing/grpc-errors.js';
+import { metricValue, scrapeMetrics } from '../../../libs/testing/scrape.js';
+import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
+
+describe('inventory metrics', function () {
+  this.timeout(30_000);
+  let inv: TestInventory;
+  before(async () => {
+    inv = await startTestInventory();
+  });
+  after(async () => inv?.stop());
+
+  it('count RPCs, reservations by outcome and expose outbox, pool and consumer gauges', async () => {
+    const port = inv.running.runtime.metricsPort;
+    const before = await scrapeMetrics(port);
+    const product = await createTestProduct(inv.api, { initialStock: 2 });
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        outcomeOf(inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: product.id, quantity: 1 }] })),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'OK')).to.have.length(2);
+    await outcomeOf(inv.api.reserveStock({ orderId: 'not-a-uuid', items: [] }));
+
+    const after = await scrapeMetrics(port);
+    const reserve = 'method="/larder.inventory.v1.InventoryService/ReserveStock"';
+    const delta = (name: string, ...labels: string[]) => metricValue(after, name, ...labels) - metricValue(before, name, ...labels);
+    expect(delta('larder_rpc_total', reserve, 'code="OK"')).to.equal(2);
+    expect(delta('larder_rpc_total', reserve, 'code="FAILED_PRECONDITION"')).to.equal(3);
+    expect(delta('larder_rpc_total', reserve, 'code="INVALID_ARGUMENT"')).to.equal(1);
+    expect(delta('larder_rpc_duration_seconds_count', reserve)).to.equal(6);
+    expect(delta('larder_reservations_total', 'outcome="reserved"')).to.equal(2);
+    expect(delta('larder_reservations_total', 'outcome="insufficient_stock"')).to.equal(3);
+    for (const gauge of [
+      'larder_outbox_backlog',
+      'larder_outbox_oldest_unpublished_seconds',
+      'larder_db_pool_in_use',
+      'larder_invariant_violations',
+    ]) {
+      expect(
+        [...after.keys()].some((k) => k.startsWith(gauge)),
+        gauge,
+      ).to.equal(true);
+    }
+    expect(metricValue(after, 'larder_invariant_violations')).to.equal(0);
+  });
+});
