@@ -191,7 +191,7 @@ export interface ClaimedOrder {
 export async function claimDueOrders(db: Knex, now: Date, leaseMs: number, limit: number): Promise<ClaimedOrder[]> {
   const leaseToken = randomUUID();
   const rows: OrderRow[] = await db('orders')
-    .update({ lease_until: new Date(now.getTime() + leaseMs), lease_token: leaseToken })
+    .update({ lease_until: new Date(now.getTime() + leaseMs), lease_token: leaseToken, claimed_at: now })
     .whereIn(
       'id',
       db('orders')
@@ -199,9 +199,14 @@ export async function claimDueOrders(db: Knex, now: Date, leaseMs: number, limit
         .where((due) =>
           due
             .where('next_attempt_at', '<=', now)
-            // A cancellation or an expired reservation needs handling now, whatever the backoff said.
+            // A cancellation or an expired reservation flagged since the last claim needs
+            // handling now, whatever backoff the step in flight wrote; once claimed, the
+            // order follows its backoff again (no hot loop while inventory is down).
             .orWhere((flagged) =>
-              flagged.where((f) => f.where({ cancel_requested: true }).orWhere({ reservation_expired: true })).whereIn('status', ACTIVE),
+              flagged
+                .whereNotNull('flagged_at')
+                .andWhere((q) => q.whereNull('claimed_at').orWhereRaw('flagged_at > claimed_at'))
+                .whereIn('status', ACTIVE),
             ),
         )
         .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
@@ -218,7 +223,7 @@ export async function claimDueOrders(db: Knex, now: Date, leaseMs: number, limit
 export async function claimOrder(db: Knex, id: string, now: Date, leaseMs: number): Promise<ClaimedOrder | undefined> {
   const leaseToken = randomUUID();
   const rows: OrderRow[] = await db('orders')
-    .update({ lease_until: new Date(now.getTime() + leaseMs), lease_token: leaseToken })
+    .update({ lease_until: new Date(now.getTime() + leaseMs), lease_token: leaseToken, claimed_at: now })
     .where({ id })
     .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
     .returning('*');
@@ -239,6 +244,8 @@ export interface OrderPatch {
   nextAttemptAt?: Date | null;
   shippingAddress?: ShippingAddress | null;
   deletedAt?: Date | null;
+  /** A cancellation or expiry was raised now (makes the order due despite any backoff). */
+  flaggedAt?: Date;
   /** Drop the lease (end of a step). */
   releaseLease?: boolean;
 }
@@ -256,6 +263,7 @@ export async function updateOrder(trx: Knex.Transaction, id: string, guard: Writ
   if (patch.lastError !== undefined) row.last_error = patch.lastError;
   if (patch.cancelReason !== undefined) row.cancel_reason = patch.cancelReason;
   if (patch.cancelRequested !== undefined) row.cancel_requested = patch.cancelRequested;
+  if (patch.flaggedAt !== undefined) row.flagged_at = patch.flaggedAt;
   if (patch.reservationExpired !== undefined) row.reservation_expired = patch.reservationExpired;
   if (patch.nextAttemptAt !== undefined) row.next_attempt_at = patch.nextAttemptAt;
   if (patch.shippingAddress !== undefined) row.shipping_address = patch.shippingAddress ? JSON.stringify(patch.shippingAddress) : null;
@@ -282,7 +290,7 @@ export async function wakeOrdersWaitingFor(trx: Db, productIds: readonly string[
 /** Inventory expired the order's reservation: flag it and make the order due, if it still waits on it. */
 export async function flagReservationExpired(trx: Db, orderId: string, now: Date): Promise<boolean> {
   const changed = await trx('orders')
-    .update({ reservation_expired: true, next_attempt_at: now })
+    .update({ reservation_expired: true, next_attempt_at: now, flagged_at: now })
     .where({ id: orderId, status: 'RESERVED' });
   return changed === 1;
 }

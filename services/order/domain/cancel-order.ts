@@ -29,7 +29,7 @@ export async function cancelOrder(deps: OrderDeps, ctx: RequestContext, orderId:
       trx,
       order,
       'none',
-      { cancelRequested: true, cancelReason: reason || 'cancelled by request', nextAttemptAt: now },
+      { cancelRequested: true, cancelReason: reason || 'cancelled by request', nextAttemptAt: now, flaggedAt: now },
       { reason: 'cancellation requested', correlationId: ctx.correlationId },
       now,
     );

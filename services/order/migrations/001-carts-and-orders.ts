@@ -43,6 +43,11 @@ export const cartsAndOrders: Migration = {
       t.timestamp('next_attempt_at', { useTz: true });
       t.timestamp('lease_until', { useTz: true });
       t.uuid('lease_token');
+      // When a worker last claimed the order, and when a cancellation or an expired
+      // reservation was flagged: a flag newer than the claim makes the order due now,
+      // whatever backoff the step in flight writes when it ends.
+      t.timestamp('claimed_at', { useTz: true });
+      t.timestamp('flagged_at', { useTz: true });
       t.integer('version').notNullable().defaultTo(1);
       t.timestamp('created_at', { useTz: true }).notNullable();
       t.timestamp('updated_at', { useTz: true }).notNullable();
@@ -52,7 +57,7 @@ export const cartsAndOrders: Migration = {
       t.index(['customer_id', 'id']);
     });
     await db.raw('create index orders_due_idx on orders (next_attempt_at) where next_attempt_at is not null');
-    await db.raw(`create index orders_flagged_idx on orders (id) where (cancel_requested or reservation_expired)
+    await db.raw(`create index orders_flagged_idx on orders (flagged_at) where flagged_at is not null
                     and status in ('PENDING', 'AWAITING_STOCK', 'RESERVED', 'CONFIRMED')`);
 
     await db.schema.createTable('order_items', (t) => {

@@ -1,5 +1,5 @@
 import type { OrderRecord } from '../domain/types.js';
-import { releaseAndEnd } from './payment-step.js';
+import { releaseAndEnd } from './release-and-end.js';
 import type { Step } from './step.js';
 
 /**

@@ -1,4 +1,6 @@
 import type { OrderRecord } from '../domain/types.js';
+import { cancelStep } from './cancel-step.js';
+import { releaseAndEnd } from './release-and-end.js';
 import type { Step } from './step.js';
 
 /**
@@ -56,6 +58,8 @@ async function charge(step: Step): Promise<OrderRecord> {
 /** The money is taken: commit the reservation and confirm. */
 async function commitStep(step: Step): Promise<OrderRecord> {
   if (step.order.paymentStatus !== 'CAPTURED') await step.record({ paymentStatus: 'CAPTURED' });
+  // Cancelled while the charge was in flight: do not confirm it first; refund and release.
+  if (step.order.cancelRequested) return cancelStep(step);
   const committed = await step.deps.inventory.commit(step.order.id, step.meta);
   if (committed.kind === 'done') {
     return step.finish({ status: 'CONFIRMED', lastError: null, nextAttemptAt: null }, { reason: 'payment captured, stock committed' });
@@ -95,27 +99,4 @@ async function refundAndCancel(step: Step, reason: string, error: string): Promi
   const refund = await step.deps.payments.refund(step.order.id);
   if (refund.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, refund.reason, { reservationExpired: true });
   return releaseAndEnd(step, 'CANCELLED', reason, error, { paymentStatus: 'REFUNDED' });
-}
-
-/** Hands held stock back (idempotent; nothing held is fine) and ends the order. */
-export async function releaseAndEnd(
-  step: Step,
-  status: 'CANCELLED' | 'FAILED',
-  reason: string,
-  error?: string,
-  extra: { paymentStatus?: 'REFUNDED' } = {},
-): Promise<OrderRecord> {
-  const released = await step.deps.inventory.release(step.order.id, reason, step.meta);
-  if (released.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, released.message);
-  return step.finish(
-    {
-      ...extra,
-      status,
-      cancelReason: reason,
-      cancelRequested: false,
-      lastError: error ?? step.order.lastError ?? null,
-      nextAttemptAt: null,
-    },
-    { reason, error },
-  );
 }

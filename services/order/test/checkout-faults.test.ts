@@ -309,11 +309,13 @@ describe('checkout faults (both services as processes)', function () {
               )
               .then((r) => r.order!);
 
-      // Launch in waves over ~600 ms, kill after 300 ms: some calls done, some in flight, some refused.
+      // 32 calls in waves over ~450 ms, the kill after ~300 ms (some answered, some in flight), the last 8 while it is dead.
       const started = Date.now();
       const settledAt: number[] = [];
+      let markKilled!: () => void;
+      const killedSignal = new Promise<void>((resolve) => (markKilled = resolve));
       const calls = plans.map(async (plan, i): Promise<PromiseSettledResult<Order>> => {
-        await delay(Math.floor(i / 4) * 60);
+        await (i < 32 ? delay(Math.floor(i / 4) * 60) : killedSignal);
         try {
           return { status: 'fulfilled', value: await place(plan) };
         } catch (reason) {
@@ -331,6 +333,7 @@ describe('checkout faults (both services as processes)', function () {
       }
       const killedAt = Date.now() - started;
       const killed = await system.orderProcess.stop('SIGKILL');
+      markKilled();
       const firstOutcomes = await Promise.all(calls);
       const atKill: { status: string; payment_status: string; n: number }[] = await db0('orders')
         .whereNot('id', warmOrder!.id)
@@ -393,7 +396,7 @@ describe('checkout faults (both services as processes)', function () {
       const settled = (rows: Row[]) => rows.every((r) => SETTLED.has(r.status) && !r.lease_token && !r.cancel_requested);
       const deadline = Date.now() + 30_000;
       let rows: Row[] = await snapshot();
-      let stocks: Awaited<ReturnType<typeof stockOf>>[] = [];
+      let stocks: Awaited<ReturnType<typeof stockOf>>[];
       for (;;) {
         if (settled(rows)) {
           stocks = await Promise.all(products.map((p) => stockOf(system, p.id)));

@@ -114,7 +114,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     },
     join(logDir, 'order.log'),
   );
-  await Promise.all([inventoryProcess.start(), orderProcess.start()]);
+  try {
+    await Promise.all([inventoryProcess.start(), orderProcess.start()]);
+  } catch (error) {
+    // One failed to start: do not leave the other running, nor the databases behind.
+    await Promise.all([inventoryProcess.stop('SIGKILL'), orderProcess.stop('SIGKILL')]);
+    await Promise.all([inventoryDb.drop(), orderDb.drop()]);
+    throw error;
+  }
   const orderAddress = `127.0.0.1:${orderPort}`;
   const inventory = createPromiseClient(InventoryServiceService, inventoryMessages, `127.0.0.1:${inventoryPort}`, {
     defaults: { apiKey: INVENTORY_ADMIN_KEY },
