@@ -5,6 +5,7 @@
  * them. Ctrl-C (or SIGTERM) stops them gracefully.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '../libs/contracts/grpc/health/v1/health.js';
 import { createDatabase } from '../libs/db/knex.js';
@@ -116,22 +117,30 @@ async function main(): Promise<void> {
     }
   }
   const call = 'npx buf curl --protocol grpc --http2-prior-knowledge';
+  const [inv, ord] = [SERVICES[0]!.port, SERVICES[1]!.port];
+  const customer = randomUUID();
   console.log(`
 Larder is up in ${((Date.now() - started) / 1000).toFixed(1)} s.
 
-  inventory   127.0.0.1:${SERVICES[0]!.port}   (gRPC, reflection and grpc.health.v1 enabled)
+  inventory   127.0.0.1:${inv}   metrics http://127.0.0.1:9464/metrics
+  order       127.0.0.1:${ord}   metrics http://127.0.0.1:9465/metrics
+  (gRPC with reflection and grpc.health.v1; no .proto files needed)
 
 Development API keys (refused when NODE_ENV=production):
-  dev-inventory-admin-key   every scope
-  dev-storefront-key        catalog.read, reservations
-  dev-warehouse-key         catalog.read, stock.write
+  inventory  dev-inventory-admin-key (every scope), dev-storefront-key (catalog.read, reservations),
+             dev-warehouse-key (catalog.read, stock.write)
+  order      dev-order-admin-key (every scope), dev-storefront-key (carts, orders.read, orders.write)
 
 Try:
-  ${call} --list-methods http://127.0.0.1:${SERVICES[0]!.port}
   ${call} -H 'authorization: Bearer dev-storefront-key' -d '{"page_size": 5, "name_contains": "milk"}' \\
-      http://127.0.0.1:${SERVICES[0]!.port}/larder.inventory.v1.InventoryService/ListProducts
-  ${call} -H 'authorization: Bearer dev-inventory-admin-key' -d '{"page_size": 10}' \\
-      http://127.0.0.1:${SERVICES[0]!.port}/larder.inventory.v1.InventoryService/ListCategories
+      http://127.0.0.1:${inv}/larder.inventory.v1.InventoryService/ListProducts
+  ${call} -H 'authorization: Bearer dev-storefront-key' \\
+      -d '{"customer_id": "${customer}", "product_id": "<id from above>", "quantity": 2}' \\
+      http://127.0.0.1:${ord}/larder.order.v1.CartService/AddCartItem
+  ${call} -H 'authorization: Bearer dev-storefront-key' \\
+      -d '{"customer_id": "${customer}", "idempotency_key": "my-first-order", "payment_token": "tok_ok"}' \\
+      http://127.0.0.1:${ord}/larder.order.v1.OrderService/Checkout
+  npm run demo      # a checked tour: checkout, a declined card, a flash sale
 
 Ctrl-C stops everything.`);
 }
