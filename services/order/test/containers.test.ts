@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
+import { parseApiKeys } from '../../../libs/grpc/auth.js';
+import { describeServiceContainer } from '../../../libs/testing/container-checks.js';
+import { loadCompose, runNode } from '../../../libs/testing/container-files.js';
+import { DEVELOPMENT_API_KEYS as INVENTORY_DEVELOPMENT_API_KEYS } from '../../inventory/config.js';
+import { INVENTORY_SCOPES } from '../../inventory/transport/scopes.js';
+import { DEVELOPMENT_API_KEYS, readOrderConfig } from '../config.js';
+import { orderMigrations } from '../migrations/index.js';
+
+/**
+ * The order side of the container files, checked without a Docker engine:
+ * docker-compose.yml and services/order/Dockerfile pass the checks every
+ * service's do (libs/testing/container-checks.ts); the order service reaches
+ * the inventory where compose runs it, with a key the inventory accepts for
+ * what the order service asks of it; scripts/migrate.ts migrates one service
+ * on request. services/inventory/test/containers.test.ts checks the rest.
+ */
+
+const compose = loadCompose();
+const orderEnv = compose.environment('order');
+const inventoryEnv = compose.environment('inventory');
+
+/** What the order service calls on the inventory: reserve and settle stock, read the catalog, restock cancelled orders. */
+const SCOPES_THE_ORDER_SERVICE_NEEDS = ['catalog.read', 'reservations', 'stock.write'];
+
+describe('container files (order)', () => {
+  describeServiceContainer({
+    name: 'order',
+    readConfig: readOrderConfig,
+    developmentApiKeys: DEVELOPMENT_API_KEYS,
+    migrations: orderMigrations,
+    tables: ['carts', 'cart_items', 'orders', 'order_items', 'order_events', 'outbox', 'inbox'],
+    alsoDependsOn: { inventory: 'service_healthy' },
+  });
+
+  describe('docker-compose.yml: order → inventory', () => {
+    it('points INVENTORY_ADDR at the inventory service and its GRPC_PORT', () => {
+      const config = readOrderConfig(orderEnv);
+      const [host, port, ...rest] = config.inventoryAddress.split(':');
+      expect(rest, 'host:port').to.deep.equal([]);
+      expect(host).to.equal('inventory');
+      expect(Object.keys(compose.services)).to.include(host);
+      expect(port).to.equal(inventoryEnv.GRPC_PORT);
+      expect(config.tls, 'plaintext, as the inventory serves without TLS_* set').to.equal(undefined);
+      expect(inventoryEnv.TLS_CERT_FILE).to.equal(undefined);
+    });
+
+    it(`sends, as INVENTORY_API_KEY, one of the inventory's API_KEYS with scopes ${SCOPES_THE_ORDER_SERVICE_NEEDS.join(', ')}`, () => {
+      const key = readOrderConfig(orderEnv).inventoryApiKey;
+      const inventoryKeys = parseApiKeys(inventoryEnv.API_KEYS!, INVENTORY_SCOPES);
+      const entry = inventoryKeys.find((k) => k.key === key);
+      expect(entry, "INVENTORY_API_KEY is one of the inventory's keys").to.not.equal(undefined);
+      for (const scope of SCOPES_THE_ORDER_SERVICE_NEEDS) {
+        expect(entry!.scopes.has('*') || entry!.scopes.has(scope), `key "${entry!.name}" has ${scope}`).to.equal(true);
+      }
+      expect(entry!.scopes.has('*'), 'not the admin key: the order service needs no catalog.write').to.equal(false);
+      const developmentKeys = parseApiKeys(INVENTORY_DEVELOPMENT_API_KEYS, INVENTORY_SCOPES).map((k) => k.key);
+      expect(developmentKeys, 'not a development key').not.to.include(key);
+      const orderKeys = readOrderConfig(orderEnv).apiKeys.map((k) => k.key);
+      expect(orderKeys, "not also a key of the order service's own callers").not.to.include(key);
+    });
+  });
+});
+
+describe('scripts/migrate.ts [inventory|order ...]', function () {
+  this.timeout(60_000);
+
+  const UNREACHABLE = 'postgres://postgres@127.0.0.1:1/larder_must_not_be_touched';
+  let database: TestDatabase | undefined;
+  before(async () => {
+    database = await createTestDatabase('migrate_order_cli');
+  });
+  after(async () => {
+    await database?.drop();
+  });
+
+  const migrate = (args: string[], orderUrl: string) =>
+    runNode(['--import', 'tsx', 'scripts/migrate.ts', ...args], {
+      env: { ...process.env, ORDER_DATABASE_URL: orderUrl, INVENTORY_DATABASE_URL: UNREACHABLE },
+      timeoutMs: 50_000,
+    });
+
+  it('`order` creates the order tables in ORDER_DATABASE_URL and leaves the inventory alone', async () => {
+    const run = await migrate(['order'], database!.url);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout.trim()).to.equal(`order: applied ${orderMigrations.map((m) => m.name).join(', ')}`);
+    const tables = await database!.db('information_schema.tables').where({ table_schema: 'public' }).pluck('table_name');
+    expect(tables).to.include.members([
+      'carts',
+      'cart_items',
+      'orders',
+      'order_items',
+      'order_events',
+      'simulated_charges',
+      'outbox',
+      'inbox',
+    ]);
+    expect(tables, 'no inventory table').not.to.include('products');
+    expect(await database!.db('knex_migrations').pluck('name')).to.deep.equal(orderMigrations.map((m) => m.name));
+  });
+
+  it('`order` again finds the schema up to date', async () => {
+    const run = await migrate(['order'], database!.url);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout.trim()).to.equal('order: schema up to date');
+  });
+
+  it('an unknown service name exits 2, listing the valid ones, before migrating anything', async () => {
+    for (const args of [['nonsense'], ['order', 'nonsense']]) {
+      const run = await migrate(args, UNREACHABLE);
+      expect(run.code, args.join(' ')).to.equal(2);
+      expect(run.stderr).to.include('"nonsense"').and.include('inventory, order');
+      expect(run.stdout).to.equal('');
+    }
+  });
+});
