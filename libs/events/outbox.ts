@@ -16,15 +16,18 @@ export interface OutboxEvent {
  * Appends events inside the caller's transaction: they become visible to the
  * relay only if the change they describe commits.
  */
+/** The outbox row of an event, as stored (for writers that insert it in their own statement). */
+export function outboxRow(event: OutboxEvent) {
+  return {
+    id: event.id,
+    subject: event.subject,
+    event_type: event.type,
+    payload: Buffer.from(event.payload),
+    correlation_id: event.correlationId ?? null,
+  };
+}
+
 export async function appendToOutbox(trx: Knex.Transaction, events: readonly OutboxEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await trx('outbox').insert(
-    events.map((event) => ({
-      id: event.id,
-      subject: event.subject,
-      event_type: event.type,
-      payload: Buffer.from(event.payload),
-      correlation_id: event.correlationId ?? null,
-    })),
-  );
+  await trx('outbox').insert(events.map(outboxRow));
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { outboxRow, type OutboxEvent } from '../../../libs/events/outbox.js';
 import type { ReservationItemRecord, ReservationRecord, ReservationStatus } from '../domain/types.js';
 import { toMoney } from './rows.js';
 
@@ -48,45 +49,68 @@ async function withItems(db: Db, rows: ReservationRow[]): Promise<StoredReservat
   }));
 }
 
-/**
- * Claims the order id for a new reservation: INSERT … ON CONFLICT DO NOTHING in
- * the caller's transaction. A concurrent claim of the same id waits here until
- * the first commits (then gets false) or rolls back (then gets true).
- */
-export async function claimReservation(
-  trx: Knex.Transaction,
-  claim: { orderId: string; requestHash: string; expiresAt: Date },
-  now: Date,
-): Promise<boolean> {
-  const rows = await trx('reservations')
-    .insert({
-      order_id: claim.orderId,
-      status: 'RESERVED',
-      request_hash: claim.requestHash,
-      expires_at: claim.expiresAt,
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict('order_id')
-    .ignore()
-    .returning('order_id');
-  return rows.length === 1;
+export interface NewReservation {
+  orderId: string;
+  requestHash: string;
+  expiresAt: Date;
+  items: readonly ReservationItemRecord[];
+  /** Its inventory.reservation.reserved event. */
+  event: OutboxEvent;
 }
 
-export async function insertReservationItems(
-  trx: Knex.Transaction,
-  orderId: string,
-  items: readonly ReservationItemRecord[],
-): Promise<void> {
-  await trx('reservation_items').insert(
-    items.map((item) => ({
-      order_id: orderId,
-      product_id: item.productId,
-      quantity: item.quantity,
-      unit_price_minor: item.unitPrice.minorUnits,
-      currency_code: item.unitPrice.currencyCode,
+/**
+ * Claims the order id and writes the reservation, its items, its RESERVE ledger
+ * rows and its event — in ONE statement (data-modifying CTEs, all conditional on
+ * the claim), so the reservation transaction costs few round trips before it
+ * takes the hot stock rows. INSERT … ON CONFLICT DO NOTHING: a concurrent claim
+ * of the same id waits until the first commits (then gets false) or rolls back
+ * (then gets true). Returns whether this call claimed it.
+ */
+export async function insertReservation(trx: Knex.Transaction, reservation: NewReservation, now: Date): Promise<boolean> {
+  const items = JSON.stringify(
+    reservation.items.map((i) => ({
+      product_id: i.productId,
+      quantity: i.quantity,
+      unit_price_minor: i.unitPrice.minorUnits,
+      currency_code: i.unitPrice.currencyCode,
     })),
   );
+  const event = outboxRow(reservation.event);
+  const { rows } = await trx.raw<{ rows: { claimed: number }[] }>(
+    `with claim as (
+       insert into reservations (order_id, status, request_hash, expires_at, created_at, updated_at)
+       values (?, 'RESERVED', ?, ?, ?, ?)
+       on conflict (order_id) do nothing
+       returning order_id
+     ), lines as (
+       select * from jsonb_to_recordset(?::jsonb) as l(product_id uuid, quantity int, unit_price_minor bigint, currency_code text)
+     ), items as (
+       insert into reservation_items (order_id, product_id, quantity, unit_price_minor, currency_code)
+       select claim.order_id, l.product_id, l.quantity, l.unit_price_minor, l.currency_code from claim, lines l
+     ), movements as (
+       insert into stock_movements (product_id, kind, available_delta, reserved_delta, sold_delta, reference, created_at)
+       select l.product_id, 'RESERVE', -l.quantity, l.quantity, 0, claim.order_id, ? from claim, lines l
+     ), events as (
+       insert into outbox (id, subject, event_type, payload, correlation_id)
+       select ?, ?, ?, ?, ? from claim
+     )
+     select count(*)::int as claimed from claim`,
+    [
+      reservation.orderId,
+      reservation.requestHash,
+      reservation.expiresAt,
+      now,
+      now,
+      items,
+      now,
+      event.id,
+      event.subject,
+      event.event_type,
+      event.payload,
+      event.correlation_id,
+    ],
+  );
+  return rows[0]!.claimed === 1;
 }
 
 export async function findReservation(

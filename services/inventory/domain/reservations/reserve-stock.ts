@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
-import { alreadyExists, failedPrecondition, notFound } from '../../../../libs/errors/app-error.js';
+import { alreadyExists, AppError, failedPrecondition, notFound } from '../../../../libs/errors/app-error.js';
 import { appendToOutbox, type OutboxEvent } from '../../../../libs/events/outbox.js';
+import { requestHash } from '../../../../libs/idempotency/request-hash.js';
 import { findProductsByIds } from '../../data/products.js';
-import { claimReservation, findReservation, insertReservationItems } from '../../data/reservations.js';
-import { recordMovements, reserveUnits } from '../../data/stock-levels.js';
+import { findReservation, insertReservation } from '../../data/reservations.js';
+import { reserveUnits } from '../../data/stock-levels.js';
 import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
 import { reservationReserved, stockLowIfCrossed } from '../events.js';
-import { requestHash } from '../../../../libs/idempotency/request-hash.js';
 import type { ReservationItemRecord, ReservationRecord } from '../types.js';
 
 export interface ReserveStockCommand {
@@ -18,9 +18,11 @@ export interface ReserveStockCommand {
 
 /**
  * Reserves every item or none, in one transaction:
- * claim the order id (a repeat returns the first result), price the items,
- * write items, ledger and event, and only then take the hot stock rows,
- * in product-id order so concurrent multi-item reservations cannot deadlock.
+ * price the items from the catalog, then claim the order id together with the
+ * items, ledger rows and event (one statement; a repeat returns the first
+ * result), and only then take the hot stock rows, in product-id order so
+ * concurrent multi-item reservations cannot deadlock. The row locks are held
+ * from the first stock update to the commit, nothing else.
  */
 export async function reserveStock(deps: InventoryDeps, ctx: RequestContext, command: ReserveStockCommand): Promise<ReservationRecord> {
   const now = deps.clock.now();
@@ -28,34 +30,29 @@ export async function reserveStock(deps: InventoryDeps, ctx: RequestContext, com
   const hash = requestHash(items.map((i) => [i.productId, i.quantity]));
   const expiresAt = new Date(now.getTime() + (command.ttlMs ?? deps.defaultReservationTtlMs));
 
+  let priced: ReservationItemRecord[];
+  try {
+    priced = await priceItems(deps.db, items);
+  } catch (error) {
+    // A repeat of a reservation whose product has since been deleted still replays.
+    if (error instanceof AppError && (await findReservation(deps.db, command.orderId))) return replay(deps.db, command.orderId, hash);
+    throw error;
+  }
+  const reservation: ReservationRecord = {
+    orderId: command.orderId,
+    status: 'RESERVED',
+    items: priced,
+    expiresAt,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const eventCtx = { correlationId: ctx.correlationId, now };
+
   return inTransaction(deps, async (trx) => {
-    if (!(await claimReservation(trx, { orderId: command.orderId, requestHash: hash, expiresAt }, now))) {
+    const event = reservationReserved(eventCtx, reservation);
+    if (!(await insertReservation(trx, { orderId: command.orderId, requestHash: hash, expiresAt, items: priced, event }, now))) {
       return replay(trx, command.orderId, hash);
     }
-    const priced = await priceItems(trx, items);
-    const reservation: ReservationRecord = {
-      orderId: command.orderId,
-      status: 'RESERVED',
-      items: priced,
-      expiresAt,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await insertReservationItems(trx, command.orderId, priced);
-    await recordMovements(
-      trx,
-      items.map((i) => ({
-        productId: i.productId,
-        kind: 'RESERVE',
-        availableDelta: -i.quantity,
-        reservedDelta: i.quantity,
-        soldDelta: 0,
-        reference: command.orderId,
-      })),
-      now,
-    );
-    await appendToOutbox(trx, [reservationReserved({ correlationId: ctx.correlationId, now }, reservation)]);
-
     const lowStock: OutboxEvent[] = [];
     for (const item of items) {
       const change = await reserveUnits(trx, item.productId, item.quantity, now);
@@ -68,7 +65,7 @@ export async function reserveStock(deps: InventoryDeps, ctx: RequestContext, com
           },
         );
       }
-      lowStock.push(...stockLowIfCrossed({ correlationId: ctx.correlationId, now }, change.stock, change.stock.available + item.quantity));
+      lowStock.push(...stockLowIfCrossed(eventCtx, change.stock, change.stock.available + item.quantity));
     }
     await appendToOutbox(trx, lowStock);
     return reservation;
@@ -76,8 +73,8 @@ export async function reserveStock(deps: InventoryDeps, ctx: RequestContext, com
 }
 
 /** The order already has a reservation: return it if it is the same request, refuse if not. */
-async function replay(trx: Knex.Transaction, orderId: string, hash: string): Promise<ReservationRecord> {
-  const existing = (await findReservation(trx, orderId))!;
+async function replay(db: Knex | Knex.Transaction, orderId: string, hash: string): Promise<ReservationRecord> {
+  const existing = (await findReservation(db, orderId))!;
   if (existing.requestHash !== hash) {
     throw alreadyExists(`order ${orderId} already has a reservation with different items`, {
       reason: 'IDEMPOTENCY_KEY_REUSED',
@@ -90,9 +87,9 @@ async function replay(trx: Knex.Transaction, orderId: string, hash: string): Pro
 }
 
 /** Prices come from the catalog at reservation time, never from the caller. */
-async function priceItems(trx: Knex.Transaction, items: ReserveStockCommand['items']): Promise<ReservationItemRecord[]> {
+async function priceItems(db: Knex, items: ReserveStockCommand['items']): Promise<ReservationItemRecord[]> {
   const products = await findProductsByIds(
-    trx,
+    db,
     items.map((i) => i.productId),
   );
   return items.map((item) => {
