@@ -29,3 +29,7 @@ export async function outcomeOf(call: Promise<unknown>): Promise<string> {
     return typeof code === 'number' ? Code[code]! : `THROWN: ${(error as Error).message}`;
   }
 }
+
+/** How many calls ended with each outcome, e.g. { OK: 10, FAILED_PRECONDITION: 190 }. */
+export const tally = (outcomes: readonly string[]): Record<string, number> =>
+  outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});

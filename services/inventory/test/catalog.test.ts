@@ -2,13 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { Product } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { expectGrpcError, outcomeOf } from '../../../libs/testing/grpc-errors.js';
+import { expectGrpcError, outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { createTestProduct, startTestInventory, type InventoryApi, type TestInventory } from './harness.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-const tally = (outcomes: string[]) => outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
 
 /** A short random tag (letters and digits) that makes names and SKUs unique to one test. */
 const newTag = () => `t${randomBytes(4).toString('hex')}`;

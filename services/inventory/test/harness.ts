@@ -105,3 +105,8 @@ export function manualClock(start = new Date()): Clock & { advance(ms: number): 
     },
   };
 }
+
+/** Stock of one product through the API. */
+export async function stockOf(api: InventoryApi, productId: string) {
+  return (await api.batchGetStockLevels({ productIds: [productId] })).stockLevels[0]!;
+}

@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { expectGrpcError, outcomeOf } from '../../../libs/testing/grpc-errors.js';
+import { expectGrpcError, outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
-import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
-
-const tally = (outcomes: string[]) => outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
+import { createTestProduct, startTestInventory, type TestInventory, stockOf as stockOfProduct } from './harness.js';
 
 describe('ReserveStock', function () {
   this.timeout(60_000);
@@ -21,7 +19,7 @@ describe('ReserveStock', function () {
     expect(await findInvariantViolations(inv.db)).to.deep.equal([]);
   });
 
-  const stockOf = async (productId: string) => (await inv.api.batchGetStockLevels({ productIds: [productId] })).stockLevels[0]!;
+  const stockOf = (productId: string) => stockOfProduct(inv.api, productId);
 
   it('reserves at the catalog price and returns it with an expiry', async () => {
     const product = await createTestProduct(inv.api, { initialStock: 5, price: { currencyCode: 'EUR', minorUnits: 349 } });

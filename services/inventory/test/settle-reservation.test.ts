@@ -7,7 +7,7 @@ import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/r
 import { expectGrpcError, outcomeOf } from '../../../libs/testing/grpc-errors.js';
 import { testNatsUrl } from '../../../libs/testing/root-hooks.js';
 import { findInvariantViolations } from '../data/invariants.js';
-import { createTestProduct, manualClock, startTestInventory, type TestInventory } from './harness.js';
+import { createTestProduct, manualClock, startTestInventory, type TestInventory, stockOf as stockOfProduct } from './harness.js';
 
 const {
   RESERVATION_STATUS_COMMITTED: COMMITTED,
@@ -44,7 +44,7 @@ describe('CommitReservation, ReleaseReservation, ExtendReservation and expiry', 
     expect(await findInvariantViolations(inv.db)).to.deep.equal([]);
   });
 
-  const stockOf = async (productId: string) => (await inv.api.batchGetStockLevels({ productIds: [productId] })).stockLevels[0]!;
+  const stockOf = (productId: string) => stockOfProduct(inv.api, productId);
   const reserve = async (productId: string, quantity: number, ttlSeconds = 60) => {
     const orderId = randomUUID();
     await inv.api.reserveStock({ orderId, items: [{ productId, quantity }], ttl: { seconds: ttlSeconds, nanos: 0 } });

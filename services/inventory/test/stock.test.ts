@@ -3,9 +3,9 @@ import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { StockLow, StockReplenished } from '../../../libs/contracts/larder/inventory/v1/events.js';
 import { AdjustmentReason } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { expectGrpcError, outcomeOf } from '../../../libs/testing/grpc-errors.js';
+import { expectGrpcError, outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
-import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
+import { createTestProduct, startTestInventory, type TestInventory, stockOf as stockOfProduct } from './harness.js';
 
 const {
   ADJUSTMENT_REASON_RESTOCK: RESTOCK,
@@ -13,8 +13,6 @@ const {
   ADJUSTMENT_REASON_LOST: LOST,
   ADJUSTMENT_REASON_CORRECTION: CORRECTION,
 } = AdjustmentReason;
-
-const tally = (outcomes: string[]) => outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
 
 describe('stock', function () {
   this.timeout(30_000);
@@ -29,7 +27,7 @@ describe('stock', function () {
     expect(await findInvariantViolations(inv.db)).to.deep.equal([]);
   });
 
-  const stockOf = async (productId: string) => (await inv.api.batchGetStockLevels({ productIds: [productId] })).stockLevels[0]!;
+  const stockOf = (productId: string) => stockOfProduct(inv.api, productId);
   const adjust = (productId: string, delta: number, reason: AdjustmentReason, idempotencyKey: string = randomUUID(), note = '') =>
     inv.api.adjustStock({ productId, delta, reason, idempotencyKey, note });
   const movementsOf = async (productId: string) =>

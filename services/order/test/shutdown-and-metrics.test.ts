@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { OrderStatus } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { outcomeOf } from '../../../libs/testing/grpc-errors.js';
+import { outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
 import { metricValue, scrapeMetrics } from '../../../libs/testing/scrape.js';
 import { createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
-
-const tally = (outcomes: string[]) => outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
 
 describe('operating the services', function () {
   this.timeout(90_000);
