@@ -16,7 +16,7 @@ export async function preflight(databaseUrl: string, natsUrl: string): Promise<s
     problems.push(
       `PostgreSQL does not answer at ${where.hostname}:${where.port || 5432} (${(error as Error).message}).\n` +
         `  Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n` +
-        `  or with containers: docker compose up -d postgres   (or set DATABASE_URL)`,
+        `  or with containers: docker compose up -d postgres   (or set INVENTORY_DATABASE_URL and ORDER_DATABASE_URL)`,
     );
   } finally {
     await client.end().catch(() => undefined);
