@@ -37,6 +37,8 @@ export interface TestSystem {
   orderAddress: string;
   inventoryMetricsPort: number;
   orderMetricsPort: number;
+  /** Starts another order process on the same database and NATS (a replica); stopped with the system. */
+  addOrderReplica(): Promise<{ process: ServiceProcess; orders: OrderApi }>;
   /** Where the two processes write their logs. */
   logDir: string;
   stop(): Promise<void>;
@@ -101,19 +103,16 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     },
     join(logDir, 'inventory.log'),
   );
-  const orderProcess = serviceProcess(
-    'services/order/main.ts',
-    orderPort,
-    {
-      ...ORDER_DEFAULTS,
-      METRICS_PORT: String(orderMetricsPort),
-      DATABASE_URL: orderDb.url,
-      NATS_URL: natsUrl,
-      INVENTORY_ADDR: `127.0.0.1:${inventoryPort}`,
-      ...options.orderEnv,
-    },
-    join(logDir, 'order.log'),
-  );
+  const orderEnv = (metricsPort: number) => ({
+    ...ORDER_DEFAULTS,
+    METRICS_PORT: String(metricsPort),
+    DATABASE_URL: orderDb.url,
+    NATS_URL: natsUrl,
+    INVENTORY_ADDR: `127.0.0.1:${inventoryPort}`,
+    ...options.orderEnv,
+  });
+  const orderProcess = serviceProcess('services/order/main.ts', orderPort, orderEnv(orderMetricsPort), join(logDir, 'order.log'));
+  const replicas: ServiceProcess[] = [];
   try {
     await Promise.all([inventoryProcess.start(), orderProcess.start()]);
   } catch (error) {
@@ -128,6 +127,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   });
   const carts = createPromiseClient(CartServiceService, cartMessages, orderAddress, { defaults: { apiKey: ORDER_ADMIN_KEY } });
   const orders = createPromiseClient(OrderServiceService, orderMessages, orderAddress, { defaults: { apiKey: ORDER_ADMIN_KEY } });
+  const clients: OrderApi[] = [];
   return {
     inventory,
     carts,
@@ -140,9 +140,25 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     inventoryMetricsPort,
     orderMetricsPort,
     logDir,
+    async addOrderReplica() {
+      const port = await freePort();
+      const replica = serviceProcess(
+        'services/order/main.ts',
+        port,
+        orderEnv(await freePort()),
+        join(logDir, `order-replica-${replicas.length + 1}.log`),
+      );
+      replicas.push(replica);
+      await replica.start();
+      const client = createPromiseClient(OrderServiceService, orderMessages, `127.0.0.1:${port}`, {
+        defaults: { apiKey: ORDER_ADMIN_KEY },
+      });
+      clients.push(client);
+      return { process: replica, orders: client };
+    },
     async stop() {
-      for (const client of [inventory, carts, orders]) client.close();
-      await Promise.all([orderProcess.stop(), inventoryProcess.stop()]);
+      for (const client of [inventory, carts, orders, ...clients]) client.close();
+      await Promise.all([orderProcess.stop(), inventoryProcess.stop(), ...replicas.map((r) => r.stop())]);
       await Promise.all([inventoryDb.drop(), orderDb.drop()]);
     },
   };
