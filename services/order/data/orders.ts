@@ -98,7 +98,7 @@ export interface NewOrder {
  * claim of the same key waits until the first commits (then gets false) or
  * rolls back (then gets true).
  */
-export async function claimOrderKey(trx: Knex.Transaction, order: NewOrder, now: Date): Promise<boolean> {
+export async function claimOrderKey(trx: Knex.Transaction, order: NewOrder, now: Date, dueAt: Date): Promise<boolean> {
   const rows = await trx('orders')
     .insert({
       id: order.id,
@@ -109,7 +109,7 @@ export async function claimOrderKey(trx: Knex.Transaction, order: NewOrder, now:
       payment_token: order.paymentToken,
       correlation_id: order.correlationId ?? null,
       shipping_address: order.shippingAddress ? JSON.stringify(order.shippingAddress) : null,
-      next_attempt_at: now,
+      next_attempt_at: dueAt,
       created_at: now,
       updated_at: now,
     })

@@ -10,6 +10,13 @@ import { inTransaction, type OrderDeps, type RequestContext } from './deps.js';
 import { orderStatusEvent } from './events.js';
 import type { OrderRecord, ShippingAddress } from './types.js';
 
+/**
+ * A new order is due for the worker only after this grace, so the checkout's own
+ * inline step gets to reserve first and the caller learns RESERVED or
+ * AWAITING_STOCK; if that step never runs (crash), the worker takes over then.
+ */
+const INLINE_GRACE_MS = 5_000;
+
 export interface PlaceOrderCommand {
   customerId: string;
   idempotencyKey: string;
@@ -41,7 +48,7 @@ export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: 
   };
 
   const placed = await inTransaction(deps, async (trx) => {
-    if (!(await claimOrderKey(trx, order, now))) {
+    if (!(await claimOrderKey(trx, order, now, new Date(now.getTime() + INLINE_GRACE_MS)))) {
       const existing = (await findOrderByKey(trx, command.customerId, command.idempotencyKey))!;
       if (existing.requestHash !== hash) {
         throw alreadyExists(`idempotency_key "${command.idempotencyKey}" was already used for a different order`, {
