@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseApiKeys, type ApiKey } from '../grpc/auth.js';
 import type { TlsOptions } from '../grpc/server.js';
@@ -45,11 +46,27 @@ function readTls(env: EnvReader): TlsOptions | undefined {
   if (!cert && !key && !ca) return undefined;
   if (!cert) throw new ConfigError('TLS_CERT_FILE', 'is required when TLS_KEY_FILE or TLS_CA_FILE is set');
   if (!key) throw new ConfigError('TLS_KEY_FILE', 'is required when TLS_CERT_FILE is set');
-  return {
+  const tls = {
     cert: readFile('TLS_CERT_FILE', cert),
     key: readFile('TLS_KEY_FILE', key),
     ca: ca ? readFile('TLS_CA_FILE', ca) : undefined,
   };
+  // Parse them now: a bad file must stop the start with the variable's name, not
+  // as a raw OpenSSL error later, nor (for the CA) as a server refusing everyone.
+  const certificate = parsePem('TLS_CERT_FILE', () => new X509Certificate(tls.cert));
+  const privateKey = parsePem('TLS_KEY_FILE', () => createPrivateKey(tls.key));
+  if (!certificate.checkPrivateKey(privateKey))
+    throw new ConfigError('TLS_KEY_FILE', 'is not the private key of the certificate in TLS_CERT_FILE');
+  if (tls.ca) parsePem('TLS_CA_FILE', () => new X509Certificate(tls.ca!));
+  return tls;
+}
+
+function parsePem<T>(variable: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ConfigError(variable, `is not a usable PEM file (${(error as Error).message})`);
+  }
 }
 
 export function readCommonConfig(env: EnvReader, defaults: CommonDefaults): CommonConfig {

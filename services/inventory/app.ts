@@ -95,6 +95,13 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     return consumer;
   });
 
-  const port = await runtime.listen();
+  let port: number;
+  try {
+    port = await runtime.listen();
+  } catch (error) {
+    // Could not bind (port taken, bad TLS material): release the pool, NATS and workers before failing.
+    await runtime.stop().catch(() => undefined);
+    throw error;
+  }
   return { port, deps, runtime, stop: () => runtime.stop() };
 }

@@ -102,6 +102,13 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
     return consumer;
   });
 
-  const port = await runtime.listen();
+  let port: number;
+  try {
+    port = await runtime.listen();
+  } catch (error) {
+    // Could not bind (port taken, bad TLS material): release the pool, NATS and workers before failing.
+    await runtime.stop().catch(() => undefined);
+    throw error;
+  }
   return { port, deps, runtime, stop: () => runtime.stop() };
 }

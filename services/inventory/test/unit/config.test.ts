@@ -118,11 +118,10 @@ describe('services/inventory/config', () => {
 
     after(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('reads the certificate and key files', () => {
-      const tls = readInventoryConfig({ TLS_CERT_FILE: cert, TLS_KEY_FILE: key }).tls;
-      expect(tls?.cert.toString()).to.equal('CERT');
-      expect(tls?.key.toString()).to.equal('KEY');
-      expect(tls?.ca).to.equal(undefined);
+    it('refuses files that are not PEM certificates, naming TLS_CERT_FILE (real ones: tls.test.ts)', () => {
+      const error = configError({ TLS_CERT_FILE: cert, TLS_KEY_FILE: key });
+      expect(error.variable).to.equal('TLS_CERT_FILE');
+      expect(error.message).to.contain('not a usable PEM file');
     });
 
     it('refuses a TLS_CERT_FILE that does not exist', () => {
