@@ -34,11 +34,11 @@ async function main(): Promise<void> {
     { DATABASE_URL: database.url, NATS_URL, LOG_LEVEL: 'warn', METRICS_PORT: '0', DB_POOL_MAX: '20', INVARIANT_CHECK_INTERVAL_MS: '0' },
     join(mkdtempSync(join(tmpdir(), 'larder-bench-')), 'inventory.log'),
   );
-  await inventory.start();
   const api = createPromiseClient(InventoryServiceService, messages, `127.0.0.1:${port}`, {
     defaults: { apiKey: 'dev-inventory-admin-key' },
   });
   try {
+    await inventory.start();
     console.log(`ReserveStock, ${CONCURRENCY} calls in flight, ${SECONDS} s per shape (inventory ${inventory.logFile})\n`);
     for (const shape of [
       { name: 'one hot product', products: 1 },
