@@ -6,9 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '../libs/contracts/grpc/health/v1/health.js';
 import { createDatabase } from '../libs/db/knex.js';
+import { waitUntilServing } from '../libs/grpc/health-probe.js';
 import { migrateAll, DATABASES } from './migrate.js';
 import { preflight } from './preflight.js';
 import { seedInventory } from './seed.js';
@@ -38,25 +37,6 @@ const SERVICES: ServiceSpec[] = [
     env: { DATABASE_URL: orderDb, INVENTORY_ADDR: `127.0.0.1:${process.env.INVENTORY_GRPC_PORT ?? 50051}` },
   },
 ];
-
-async function waitUntilServing(port: number, timeoutMs: number): Promise<boolean> {
-  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure());
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (Date.now() < deadline) {
-      const status = await new Promise<Serving | undefined>((resolve) =>
-        client.check({ service: '' }, new Metadata(), { deadline: Date.now() + 1_000 }, (error, response) =>
-          resolve(error ? undefined : response.status),
-        ),
-      );
-      if (status === Serving.SERVING) return true;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return false;
-  } finally {
-    client.close();
-  }
-}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -110,7 +90,7 @@ async function main(): Promise<void> {
     children.push(child);
   }
   for (const service of SERVICES) {
-    if (!(await waitUntilServing(service.port, 30_000))) {
+    if (!(await waitUntilServing(`127.0.0.1:${service.port}`, 30_000, 200))) {
       console.error(`${service.name} did not report SERVING on 127.0.0.1:${service.port} within 30 s`);
       stopAll(1);
       return;

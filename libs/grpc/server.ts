@@ -59,7 +59,6 @@ const UNDECODABLE = Symbol('undecodable');
 export class GrpcServer {
   readonly server: Server;
   readonly health: HealthRegistry;
-  private readonly serviceNames: string[] = [];
 
   constructor(
     private readonly options: GrpcServerOptions,
@@ -67,7 +66,6 @@ export class GrpcServer {
   ) {
     // Generous keepalive so long WatchOrder streams are not cut by idle proxies.
     this.server = new Server({ 'grpc.keepalive_time_ms': 60_000, 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-    this.serviceNames.push(...serviceNames);
     this.health = new HealthRegistry(serviceNames);
     this.health.addToServer(this.server);
     addReflection(this.server, ['grpc.health.v1.Health', ...serviceNames]);

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '../contracts/grpc/health/v1/health.js';
+import { waitUntilServing } from '../grpc/health-probe.js';
 import { delay } from './free-port.js';
 
 /**
@@ -17,25 +16,6 @@ export interface ServiceProcess {
   /** SIGTERM and wait for exit (graceful), or SIGKILL (crash). Resolves to the exit code/signal. */
   stop(signal?: NodeJS.Signals): Promise<string>;
   readonly running: boolean;
-}
-
-export async function waitUntilServing(port: number, timeoutMs: number): Promise<void> {
-  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure());
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (Date.now() < deadline) {
-      const status = await new Promise<Serving | undefined>((resolve) =>
-        client.check({ service: '' }, new Metadata(), { deadline: Date.now() + 500 }, (error, response) =>
-          resolve(error ? undefined : response.status),
-        ),
-      );
-      if (status === Serving.SERVING) return;
-      await delay(100);
-    }
-    throw new Error(`service on port ${port} did not report SERVING within ${timeoutMs} ms`);
-  } finally {
-    client.close();
-  }
 }
 
 export function serviceProcess(entry: string, port: number, env: Record<string, string>, logFile: string): ServiceProcess {
@@ -60,7 +40,10 @@ export function serviceProcess(entry: string, port: number, env: Record<string, 
         proc.once('exit', (code, signal) => reject(new Error(`${entry} exited (${signal ?? code}) while starting; see ${logFile}`))),
       );
       exited.catch(() => undefined);
-      await Promise.race([waitUntilServing(port, 30_000), exited]);
+      const serving = waitUntilServing(`127.0.0.1:${port}`, 30_000).then((ok) => {
+        if (!ok) throw new Error(`service on port ${port} did not report SERVING within 30 s; see ${logFile}`);
+      });
+      await Promise.race([serving, exited]);
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       const proc = child;
