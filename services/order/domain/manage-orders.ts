@@ -1,4 +1,5 @@
 import { failedPrecondition, invalid, notFound } from '../../../libs/errors/app-error.js';
+import { splitPage } from '../../../libs/db/keyset-page.js';
 import { listOrderEvents } from '../data/order-events.js';
 import { findOrder, listOrders } from '../data/orders.js';
 import { changeOrder } from './change-order.js';
@@ -19,8 +20,8 @@ export async function listOrderPage(
   pageSize: number,
 ) {
   const rows = await listOrders(deps.db, filter, beforeId, pageSize + 1);
-  const orders = rows.slice(0, pageSize);
-  return { orders, nextBeforeId: rows.length > pageSize ? orders[orders.length - 1]!.id : undefined };
+  const { page, nextKey } = splitPage(rows, pageSize, (order) => order.id);
+  return { orders: page, nextBeforeId: nextKey };
 }
 
 export async function orderLog(deps: OrderDeps, orderId: string): Promise<OrderEventRecord[]> {

@@ -1,3 +1,4 @@
+import { splitPage } from '../../../../libs/db/keyset-page.js';
 import { alreadyExists, failedPrecondition, notFound } from '../../../../libs/errors/app-error.js';
 import { uuidv7 } from '../../../../libs/ids/uuid.js';
 import * as categories from '../../data/categories.js';
@@ -31,8 +32,8 @@ export async function getCategory(deps: InventoryDeps, id: string): Promise<Cate
 
 export async function listCategoryPage(deps: InventoryDeps, afterName: string | undefined, pageSize: number) {
   const rows = await categories.listCategories(deps.db, afterName, pageSize + 1);
-  const page = rows.slice(0, pageSize);
-  return { categories: page, nextAfterName: rows.length > pageSize ? page[page.length - 1]!.name : undefined };
+  const { page, nextKey } = splitPage(rows, pageSize, (category) => category.name);
+  return { categories: page, nextAfterName: nextKey };
 }
 
 export async function updateCategory(

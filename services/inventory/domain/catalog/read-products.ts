@@ -1,3 +1,4 @@
+import { splitPage } from '../../../../libs/db/keyset-page.js';
 import { notFound } from '../../../../libs/errors/app-error.js';
 import { findProduct, listProducts, type ProductFilter } from '../../data/products.js';
 import type { InventoryDeps } from '../deps.js';
@@ -23,6 +24,6 @@ export async function listProductPage(
   pageSize: number,
 ): Promise<ProductPage> {
   const rows = await listProducts(deps.db, filter, afterId, pageSize + 1);
-  const products = rows.slice(0, pageSize);
-  return { products, nextAfterId: rows.length > pageSize ? products[products.length - 1]!.id : undefined };
+  const { page, nextKey } = splitPage(rows, pageSize, (product) => product.id);
+  return { products: page, nextAfterId: nextKey };
 }
