@@ -17,8 +17,7 @@ export async function expireReservations(deps: InventoryDeps, limit = 100): Prom
     const done = await inTransaction(deps, async (trx) => {
       const [due] = await claimExpired(trx, now, 1);
       if (!due) return false;
-      const { requestHash: _, ...reservation } = due;
-      await applySettlement(trx, {}, reservation, 'EXPIRED', 'reservation TTL elapsed', now);
+      await applySettlement(trx, {}, due, 'EXPIRED', 'reservation TTL elapsed', now);
       return true;
     });
     if (!done) break;

@@ -82,8 +82,7 @@ async function replay(db: Knex | Knex.Transaction, orderId: string, hash: string
       metadata: { order_id: orderId },
     });
   }
-  const { requestHash: _, ...reservation } = existing;
-  return reservation;
+  return existing;
 }
 
 /** Prices come from the catalog at reservation time, never from the caller. */

@@ -8,8 +8,6 @@ import { reservationCommitted, reservationExpired, reservationReleased } from '.
 import type { ReservationRecord } from '../types.js';
 import { decideExtension, decideSettlement, refusal, type Settlement } from './reservation-rules.js';
 
-const strip = ({ requestHash: _, ...reservation }: StoredReservation): ReservationRecord => reservation;
-
 async function lockReservation(trx: Knex.Transaction, orderId: string): Promise<StoredReservation> {
   const reservation = await findReservation(trx, orderId, { forUpdate: true });
   if (!reservation) throw notFound('reservation', orderId);
@@ -62,9 +60,9 @@ export async function settleReservation(
   return inTransaction(deps, async (trx) => {
     const current = await lockReservation(trx, orderId);
     const decision = decideSettlement(current, target, now);
-    if (decision.action === 'replay') return strip(current);
+    if (decision.action === 'replay') return current;
     if (decision.action === 'refuse') throw refusal(orderId, target === 'COMMITTED' ? 'commit' : 'release', decision.why, current.status);
-    return applySettlement(trx, ctx, strip(current), target, target === 'RELEASED' ? reason || 'released by caller' : undefined, now);
+    return applySettlement(trx, ctx, current, target, target === 'RELEASED' ? reason || 'released by caller' : undefined, now);
   });
 }
 
@@ -77,12 +75,12 @@ export async function extendReservation(deps: InventoryDeps, orderId: string, tt
     if (decision.action === 'refuse') throw refusal(orderId, 'extend', decision.why, current.status);
     const expiresAt = new Date(now.getTime() + ttlMs);
     await setReservationStatus(trx, orderId, { status: current.status, expiresAt }, now);
-    return { ...strip(current), expiresAt, updatedAt: now };
+    return { ...current, expiresAt, updatedAt: now };
   });
 }
 
 export async function getReservation(deps: InventoryDeps, orderId: string): Promise<ReservationRecord> {
   const reservation = await findReservation(deps.db, orderId);
   if (!reservation) throw notFound('reservation', orderId);
-  return strip(reservation);
+  return reservation;
 }
