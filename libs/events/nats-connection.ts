@@ -4,10 +4,10 @@ import type { Logger } from '../logging/logger.js';
 /**
  * Connects to NATS in the background and keeps reconnecting forever: a broker
  * outage must not stop a service from serving (the outbox holds events until
- * it is back). `onConnect` runs once the first connection is up.
+ * it is back). Resolves once the first connection is up.
  */
-export function connectNats(url: string, name: string, logger: Logger): { connection: Promise<NatsConnection> } {
-  const connection = connect({
+export function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
+  return connect({
     servers: url,
     name,
     waitOnFirstConnect: true,
@@ -23,5 +23,4 @@ export function connectNats(url: string, name: string, logger: Logger): { connec
     })();
     return nc;
   });
-  return { connection };
 }

@@ -3,7 +3,7 @@ import type { NatsConnection } from 'nats';
 import type { CommonConfig } from '../config/common.js';
 import { createDatabase, isDatabaseReachable } from '../db/knex.js';
 import { connectNats } from '../events/nats-connection.js';
-import { createOutboxRelay, type OutboxRelay } from '../events/relay.js';
+import { createOutboxRelay, type OutboxBacklog, type OutboxRelay } from '../events/relay.js';
 import { ensureStream, type StreamSpec } from '../events/streams.js';
 import { Serving } from '../grpc/health.js';
 import { GrpcServer } from '../grpc/server.js';
@@ -83,7 +83,7 @@ export class ServiceRuntime {
       options.serviceNames,
     );
     this.registerGauges();
-    this.connection = connectNats(config.natsUrl, options.name, logger).connection;
+    this.connection = connectNats(config.natsUrl, options.name, logger);
     this.ready = this.connection.then(async (nats) => {
       for (const stream of options.streams) await ensureStream(nats, stream);
       this.relay = createOutboxRelay({ db: this.db, nats, logger, pollIntervalMs: options.outboxPollMs });
@@ -102,11 +102,18 @@ export class ServiceRuntime {
 
   private registerGauges(): void {
     const m = this.metrics;
-    m.gauge('larder_outbox_backlog', 'Outbox rows not yet published.', async () => (await this.relay?.backlog())?.count ?? 0);
+    // Both outbox gauges come from one backlog query per scrape (they are collected back to back).
+    let backlog: { at: number; value: Promise<OutboxBacklog | undefined> } | undefined;
+    const currentBacklog = () => {
+      if (!backlog || Date.now() - backlog.at > 1_000)
+        backlog = { at: Date.now(), value: this.relay?.backlog() ?? Promise.resolve(undefined) };
+      return backlog.value;
+    };
+    m.gauge('larder_outbox_backlog', 'Outbox rows not yet published.', async () => (await currentBacklog())?.count ?? 0);
     m.gauge(
       'larder_outbox_oldest_unpublished_seconds',
       'Age of the oldest unpublished outbox row: the relay lag.',
-      async () => ((await this.relay?.backlog())?.oldestAgeMs ?? 0) / 1000,
+      async () => ((await currentBacklog())?.oldestAgeMs ?? 0) / 1000,
     );
     const pool = () => (this.db.client as { pool?: { numUsed(): number; numFree(): number } }).pool;
     m.gauge('larder_db_pool_in_use', 'Database connections checked out of the pool.', () => pool()?.numUsed() ?? 0);
