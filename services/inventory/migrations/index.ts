@@ -2,6 +2,7 @@ import type { Migration } from '../../../libs/db/migrate.js';
 import { productsAndStock } from './001-products-and-stock.js';
 import { categories } from './002-categories.js';
 import { categoryLookupIndex } from './003-category-lookup-index.js';
+import { productNameSearchIndex } from './004-product-name-search-index.js';
 
 /** Inventory's migrations, oldest first. Append only. */
-export const inventoryMigrations: readonly Migration[] = [productsAndStock, categories, categoryLookupIndex];
+export const inventoryMigrations: readonly Migration[] = [productsAndStock, categories, categoryLookupIndex, productNameSearchIndex];
