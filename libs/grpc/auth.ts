@@ -46,15 +46,33 @@ const sameSecret = (a: string, b: string): boolean => {
   return left.length === right.length && timingSafeEqual(left, right);
 };
 
+const HOW = 'send metadata "authorization: Bearer <key>"';
+
+/**
+ * The key of an `authorization: Bearer <key>` header. A header without the
+ * scheme (a bare key, or another scheme such as Basic) gets its own reason, so a
+ * caller who forgot "Bearer " is told so instead of "missing API key". Messages
+ * never echo the header: in a malformed one, any word may be the secret.
+ */
+function bearerKey(authorization: string | undefined): string {
+  const header = authorization?.trim() ?? '';
+  if (header === '' || /^Bearer$/i.test(header)) {
+    throw new AppError('unauthenticated', `missing API key: ${HOW}`, { reason: 'API_KEY_MISSING' });
+  }
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (match) return match[1]!;
+  if (/^Bearer\s/i.test(header)) {
+    throw new AppError('unauthenticated', `expected one API key after "Bearer ": ${HOW}`, { reason: 'API_KEY_MISSING' });
+  }
+  throw new AppError('unauthenticated', `the authorization metadata does not start with the "Bearer " scheme: ${HOW}`, {
+    reason: 'API_KEY_SCHEME_MISSING',
+  });
+}
+
 /** Finds the caller of an `authorization: Bearer <key>` header and checks it holds `scope`. */
 export function authorize(keys: readonly ApiKey[], authorization: string | undefined, scope: string): ApiKey {
-  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-  if (!match) {
-    throw new AppError('unauthenticated', 'missing API key: send metadata "authorization: Bearer <key>"', {
-      reason: 'API_KEY_MISSING',
-    });
-  }
-  const caller = keys.find((k) => sameSecret(k.key, match[1]!));
+  const key = bearerKey(authorization);
+  const caller = keys.find((k) => sameSecret(k.key, key));
   if (!caller) throw new AppError('unauthenticated', 'unknown API key', { reason: 'API_KEY_INVALID' });
   if (!caller.scopes.has('*') && !caller.scopes.has(scope)) {
     throw new AppError('permissionDenied', `API key "${caller.name}" lacks scope ${scope}`, {

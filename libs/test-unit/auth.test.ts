@@ -97,17 +97,35 @@ describe('libs/grpc/auth', () => {
       expect(authorize(keys, `BEARER   ${SHOP_KEY}  `, 'catalog.read').name).to.equal('shop');
     });
 
-    it('refuses a missing header as unauthenticated API_KEY_MISSING', () => {
-      for (const header of [undefined, '']) {
+    it('refuses a missing header, or the scheme without a key, as unauthenticated API_KEY_MISSING', () => {
+      for (const header of [undefined, '', '   ', 'Bearer', 'Bearer ', 'bearer  ']) {
         const error = expectAppError(() => authorize(keys, header, 'reservations'), 'unauthenticated');
-        expect(error.reason).to.equal('API_KEY_MISSING');
+        expect(error.reason, String(header)).to.equal('API_KEY_MISSING');
+        expect(error.message, String(header)).to.contain('missing API key');
       }
     });
 
-    it('refuses a header that is not a Bearer credential as API_KEY_MISSING', () => {
-      for (const header of [SHOP_KEY, `Basic ${SHOP_KEY}`, 'Bearer', 'Bearer ', `Bearer ${SHOP_KEY} extra`]) {
+    it('refuses more than one word after Bearer as API_KEY_MISSING, without echoing them', () => {
+      const error = expectAppError(() => authorize(keys, `Bearer ${SHOP_KEY} extra`, 'reservations'), 'unauthenticated');
+      expect(error.reason).to.equal('API_KEY_MISSING');
+      expect(error.message).to.contain('one API key after "Bearer "');
+      expect(error.message).not.to.contain(SHOP_KEY);
+    });
+
+    it('refuses a key without the Bearer scheme as API_KEY_SCHEME_MISSING, saying so without echoing the key', () => {
+      for (const header of [
+        SHOP_KEY,
+        ` ${SHOP_KEY} `,
+        `Basic ${SHOP_KEY}`,
+        `Token ${SHOP_KEY}`,
+        `Bearer:${SHOP_KEY}`,
+        `${SHOP_KEY} Bearer`,
+      ]) {
         const error = expectAppError(() => authorize(keys, header, 'reservations'), 'unauthenticated');
-        expect(error.reason, header).to.equal('API_KEY_MISSING');
+        expect(error.reason, header).to.equal('API_KEY_SCHEME_MISSING');
+        expect(error.message, header).to.contain('does not start with the "Bearer " scheme');
+        expect(error.message, header).to.contain('authorization: Bearer <key>');
+        expect(error.message, header).not.to.contain(SHOP_KEY);
       }
     });
 
