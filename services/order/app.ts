@@ -10,6 +10,7 @@ import type { OrderDeps, OrderObserver } from './domain/deps.js';
 import { systemClock, type Clock, type Random } from './domain/types.js';
 import { createInventoryClient } from './inventory-client.js';
 import type { PaymentGateway } from './payments/gateway.js';
+import { jsonLinesWriter, recordingGateway } from './payments/recording-gateway.js';
 import { createPaymentSimulator } from './payments/simulator.js';
 import { createSagaWorker } from './saga/worker.js';
 import { cartHandlers } from './transport/carts.js';
@@ -59,13 +60,15 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
     timeoutMs: config.inventoryTimeoutMs,
     logger: logger.child({ component: 'inventory-client' }),
   });
+  let payments = overrides.payments ?? createPaymentSimulator({ db: runtime.db, clock, random, ...config.payments });
+  if (config.paymentCallLog) payments = recordingGateway(payments, jsonLinesWriter(config.paymentCallLog));
   let wakeWorker = (): void => undefined;
   const deps: OrderDeps = {
     db: runtime.db,
     clock,
     random,
     inventory,
-    payments: overrides.payments ?? createPaymentSimulator({ db: runtime.db, clock, random, ...config.payments }),
+    payments,
     saga: {
       retry: config.retry,
       paymentMaxAttempts: config.paymentMaxAttempts,

@@ -32,6 +32,8 @@ export interface OrderConfig extends CommonConfig {
   paymentMaxAttempts: number;
   paymentTimeoutMs: number;
   payments: PaymentSimulatorConfig;
+  /** PAYMENT_CALL_LOG: a file every gateway call and its answer is appended to (JSON lines), or undefined. */
+  paymentCallLog?: string;
   reservationTtlMs: number;
   workerIntervalMs: number;
   workerConcurrency: number;
@@ -67,6 +69,7 @@ export function readOrderConfig(env: Env): OrderConfig {
       unavailableRate: rate('PAYMENT_UNAVAILABLE_RATE'),
       timeoutRate: rate('PAYMENT_TIMEOUT_RATE'),
     },
+    paymentCallLog: read.raw('PAYMENT_CALL_LOG'),
     reservationTtlMs: read.int('ORDER_RESERVATION_TTL_MS', 10 * 60_000, { min: 1_000, max: 24 * 3_600_000 }),
     workerIntervalMs: read.int('WORKER_INTERVAL_MS', 250, { min: 10, max: 60_000 }),
     workerConcurrency: read.int('WORKER_CONCURRENCY', 8, { min: 1, max: 256 }),

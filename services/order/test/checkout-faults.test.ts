@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { OrderStatus, PaymentStatus, type Order } from '../../../libs/contracts/larder/order/v1/resources.js';
 import { errorInfoOf } from '../../../libs/grpc/status.js';
 import { delay } from '../../../libs/testing/free-port.js';
+import { paymentViolations, unansweredCharges } from './gateway-log.js';
 import { chargesOf, createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
 
 const S = OrderStatus;
@@ -70,6 +71,7 @@ describe('checkout faults (both services as processes)', function () {
       expect(cancelled.paymentStatus).to.equal(PaymentStatus.PAYMENT_STATUS_NOT_STARTED);
       expect(await stockOf(system, product.id)).to.include({ available: 1, reserved: 0, sold: 0 });
       expect(await chargesOf(system, order!.id)).to.deep.equal([]);
+      expect(system.paymentCalls(order!.id)).to.deep.equal([]);
 
       // CANCELLED is idempotent: OK, still CANCELLED, nothing changes.
       const { order: again } = await system.orders.cancelOrder({ id: order!.id, reason: 'again' });
@@ -95,18 +97,15 @@ describe('checkout faults (both services as processes)', function () {
 
       const cancelled = await waitForOrder(system, order!.id, hasStatus(S.ORDER_STATUS_CANCELLED));
       expect(cancelled.cancelRequested).to.equal(false);
-      const charges = await chargesOf(system, order!.id);
-      expect(charges.length, 'at most one charge').to.be.at.most(1);
-      if (charges.length === 1) {
-        expect(charges[0]!.status).to.equal('refunded');
-        expect(cancelled.paymentStatus).to.equal(PaymentStatus.PAYMENT_STATUS_REFUNDED);
-      } else {
-        expect(cancelled.paymentStatus).to.not.equal(PaymentStatus.PAYMENT_STATUS_CAPTURED);
-      }
+      // The charge was under way when the cancel came (PENDING is recorded right before the call):
+      // it captures, then the saga refunds it, once, instead of confirming.
+      expect(system.paymentCalls(order!.id)).to.deep.equal(['charge:captured', 'refund:refunded']);
+      expect(await chargesOf(system, order!.id)).to.deep.equal([{ status: 'refunded' }]);
+      expect(cancelled.paymentStatus).to.equal(PaymentStatus.PAYMENT_STATUS_REFUNDED);
       const stock = await stockOf(system, product.id);
       expect(stock).to.include({ available: 10, reserved: 0 });
       console.log(
-        `      RESERVED-cancel: log ${(await statusesOf(system, order!.id)).join(' → ')}; charge ${charges[0]?.status ?? 'none'}; stock ${JSON.stringify({ available: stock.available, reserved: stock.reserved, sold: stock.sold })}`,
+        `      RESERVED-cancel: log ${(await statusesOf(system, order!.id)).join(' → ')}; gateway ${system.paymentCalls(order!.id).join(', ')}; stock ${JSON.stringify({ available: stock.available, reserved: stock.reserved, sold: stock.sold })}`,
       );
     });
 
@@ -123,6 +122,7 @@ describe('checkout faults (both services as processes)', function () {
       const cancelled = await waitForOrder(system, order!.id, hasStatus(S.ORDER_STATUS_CANCELLED));
       expect(cancelled.paymentStatus).to.equal(PaymentStatus.PAYMENT_STATUS_REFUNDED);
       expect(await chargesOf(system, order!.id)).to.deep.equal([{ status: 'refunded' }]);
+      expect(system.paymentCalls(order!.id)).to.deep.equal(['charge:captured', 'refund:refunded']);
       const stock = await stockOf(system, product.id);
       expect(stock.available, 'available back to the start').to.equal(10);
       expect(stock.reserved).to.equal(0);
@@ -131,6 +131,10 @@ describe('checkout faults (both services as processes)', function () {
       // Repeating the cancel must not restock twice.
       await system.orders.cancelOrder({ id: order!.id });
       expect((await stockOf(system, product.id)).available).to.equal(10);
+      expect(system.paymentCalls(order!.id), 'a repeated cancel refunds nothing more').to.deep.equal([
+        'charge:captured',
+        'refund:refunded',
+      ]);
     });
 
     it('PENDING (inventory down) → CANCELLED once inventory is back; another PENDING order is CONFIRMED', async () => {
@@ -166,9 +170,11 @@ describe('checkout faults (both services as processes)', function () {
       expect(cancelled.cancelReason).to.equal('gave up');
       expect(await stockOf(system, cancelledProduct.id)).to.include({ available: 5, reserved: 0, sold: 0 });
       expect(await chargesOf(system, order!.id)).to.deep.equal([]);
+      expect(system.paymentCalls(order!.id)).to.deep.equal([]);
 
       const confirmed = await waitForOrder(system, kept!.id, hasStatus(S.ORDER_STATUS_CONFIRMED));
       expect(confirmed.paymentStatus).to.equal(PaymentStatus.PAYMENT_STATUS_CAPTURED);
+      expect(system.paymentCalls(kept!.id)).to.deep.equal(['charge:captured']);
       expect(await stockOf(system, keptProduct.id)).to.include({ available: 1, reserved: 0, sold: 4 });
     });
 
@@ -203,6 +209,8 @@ describe('checkout faults (both services as processes)', function () {
       });
       await waitForOrder(system, doomed!.id, hasStatus(S.ORDER_STATUS_FAILED));
       expect(await codeOf(system.orders.cancelOrder({ id: doomed!.id }))).to.equal(Code.FAILED_PRECONDITION);
+      expect(system.paymentCalls(doomed!.id), 'a FAILED order was never charged').to.deep.equal([]);
+      expect(system.paymentCalls(order!.id), 'a delivered order was charged once').to.deep.equal(['charge:captured']);
     });
   });
 
@@ -238,6 +246,7 @@ describe('checkout faults (both services as processes)', function () {
       expect(ended.cancelReason).to.match(/reservation.*expir/i);
       expect(ended.paymentStatus).to.equal(PaymentStatus.PAYMENT_STATUS_REFUNDED);
       expect(await chargesOf(system, order!.id)).to.deep.equal([{ status: 'refunded' }]);
+      expect(system.paymentCalls(order!.id)).to.deep.equal(['charge:captured', 'refund:refunded']);
       expect(await statusesOf(system, order!.id)).to.deep.equal(['PENDING', 'RESERVED', 'CANCELLED']);
       expect(await stockOf(system, product.id)).to.include({ available: 10, reserved: 0, sold: 0 });
       expect(await inventoryViolations(system)).to.deep.equal([]);
@@ -309,51 +318,76 @@ describe('checkout faults (both services as processes)', function () {
               )
               .then((r) => r.order!);
 
-      // 32 calls in waves over ~450 ms, the kill after ~300 ms (some answered, some in flight), the last 8 while it is dead.
-      const started = Date.now();
-      const settledAt: number[] = [];
-      let markKilled!: () => void;
-      const killedSignal = new Promise<void>((resolve) => (markKilled = resolve));
-      const calls = plans.map(async (plan, i): Promise<PromiseSettledResult<Order>> => {
-        await (i < 32 ? delay(Math.floor(i / 4) * 60) : killedSignal);
+      const outcomes: PromiseSettledResult<Order>[] = [];
+      const answeredAt: number[] = [];
+      const settle = async (i: number): Promise<void> => {
         try {
-          return { status: 'fulfilled', value: await place(plan) };
+          outcomes[i] = { status: 'fulfilled', value: await place(plans[i]!) };
         } catch (reason) {
-          return { status: 'rejected', reason };
+          outcomes[i] = { status: 'rejected', reason };
         } finally {
-          settledAt[i] = Date.now() - started;
+          answeredAt[i] = Date.now();
         }
-      });
-      // Kill after ~300 ms, and once a charge is in flight (payment PENDING), so the crash lands mid-saga.
-      await delay(300);
-      const db0 = system.orderDb.db;
-      for (let waited = 0; waited < 3_000; waited += 20) {
-        if (await db0('orders').where({ payment_status: 'PENDING' }).first('id')) break;
-        await delay(20);
+      };
+      const BEFORE = 24; // answered before the kill
+      const AT_KILL = 8; // sent, then the process killed under them
+      // 1. Six waves of four calls, each wave answered before the next: these orders are in the saga at the kill.
+      for (let wave = 0; wave < BEFORE / 4; wave += 1) await Promise.all([0, 1, 2, 3].map((k) => settle(wave * 4 + k)));
+      const refusedEarly = outcomes.slice(0, BEFORE).filter((o) => o.status === 'rejected');
+      expect(refusedEarly, 'calls made while the service was up').to.deep.equal([]);
+
+      // 2. The kill must land mid-saga: wait (bounded) until a charge has gone out and not come back.
+      let inFlightCharges: string[] = [];
+      for (const until = Date.now() + 10_000; inFlightCharges.length === 0;) {
+        if (Date.now() > until)
+          throw new Error(`no charge in flight within 10 s; the kill would not land mid-saga (logs: ${system.logDir})`);
+        await delay(5);
+        inFlightCharges = unansweredCharges(system.gatewayLog());
       }
-      const killedAt = Date.now() - started;
+      // 3. Send a wave and kill the process under it: these calls are in flight at the kill.
+      const atKill = Array.from({ length: AT_KILL }, (_, k) => settle(BEFORE + k));
+      await delay(3);
+      const killedAt = Date.now();
       const killed = await system.orderProcess.stop('SIGKILL');
-      markKilled();
-      const firstOutcomes = await Promise.all(calls);
-      const atKill: { status: string; payment_status: string; n: number }[] = await db0('orders')
+      await Promise.all(atKill);
+      // 4. The rest while it is dead.
+      await Promise.all(plans.slice(BEFORE + AT_KILL).map((_, k) => settle(BEFORE + AT_KILL + k)));
+
+      const cutOff = unansweredCharges(system.gatewayLog());
+      expect(cutOff.length, 'charges cut off by the kill (called, never answered)').to.be.greaterThan(0);
+      const db0 = system.orderDb.db;
+      const atKillRows: { status: string; payment_status: string; n: number }[] = await db0('orders')
         .whereNot('id', warmOrder!.id)
         .groupBy('status', 'payment_status')
         .select('status', 'payment_status', db0.raw('count(*)::int as n'));
-      console.log(
-        `      SIGKILL at ${killedAt} ms; orders (status/payment) in the DB at the kill: ${atKill.map((r) => `${r.status}/${r.payment_status} ${r.n}`).join(', ')}; ` +
-          `calls answered before the kill: ${settledAt.filter((t, i) => t < killedAt && firstOutcomes[i]!.status === 'fulfilled').length}`,
-      );
+      const inFlight = atKill.map((_, k) => BEFORE + k).filter((i) => answeredAt[i]! >= killedAt);
       const outcomeCounts: Record<string, number> = {};
-      firstOutcomes.forEach((o) => {
+      outcomes.forEach((o) => {
         const label =
           o.status === 'fulfilled' ? `ok ${S[o.value.status]}` : `failed ${Code[(o.reason as ServiceError).code] ?? String(o.reason)}`;
         outcomeCounts[label] = (outcomeCounts[label] ?? 0) + 1;
       });
-      console.log(`      killed (${killed}); first outcomes:`, outcomeCounts);
+      console.log(
+        `      SIGKILL (${killed}) with ${cutOff.length} charge(s) cut off and ${inFlight.length} of ${AT_KILL} calls in flight; ` +
+          `orders (status/payment) at the kill: ${atKillRows.map((r) => `${r.status}/${r.payment_status} ${r.n}`).join(', ')}; outcomes:`,
+        outcomeCounts,
+      );
+      expect(inFlight.length, 'calls still unanswered when the process was killed').to.be.greaterThan(0);
       expect(
-        firstOutcomes.some((o) => o.status === 'rejected'),
-        'some calls should have failed',
+        inFlight.some((i) => outcomes[i]!.status === 'rejected'),
+        'a call in flight at the kill must have failed',
       ).to.equal(true);
+      for (const i of inFlight.filter((j) => outcomes[j]!.status === 'rejected')) {
+        expect(Code[((outcomes[i] as PromiseRejectedResult).reason as ServiceError).code], `call ${i} cut off by the kill`).to.equal(
+          'UNAVAILABLE',
+        );
+      }
+      for (const o of outcomes.slice(BEFORE + AT_KILL)) {
+        expect(o.status === 'rejected' && Code[(o.reason as ServiceError).code], 'a call made while the service was dead').to.equal(
+          'UNAVAILABLE',
+        );
+      }
+      const firstOutcomes = outcomes;
 
       await system.orderProcess.start();
 
@@ -451,6 +485,14 @@ describe('checkout faults (both services as processes)', function () {
           expect(statuses, `charges of ${row.status} order ${row.id}`).to.not.include('captured');
         }
       }
+      // At the gateway: each charge cut off by the kill was looked up before anything else was asked of it,
+      // and no order was charged twice (the discipline check also runs when the system stops).
+      for (const id of cutOff) {
+        const calls = system.paymentCalls(id);
+        expect(calls[0], `first call of order ${id}, cut off by the kill`).to.equal('charge:…');
+        expect(calls[1], `calls of order ${id} after the restart: ${calls.join(', ')}`).to.match(/^lookup:/);
+      }
+      expect(paymentViolations(system.gatewayLog())).to.deep.equal([]);
 
       const doubled = await db('orders')
         .select('customer_id', 'idempotency_key')

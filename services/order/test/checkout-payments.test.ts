@@ -145,6 +145,8 @@ describe('checkout payments, idempotency and order management (both services as 
       expect(cancelled.paymentStatus).to.not.equal(PaymentStatus.PAYMENT_STATUS_CAPTURED);
       expect(await stockOf(system, product.id)).to.include({ available: 10, reserved: 0, sold: 0 });
       expect(await chargesOf(system, order!.id)).to.deep.equal([]);
+      // Asked once per attempt, each answered "unavailable" (nothing taken), then no more.
+      expect(system.paymentCalls(order!.id)).to.deep.equal(Array.from({ length: PAYMENT_MAX_ATTEMPTS }, () => 'charge:unavailable'));
       const log = await logOf(order!.id);
       expect(names(log.map((e) => e.toStatus))).to.deep.equal(['ORDER_STATUS_PENDING', 'ORDER_STATUS_RESERVED', 'ORDER_STATUS_CANCELLED']);
       expect(log.at(-1)!.reason).to.match(/payment unavailable/i);
@@ -158,10 +160,12 @@ describe('checkout payments, idempotency and order management (both services as 
       expect(confirmed.paymentStatus).to.equal(PaymentStatus.PAYMENT_STATUS_CAPTURED);
       expect(confirmed.total).to.deep.equal({ currencyCode: 'EUR', minorUnits: 360 });
       expect(await chargesOf(system, order!.id)).to.deep.equal([{ status: 'captured' }]);
+      // At the gateway: one charge, its unknown outcome looked up (not charged again) before confirming.
+      expect(system.paymentCalls(order!.id)).to.deep.equal(['charge:unknown', 'lookup:captured']);
       expect(await stockOf(system, product.id)).to.include({ available: 7, reserved: 0, sold: 3 });
       // Nothing happens later that would charge again.
       await delay(500);
-      expect(await chargesOf(system, order!.id)).to.deep.equal([{ status: 'captured' }]);
+      expect(system.paymentCalls(order!.id)).to.deep.equal(['charge:unknown', 'lookup:captured']);
     });
   });
 
@@ -219,6 +223,7 @@ describe('checkout payments, idempotency and order management (both services as 
       await waitForOrder(system, id!, hasStatus(S.ORDER_STATUS_CONFIRMED));
       expect(await stockOf(system, product.id)).to.include({ available: 6, reserved: 0, sold: 4 });
       expect(await chargesOf(system, id!)).to.deep.equal([{ status: 'captured' }]);
+      expect(system.paymentCalls(id!)).to.deep.equal(['charge:captured']);
     });
 
     it('10 concurrent Checkouts of one cart with different keys: one order, the others CART_EMPTY', async () => {
@@ -312,6 +317,8 @@ describe('checkout payments, idempotency and order management (both services as 
           }
         }
         if (token === 'tok_decline') expect(log.at(-1)!.reason).to.equal('payment declined');
+        // One charge each; a decline is final (never charged again).
+        expect(system.paymentCalls(order!.id)).to.deep.equal([token === 'tok_ok' ? 'charge:captured' : 'charge:declined']);
       }
     });
   });

@@ -40,6 +40,10 @@ describe('several order replicas on one database', function () {
     const charges = await system.orderDb.db('simulated_charges').whereIn('order_id', ids).select('order_id', 'status');
     expect(charges).to.have.length(60);
     expect(charges.every((c) => c.status === 'captured')).to.equal(true);
+    // At the gateway, not in the provider's books (which would hide a second charge): one charge per order.
+    for (const id of ids) expect(system.paymentCalls(id), `gateway calls of order ${id}`).to.deep.equal(['charge:captured']);
+    const pids = new Set(system.gatewayLog().map((e) => e.pid));
+    expect(pids.size, 'charges were made by more than one replica').to.be.greaterThan(1);
     const transitions = await system.orderDb
       .db('order_events')
       .whereIn('order_id', ids)

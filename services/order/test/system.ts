@@ -17,6 +17,8 @@ import { serviceProcess, type ServiceProcess } from '../../../libs/testing/servi
 import { findInvariantViolations, type InvariantViolation } from '../../inventory/data/invariants.js';
 import { inventoryMigrations } from '../../inventory/migrations/index.js';
 import { orderMigrations } from '../migrations/index.js';
+import type { GatewayCallEntry } from '../payments/recording-gateway.js';
+import { callsOf, paymentViolations, readGatewayLog } from './gateway-log.js';
 
 export const INVENTORY_ADMIN_KEY = 'dev-inventory-admin-key';
 export const ORDER_ADMIN_KEY = 'dev-order-admin-key';
@@ -41,6 +43,11 @@ export interface TestSystem {
   addOrderReplica(): Promise<{ process: ServiceProcess; orders: OrderApi }>;
   /** Where the two processes write their logs. */
   logDir: string;
+  /** Every payment gateway call of every order process, in order (PAYMENT_CALL_LOG). */
+  gatewayLog(): GatewayCallEntry[];
+  /** One order's gateway calls as `op:result`, e.g. `['charge:unknown', 'lookup:captured']`. */
+  paymentCalls(orderId: string): string[];
+  /** Stops everything and drops the databases; then fails if any order broke the payment discipline. */
   stop(): Promise<void>;
 }
 
@@ -91,6 +98,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     await freePort(),
   ];
   const natsUrl = testNatsUrl();
+  const gatewayLogPath = join(logDir, 'payment-calls.jsonl');
   const inventoryProcess = serviceProcess(
     'services/inventory/main.ts',
     inventoryPort,
@@ -109,6 +117,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     DATABASE_URL: orderDb.url,
     NATS_URL: natsUrl,
     INVENTORY_ADDR: `127.0.0.1:${inventoryPort}`,
+    PAYMENT_CALL_LOG: gatewayLogPath,
     ...options.orderEnv,
   });
   const orderProcess = serviceProcess('services/order/main.ts', orderPort, orderEnv(orderMetricsPort), join(logDir, 'order.log'));
@@ -140,6 +149,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     inventoryMetricsPort,
     orderMetricsPort,
     logDir,
+    gatewayLog: () => readGatewayLog(gatewayLogPath),
+    paymentCalls: (orderId) => callsOf(readGatewayLog(gatewayLogPath), orderId),
     async addOrderReplica() {
       const port = await freePort();
       const replica = serviceProcess(
@@ -160,6 +171,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       for (const client of [inventory, carts, orders, ...clients]) client.close();
       await Promise.all([orderProcess.stop(), inventoryProcess.stop(), ...replicas.map((r) => r.stop())]);
       await Promise.all([inventoryDb.drop(), orderDb.drop()]);
+      // Every system test checks the saga at the gateway boundary, whatever else it asserts.
+      const violations = paymentViolations(readGatewayLog(gatewayLogPath));
+      if (violations.length > 0) throw new Error(`payment discipline broken (log: ${gatewayLogPath}):\n${violations.join('\n')}`);
     },
   };
 }
