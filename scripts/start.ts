@@ -2,7 +2,8 @@
  * `npm start`: runs the whole system locally. Creates and migrates the
  * databases, seeds the demo catalog when it is empty, starts every service as
  * its own process, waits until each reports SERVING, and prints how to call
- * them. Ctrl-C (or SIGTERM) stops them gracefully.
+ * them. Ctrl-C (or SIGTERM) stops them gracefully. Which variables it honours,
+ * and which it refuses, is in start/settings.ts (and the README's Configuration).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,35 +12,32 @@ import { waitUntilServing } from '../libs/grpc/health-probe.js';
 import { migrateAll, DATABASES } from './migrate.js';
 import { preflight } from './preflight.js';
 import { seedInventory } from './seed.js';
+import { banner } from './start/banner.js';
+import { readStartSettings, StartSettingsError, type StartService } from './start/settings.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const inventoryDb = DATABASES.find((d) => d.service === 'inventory')!.url;
 const orderDb = DATABASES.find((d) => d.service === 'order')!.url;
 
-interface ServiceSpec {
-  name: string;
-  entry: string;
-  port: number;
-  env: Record<string, string>;
+/** Refuses (exit 2, like a service's bad configuration) what cannot work under npm start. */
+function readSettings(): StartService[] {
+  try {
+    return readStartSettings(process.env);
+  } catch (error) {
+    if (!(error instanceof StartSettingsError)) throw error;
+    console.error(`Larder cannot start:\n\n${error.problems.map((p) => `  ${p}`).join('\n')}\n\nSee "Configuration" in README.md.`);
+    process.exit(2);
+  }
 }
-
-const SERVICES: ServiceSpec[] = [
-  {
-    name: 'inventory',
-    entry: 'services/inventory/main.ts',
-    port: Number(process.env.INVENTORY_GRPC_PORT ?? 50051),
-    env: { DATABASE_URL: inventoryDb },
-  },
-  {
-    name: 'order',
-    entry: 'services/order/main.ts',
-    port: Number(process.env.ORDER_GRPC_PORT ?? 50052),
-    env: { DATABASE_URL: orderDb, INVENTORY_ADDR: `127.0.0.1:${process.env.INVENTORY_GRPC_PORT ?? 50051}` },
-  },
-];
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const services = readSettings();
+  const [inventory] = services as [StartService, StartService];
+  const serviceEnv: Record<StartService['name'], Record<string, string>> = {
+    inventory: { DATABASE_URL: inventoryDb },
+    order: { DATABASE_URL: orderDb, INVENTORY_ADDR: `127.0.0.1:${inventory.grpcPort}` },
+  };
   const problems = await preflight(inventoryDb, NATS_URL);
   if (problems.length > 0) {
     console.error(`Larder cannot start:\n\n${problems.join('\n\n')}`);
@@ -73,9 +71,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stopAll(0));
   process.on('SIGTERM', () => stopAll(0));
 
-  for (const service of SERVICES) {
+  for (const service of services) {
     const child = spawn(process.execPath, ['--import', 'tsx', service.entry], {
-      env: { ...process.env, NATS_URL, GRPC_PORT: String(service.port), ...service.env },
+      env: {
+        ...process.env,
+        NATS_URL,
+        GRPC_PORT: String(service.grpcPort),
+        METRICS_PORT: String(service.metricsPort),
+        ...serviceEnv[service.name],
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
       // Own process group: Ctrl-C reaches only this script, which stops the
       // services once, with SIGTERM (a second signal would force them).
@@ -89,40 +93,15 @@ async function main(): Promise<void> {
     });
     children.push(child);
   }
-  for (const service of SERVICES) {
-    if (!(await waitUntilServing(`127.0.0.1:${service.port}`, 30_000, 200))) {
-      console.error(`${service.name} did not report SERVING on 127.0.0.1:${service.port} within 30 s`);
+  for (const service of services) {
+    if (!(await waitUntilServing(`127.0.0.1:${service.grpcPort}`, 30_000, 200))) {
+      console.error(`${service.name} did not report SERVING on 127.0.0.1:${service.grpcPort} within 30 s`);
       stopAll(1);
       return;
     }
   }
-  const call = 'npx buf curl --protocol grpc --http2-prior-knowledge';
-  const [inv, ord] = [SERVICES[0]!.port, SERVICES[1]!.port];
-  const customer = randomUUID();
-  console.log(`
-Larder is up in ${((Date.now() - started) / 1000).toFixed(1)} s.
-
-  inventory   127.0.0.1:${inv}   metrics http://127.0.0.1:9464/metrics
-  order       127.0.0.1:${ord}   metrics http://127.0.0.1:9465/metrics
-  (gRPC with reflection and grpc.health.v1; no .proto files needed)
-
-Development API keys (refused when NODE_ENV=production):
-  inventory  dev-inventory-admin-key (every scope), dev-storefront-key (catalog.read, reservations),
-             dev-warehouse-key (catalog.read, stock.write)
-  order      dev-order-admin-key (every scope), dev-storefront-key (carts, orders.read, orders.write)
-
-Try:
-  ${call} -H 'authorization: Bearer dev-storefront-key' -d '{"page_size": 5, "name_contains": "milk"}' \\
-      http://127.0.0.1:${inv}/larder.inventory.v1.InventoryService/ListProducts
-  ${call} -H 'authorization: Bearer dev-storefront-key' \\
-      -d '{"customer_id": "${customer}", "product_id": "<id from above>", "quantity": 2}' \\
-      http://127.0.0.1:${ord}/larder.order.v1.CartService/AddCartItem
-  ${call} -H 'authorization: Bearer dev-storefront-key' \\
-      -d '{"customer_id": "${customer}", "idempotency_key": "my-first-order", "payment_token": "tok_ok"}' \\
-      http://127.0.0.1:${ord}/larder.order.v1.OrderService/Checkout
-  npm run demo      # a checked tour: checkout, a declined card, a flash sale
-
-Ctrl-C stops everything.`);
+  const seconds = (Date.now() - started) / 1000;
+  console.log(banner(services, { seconds, customerId: randomUUID(), ownKeys: Boolean(process.env.API_KEYS?.trim()) }));
 }
 
 main().catch((error: unknown) => {

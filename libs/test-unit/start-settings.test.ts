@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { readStartSettings, StartSettingsError } from '../../scripts/start/settings.js';
+
+// npm start's settings live in scripts/, which the mocha spec does not cover; their test lives here.
+
+function refusal(env: Record<string, string>): string[] {
+  try {
+    readStartSettings(env);
+  } catch (error) {
+    if (error instanceof StartSettingsError) return error.problems;
+    throw error;
+  }
+  throw new Error(`expected npm start to refuse ${JSON.stringify(env)}`);
+}
+
+describe('npm start settings (scripts/start/settings.ts)', () => {
+  it("uses the services' own default ports and development keys", () => {
+    const [inventory, order] = readStartSettings({});
+    expect(inventory).to.include({ name: 'inventory', entry: 'services/inventory/main.ts', grpcPort: 50051, metricsPort: 9464 });
+    expect(order).to.include({ name: 'order', entry: 'services/order/main.ts', grpcPort: 50052, metricsPort: 9465 });
+    expect(inventory!.developmentKeys.map((k) => k.key)).to.deep.equal([
+      'dev-inventory-admin-key',
+      'dev-storefront-key',
+      'dev-order-service-key',
+      'dev-warehouse-key',
+    ]);
+    expect(order!.developmentKeys.map((k) => k.key)).to.deep.equal(['dev-order-admin-key', 'dev-storefront-key', 'dev-order-support-key']);
+  });
+
+  it('honours the per-service ports', () => {
+    const [inventory, order] = readStartSettings({
+      INVENTORY_GRPC_PORT: '6001',
+      INVENTORY_METRICS_PORT: '6002',
+      ORDER_GRPC_PORT: '6003',
+      ORDER_METRICS_PORT: '6004',
+    });
+    expect([inventory!.grpcPort, inventory!.metricsPort, order!.grpcPort, order!.metricsPort]).to.deep.equal([6001, 6002, 6003, 6004]);
+  });
+
+  it('refuses the single-service variables, naming the per-service ones to use instead', () => {
+    expect(refusal({ DATABASE_URL: 'postgres://x/y' })).to.deep.equal([
+      'DATABASE_URL cannot be used with npm start, which runs two services: set INVENTORY_DATABASE_URL and/or ORDER_DATABASE_URL instead.',
+    ]);
+    expect(refusal({ GRPC_PORT: '7000' })[0]).to.contain('set INVENTORY_GRPC_PORT and/or ORDER_GRPC_PORT instead');
+    expect(refusal({ METRICS_PORT: '7000' })[0]).to.contain('set INVENTORY_METRICS_PORT and/or ORDER_METRICS_PORT instead');
+    expect(refusal({ INVENTORY_ADDR: '127.0.0.1:1' })[0]).to.match(/^INVENTORY_ADDR .*INVENTORY_GRPC_PORT/);
+    expect(refusal({ TLS_CERT_FILE: '/x.pem' })[0]).to.match(/^TLS_CERT_FILE .*plaintext/);
+  });
+
+  it('lists every problem at once', () => {
+    expect(refusal({ DATABASE_URL: 'postgres://x/y', GRPC_PORT: '1', METRICS_PORT: '2' })).to.have.length(3);
+  });
+
+  it('ignores a refused variable set to an empty string, as the services do', () => {
+    expect(readStartSettings({ DATABASE_URL: '', METRICS_PORT: ' ' })).to.have.length(2);
+  });
+
+  it('refuses two servers on one port, naming both variables (and a default as such)', () => {
+    expect(refusal({ INVENTORY_GRPC_PORT: '7000', ORDER_GRPC_PORT: '7000' })).to.deep.equal([
+      'INVENTORY_GRPC_PORT and ORDER_GRPC_PORT are both 7000: every server needs its own port.',
+    ]);
+    expect(refusal({ ORDER_METRICS_PORT: '50051' })).to.deep.equal([
+      'INVENTORY_GRPC_PORT (default 50051) and ORDER_METRICS_PORT are both 50051: every server needs its own port.',
+    ]);
+    expect(refusal({ INVENTORY_METRICS_PORT: '7000', INVENTORY_GRPC_PORT: '7000' })[0]).to.contain('are both 7000');
+  });
+
+  it('refuses a port that is not 1-65535, naming the variable', () => {
+    expect(refusal({ ORDER_GRPC_PORT: 'http' })).to.deep.equal(['ORDER_GRPC_PORT: must be an integer, got "http".']);
+    expect(refusal({ INVENTORY_GRPC_PORT: '0' })[0]).to.equal('INVENTORY_GRPC_PORT: must be between 1 and 65535, got 0.');
+    expect(refusal({ INVENTORY_METRICS_PORT: '70000' })[0]).to.match(/^INVENTORY_METRICS_PORT: must be between 1 and 65535/);
+  });
+
+  it('refuses a GRPC_HOST that npm start cannot reach on 127.0.0.1', () => {
+    expect(refusal({ GRPC_HOST: '10.1.2.3' })[0]).to.match(/^GRPC_HOST must be one of .*got "10.1.2.3"/);
+    for (const host of ['0.0.0.0', '::', '127.0.0.1']) expect(readStartSettings({ GRPC_HOST: host })).to.have.length(2);
+  });
+});
