@@ -6,9 +6,11 @@ import { ServiceRuntime } from '../../libs/service/runtime.js';
 import { every } from '../../libs/timers/every.js';
 import type { InventoryConfig } from './config.js';
 import { findInvariantViolations } from './data/invariants.js';
+import { reserveBatch } from './data/reservations.js';
 import { applyOrderEvent, ORDER_SUBJECTS } from './consumers/order-events.js';
 import type { InventoryDeps } from './domain/deps.js';
 import { expireReservations } from './domain/reservations/expire-reservations.js';
+import { reservationBatches } from './domain/reservations/reservation-batches.js';
 import { systemClock, type Clock } from './domain/types.js';
 import { inventoryHandlers } from './transport/handlers.js';
 import { inventoryScopes } from './transport/scopes.js';
@@ -43,6 +45,11 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     clock,
     afterCommit: runtime.wakeRelay,
     defaultReservationTtlMs: config.defaultReservationTtlMs,
+    reservationBatches: reservationBatches({
+      run: (members) => reserveBatch(runtime.db, members),
+      maxBatch: config.reserveBatchMax,
+      maxInFlight: config.reserveBatchesInFlight,
+    }),
   };
   runtime.server.addService(InventoryServiceService, inventoryHandlers(deps), inventoryScopes);
 

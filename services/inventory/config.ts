@@ -19,6 +19,10 @@ export interface InventoryConfig extends CommonConfig {
   sweepIntervalMs: number;
   outboxPollMs: number;
   invariantCheckIntervalMs: number;
+  /** Most ReserveStock calls coalesced into one statement (1 = no coalescing). */
+  reserveBatchMax: number;
+  /** Reservation batches in the database at once (each holds one pooled connection). */
+  reserveBatchesInFlight: number;
 }
 
 /** Reads and validates the environment; throws a ConfigError naming the bad variable. */
@@ -36,5 +40,7 @@ export function readInventoryConfig(env: Env): InventoryConfig {
     sweepIntervalMs: read.int('SWEEP_INTERVAL_MS', 1_000, { min: 50, max: 3_600_000 }),
     outboxPollMs: read.int('OUTBOX_POLL_MS', 200, { min: 10, max: 60_000 }),
     invariantCheckIntervalMs: read.int('INVARIANT_CHECK_INTERVAL_MS', 60_000, { min: 0, max: 86_400_000 }),
+    reserveBatchMax: read.int('RESERVE_BATCH_MAX', 64, { min: 1, max: 1_000 }),
+    reserveBatchesInFlight: read.int('RESERVE_BATCHES_IN_FLIGHT', 2, { min: 1, max: 100 }),
   };
 }

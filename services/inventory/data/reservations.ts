@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { outboxRow, type OutboxEvent } from '../../../libs/events/outbox.js';
-import type { ReservationItemRecord, ReservationRecord, ReservationStatus } from '../domain/types.js';
-import { toMoney } from './rows.js';
+import type { OutboxEvent } from '../../../libs/events/outbox.js';
+import type { Money, ReservationRecord, ReservationStatus } from '../domain/types.js';
+import { isUniqueViolation, toMoney } from './rows.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -49,68 +49,127 @@ async function withItems(db: Db, rows: ReservationRow[]): Promise<StoredReservat
   }));
 }
 
-export interface NewReservation {
+/** One ReserveStock request as reserve_stock_batch takes it (migration 005). */
+export interface BatchMember {
   orderId: string;
   requestHash: string;
+  now: Date;
   expiresAt: Date;
-  items: readonly ReservationItemRecord[];
-  /** Its inventory.reservation.reserved event. */
-  event: OutboxEvent;
+  /** Sorted by product id; each with the StockLow event to write if this reservation crosses the threshold. */
+  items: readonly { productId: string; quantity: number; stockLow: OutboxEvent }[];
+  /** Its inventory.reservation.reserved event, split where the database appends the priced items. */
+  event: ReservedEventParts;
 }
 
+/** An event's envelope without its reservation (`head`), and the reservation without items (`body`). */
+export interface ReservedEventParts {
+  event: OutboxEvent;
+  head: Uint8Array;
+  body: Uint8Array;
+}
+
+/** What the batch decided for one member. */
+export type BatchVerdict =
+  | { kind: 'reserved'; unitPrices: Money[] }
+  | { kind: 'replay'; reservation: StoredReservation }
+  | { kind: 'reused' }
+  | { kind: 'missing'; productId: string }
+  | { kind: 'deleted'; productId: string }
+  | { kind: 'short'; productId: string; requested: number; available: number };
+
+interface RawVerdict {
+  ok?: [number, string][];
+  replay?: StoredJson;
+  same_as?: number;
+  reused?: true;
+  missing?: string;
+  deleted?: string;
+  short?: string;
+  requested?: number;
+  available?: number;
+}
+
+interface StoredJson {
+  hash: string;
+  status: ReservationStatus;
+  expires_at: string;
+  release_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  items: [string, number, number, string][];
+}
+
+const base64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+const toJson = (m: BatchMember) => ({
+  order_id: m.orderId,
+  hash: m.requestHash,
+  now: m.now.toISOString(),
+  expires_at: m.expiresAt.toISOString(),
+  items: m.items.map((i) => ({ p: i.productId, q: i.quantity, low: eventJson(i.stockLow) })),
+  event: { ...eventJson(m.event.event), head: base64(m.event.head), body: base64(m.event.body) },
+});
+
+const eventJson = (e: OutboxEvent) => ({ id: e.id, subject: e.subject, type: e.type, pb: base64(e.payload), cid: e.correlationId ?? null });
+
 /**
- * Claims the order id and writes the reservation, its items, its RESERVE ledger
- * rows and its event — in ONE statement (data-modifying CTEs, all conditional on
- * the claim), so the reservation transaction costs few round trips before it
- * takes the hot stock rows. INSERT … ON CONFLICT DO NOTHING: a concurrent claim
- * of the same id waits until the first commits (then gets false) or rolls back
- * (then gets true). Returns whether this call claimed it.
+ * Reserves a batch of members in ONE autocommit statement (reserve_stock_batch):
+ * either the whole statement commits with a verdict per member, or it fails and
+ * nothing of it was written. No session state, no named statement: safe through
+ * PgBouncer in transaction pooling mode.
  */
-export async function insertReservation(trx: Knex.Transaction, reservation: NewReservation, now: Date): Promise<boolean> {
-  const items = JSON.stringify(
-    reservation.items.map((i) => ({
-      product_id: i.productId,
-      quantity: i.quantity,
-      unit_price_minor: i.unitPrice.minorUnits,
-      currency_code: i.unitPrice.currencyCode,
-    })),
-  );
-  const event = outboxRow(reservation.event);
-  const { rows } = await trx.raw<{ rows: { claimed: number }[] }>(
-    `with claim as (
-       insert into reservations (order_id, status, request_hash, expires_at, created_at, updated_at)
-       values (?, 'RESERVED', ?, ?, ?, ?)
-       on conflict (order_id) do nothing
-       returning order_id
-     ), lines as (
-       select * from jsonb_to_recordset(?::jsonb) as l(product_id uuid, quantity int, unit_price_minor bigint, currency_code text)
-     ), items as (
-       insert into reservation_items (order_id, product_id, quantity, unit_price_minor, currency_code)
-       select claim.order_id, l.product_id, l.quantity, l.unit_price_minor, l.currency_code from claim, lines l
-     ), movements as (
-       insert into stock_movements (product_id, kind, available_delta, reserved_delta, sold_delta, reference, created_at)
-       select l.product_id, 'RESERVE', -l.quantity, l.quantity, 0, claim.order_id, ? from claim, lines l
-     ), events as (
-       insert into outbox (id, subject, event_type, payload, correlation_id)
-       select ?, ?, ?, ?, ? from claim
-     )
-     select count(*)::int as claimed from claim`,
-    [
-      reservation.orderId,
-      reservation.requestHash,
-      reservation.expiresAt,
-      now,
-      now,
-      items,
-      now,
-      event.id,
-      event.subject,
-      event.event_type,
-      event.payload,
-      event.correlation_id,
-    ],
-  );
-  return rows[0]!.claimed === 1;
+export async function reserveBatch(db: Knex, members: readonly BatchMember[]): Promise<BatchVerdict[]> {
+  const batch = JSON.stringify(members.map(toJson));
+  const run = () => db.raw<{ rows: { verdicts: RawVerdict[] }[] }>('select reserve_stock_batch(?::jsonb) as verdicts', [batch]);
+  // A concurrent claim of one of its order ids committed between the function's
+  // look-up and its insert: run it again once, and the look-up sees it (a replay).
+  const { rows } = await run().catch((error: unknown) => {
+    if (isUniqueViolation(error)) return run();
+    throw error;
+  });
+  const verdicts = rows[0]!.verdicts;
+  return verdicts.map((raw, index) => toVerdict(raw, index, members, verdicts));
+}
+
+const prices = (ok: [number, string][]) => ok.map(([minor, currency]) => toMoney(minor, currency));
+
+function toVerdict(raw: RawVerdict, index: number, members: readonly BatchMember[], all: readonly RawVerdict[]): BatchVerdict {
+  if (raw.ok) return { kind: 'reserved', unitPrices: prices(raw.ok) };
+  if (raw.replay) return { kind: 'replay', reservation: fromJson(members[index]!.orderId, raw.replay) };
+  // An earlier member of this batch reserved the same order and items: both callers get that one.
+  if (raw.same_as !== undefined) {
+    return { kind: 'replay', reservation: reservedAs(members[raw.same_as]!, prices(all[raw.same_as]!.ok!)) };
+  }
+  if (raw.reused) return { kind: 'reused' };
+  if (raw.missing) return { kind: 'missing', productId: raw.missing };
+  if (raw.deleted) return { kind: 'deleted', productId: raw.deleted };
+  return { kind: 'short', productId: raw.short!, requested: raw.requested!, available: raw.available! };
+}
+
+/** The reservation a granted member wrote, as findReservation would read it. */
+export function reservedAs(member: BatchMember, unitPrices: readonly Money[]): StoredReservation {
+  return {
+    orderId: member.orderId,
+    status: 'RESERVED',
+    requestHash: member.requestHash,
+    items: member.items.map((i, n) => ({ productId: i.productId, quantity: i.quantity, unitPrice: unitPrices[n]! })),
+    expiresAt: member.expiresAt,
+    createdAt: member.now,
+    updatedAt: member.now,
+  };
+}
+
+function fromJson(orderId: string, row: StoredJson): StoredReservation {
+  return {
+    orderId,
+    status: row.status,
+    requestHash: row.hash,
+    items: row.items.map(([productId, quantity, minor, currency]) => ({ productId, quantity, unitPrice: toMoney(minor, currency) })),
+    expiresAt: new Date(row.expires_at),
+    releaseReason: row.release_reason ?? undefined,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
 }
 
 export async function findReservation(

@@ -28,21 +28,6 @@ export async function insertStockLevel(trx: Knex.Transaction, productId: string,
   await trx('stock_levels').insert({ product_id: productId, available, updated_at: now });
 }
 
-/**
- * The reservation core: one conditional statement. Under READ COMMITTED Postgres
- * re-checks `available >= qty` on the newest row version after waiting for a
- * concurrent writer, so this can never oversell and needs no retries.
- */
-export function reserveUnits(trx: Knex.Transaction, productId: string, quantity: number, now: Date): Promise<StockChange> {
-  return changeStock(
-    trx,
-    `update stock_levels s set available = s.available - ?, reserved = s.reserved + ?, updated_at = ?
-       from products p where s.product_id = ? and p.id = s.product_id and s.available >= ?`,
-    [quantity, quantity, now, productId, quantity],
-    productId,
-  );
-}
-
 /** Restock (+) or write-off (−) of available units, never below zero. */
 export function adjustAvailable(trx: Knex.Transaction, productId: string, delta: number, now: Date): Promise<StockChange> {
   return changeStock(

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { BatchMember, BatchVerdict } from '../data/reservations.js';
+import type { ReservationBatches } from './reservations/reservation-batches.js';
 import type { Clock } from './types.js';
 
 /** What the inventory's use cases need; built once in main.ts (or per test). */
@@ -9,6 +11,8 @@ export interface InventoryDeps {
   afterCommit(): void;
   /** TTL of a reservation when the caller gives none. */
   defaultReservationTtlMs: number;
+  /** Coalesces concurrent ReserveStock calls (built in app.ts); without it each call is a batch of one. */
+  reservationBatches?: ReservationBatches<BatchMember, BatchVerdict>;
 }
 
 /** Where a use case was asked from: carried into events. */

@@ -3,6 +3,13 @@ import { productsAndStock } from './001-products-and-stock.js';
 import { categories } from './002-categories.js';
 import { categoryLookupIndex } from './003-category-lookup-index.js';
 import { productNameSearchIndex } from './004-product-name-search-index.js';
+import { reserveStockBatch } from './005-reserve-stock-batch.js';
 
 /** Inventory's migrations, oldest first. Append only. */
-export const inventoryMigrations: readonly Migration[] = [productsAndStock, categories, categoryLookupIndex, productNameSearchIndex];
+export const inventoryMigrations: readonly Migration[] = [
+  productsAndStock,
+  categories,
+  categoryLookupIndex,
+  productNameSearchIndex,
+  reserveStockBatch,
+];

@@ -1,0 +1,75 @@
+/**
+ * Per-process coalescing of ReserveStock calls by natural batching: while a
+ * batch is in the database, the calls that arrive collect in the queue, and the
+ * next batch takes up to `maxBatch` of them in arrival order. No timer: a call
+ * that finds a free slot goes at once, so an idle service adds no latency.
+ *
+ * `run` handles one batch in one statement and returns a verdict per member (see
+ * data/reservations.ts reserveBatch). If the statement fails, nothing of it was
+ * written, and each member is run again alone in arrival order: the member
+ * that breaks fails alone and the rest commit.
+ */
+export interface ReservationBatchesOptions<M, V> {
+  run(members: readonly M[]): Promise<V[]>;
+  /** Most members in one statement (RESERVE_BATCH_MAX). */
+  maxBatch: number;
+  /** Batches in the database at once, each on its own pooled connection (RESERVE_BATCHES_IN_FLIGHT). */
+  maxInFlight: number;
+}
+
+export interface ReservationBatches<M, V> {
+  submit(member: M): Promise<V>;
+  /** Calls waiting for a batch plus those in one (for tests and metrics). */
+  readonly pending: number;
+}
+
+interface Waiting<M, V> {
+  member: M;
+  resolve(verdict: V): void;
+  reject(error: unknown): void;
+}
+
+export function reservationBatches<M, V>(options: ReservationBatchesOptions<M, V>): ReservationBatches<M, V> {
+  const queue: Waiting<M, V>[] = [];
+  let inFlight = 0;
+  let inBatches = 0;
+
+  const pump = () => {
+    while (inFlight < options.maxInFlight && queue.length > 0) {
+      const batch = queue.splice(0, options.maxBatch);
+      inFlight += 1;
+      inBatches += batch.length;
+      void runBatch(batch).finally(() => {
+        inFlight -= 1;
+        inBatches -= batch.length;
+        pump();
+      });
+    }
+  };
+
+  async function runBatch(batch: Waiting<M, V>[]): Promise<void> {
+    try {
+      const verdicts = await options.run(batch.map((w) => w.member));
+      batch.forEach((w, i) => w.resolve(verdicts[i]!));
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      for (const waiting of batch) {
+        await options.run([waiting.member]).then(
+          ([verdict]) => waiting.resolve(verdict!),
+          (alone: unknown) => waiting.reject(alone),
+        );
+      }
+    }
+  }
+
+  return {
+    submit(member) {
+      const verdict = new Promise<V>((resolve, reject) => queue.push({ member, resolve, reject }));
+      pump();
+      return verdict;
+    },
+    get pending() {
+      return queue.length + inBatches;
+    },
+  };
+}

@@ -1,0 +1,233 @@
+import type { Knex } from 'knex';
+import type { Migration } from '../../../libs/db/migrate.js';
+import { setLockTimeout } from '../../../libs/db/migrate.js';
+
+/**
+ * reserve_stock_batch(batch jsonb): a whole batch of ReserveStock requests in ONE
+ * statement (one round trip, autocommit), so a reservation costs no BEGIN/COMMIT
+ * round trips and no read before it. Members are processed in arrival order, as
+ * serial single UPDATEs would be: a member is granted if all its items still fit
+ * in what the members before it left; one that does not fit never blocks a later,
+ * smaller one. Then, for the granted members only: reservations, items, RESERVE
+ * ledger rows, the reserved event (and StockLow where a member crossed the
+ * threshold), and one conditional UPDATE per product for the batch's total.
+ *
+ * Events are protobuf. The service encodes all it knows; the database appends
+ * what only it knows (prices, stock left), which protobuf allows: appended
+ * repeated fields add items, a repeated scalar field replaces the earlier one.
+ *
+ * Only new functions: nothing running waits on this migration.
+ */
+const PROTOBUF_HELPERS = `
+  -- Protobuf varint of a non-negative integer.
+  create or replace function larder_pb_varint(v bigint) returns bytea
+  language plpgsql immutable strict as $$
+  declare
+    out bytea := ''::bytea;
+  begin
+    if v < 0 then
+      raise exception 'larder_pb_varint: % is negative', v;
+    end if;
+    while v >= 128 loop
+      out := out || set_byte('\\x00'::bytea, 0, ((v & 127) | 128)::int);
+      v := v >> 7;
+    end loop;
+    return out || set_byte('\\x00'::bytea, 0, v::int);
+  end $$;
+
+  -- A length-delimited field (string, bytes, embedded message).
+  create or replace function larder_pb_bytes(field int, value bytea) returns bytea
+  language sql immutable strict as $$
+    select larder_pb_varint(((field << 3) | 2)::bigint) || larder_pb_varint(length(value)::bigint) || value
+  $$;
+
+  -- A varint field (int32, int64 of a non-negative value, enum).
+  create or replace function larder_pb_uint(field int, value bigint) returns bytea
+  language sql immutable strict as $$
+    select larder_pb_varint((field << 3)::bigint) || larder_pb_varint(value)
+  $$;
+
+  -- larder.inventory.v1.ReservationItem { product_id = 1; quantity = 2; unit_price = 3 (Money { currency_code = 1; minor_units = 2 }) }.
+  create or replace function larder_pb_reservation_item(product_id text, quantity bigint, minor bigint, currency text) returns bytea
+  language sql immutable strict as $$
+    select larder_pb_bytes(1, convert_to(product_id, 'UTF8')) || larder_pb_uint(2, quantity)
+        || larder_pb_bytes(3, larder_pb_bytes(1, convert_to(currency, 'UTF8')) || larder_pb_uint(2, minor))
+  $$;
+`;
+
+/*
+ * batch: [{ order_id, hash, now, expires_at,
+ *           items: [{ p: product id, q: quantity, low: { id, subject, type, pb } }]  (sorted by product id),
+ *           event: { id, subject, type, head, body, cid } }]               (bytes in base64)
+ * returns one verdict per member, in order:
+ *   { ok: [[minor, currency], …] }            reserved; unit prices in item order
+ *   { replay: { hash, status, …, items } }     the order already had this reservation
+ *   { same_as: i }                             an earlier member of this batch reserved the same order and items
+ *   { reused: true }                           the order id is taken by a reservation of other items
+ *   { missing: product } | { deleted: product }
+ *   { short: product, requested, available }
+ */
+const RESERVE_STOCK_BATCH = `
+  create or replace function reserve_stock_batch(batch jsonb) returns jsonb
+  language plpgsql as $$
+  declare
+    existing jsonb;
+    stock jsonb := '{}';
+    granted jsonb := '{}';
+    grants jsonb := '[]';
+    verdicts jsonb := '[]';
+    verdict jsonb;
+    member jsonb;
+    item jsonb;
+    row_stock jsonb;
+    lows jsonb;
+    had bigint;
+    left_over bigint;
+    threshold bigint;
+    r record;
+    moved int;
+  begin
+    -- 1. Orders that already have a reservation (no lock: a concurrent claim of
+    --    the same id makes the insert below fail, and the caller retries it alone).
+    select jsonb_object_agg(v.order_id::text, jsonb_build_object(
+             'hash', v.request_hash, 'status', v.status, 'expires_at', v.expires_at, 'release_reason', v.release_reason,
+             'created_at', v.created_at, 'updated_at', v.updated_at,
+             'items', (select jsonb_agg(jsonb_build_array(i.product_id, i.quantity, i.unit_price_minor, i.currency_code) order by i.product_id)
+                         from reservation_items i where i.order_id = v.order_id)))
+      into existing
+      from reservations v
+     where v.order_id in (select (m->>'order_id')::uuid from jsonb_array_elements(batch) m);
+    existing := coalesce(existing, '{}');
+
+    -- 2. The hot rows, as late as the grants allow: every product of the new
+    --    members, locked in product-id order so batches (and replicas) never deadlock.
+    for r in
+      select s.product_id, s.available, p.price_minor, p.currency_code, p.deleted_at is not null as deleted, p.low_stock_threshold
+        from stock_levels s join products p on p.id = s.product_id
+       where s.product_id in (
+               select (x->>'p')::uuid from jsonb_array_elements(batch) m, jsonb_array_elements(m->'items') x
+                where existing -> (m->>'order_id') is null)
+       order by s.product_id
+         for update of s
+    loop
+      stock := stock || jsonb_build_object(r.product_id::text, jsonb_build_object(
+                 'a', r.available, 'price', r.price_minor, 'cur', r.currency_code, 'deleted', r.deleted, 't', r.low_stock_threshold));
+    end loop;
+
+    -- 3. Grants, member by member in arrival order.
+    for member in select value from jsonb_array_elements(batch) loop
+      verdict := null;
+      if existing -> (member->>'order_id') is not null then
+        verdict := case when existing->(member->>'order_id')->>'hash' = member->>'hash'
+                        then jsonb_build_object('replay', existing->(member->>'order_id'))
+                        else '{"reused": true}' end;
+      elsif granted -> (member->>'order_id') is not null then
+        verdict := case when granted->(member->>'order_id')->>'hash' = member->>'hash'
+                        then jsonb_build_object('same_as', granted->(member->>'order_id')->'index')
+                        else '{"reused": true}' end;
+      else
+        for item in select value from jsonb_array_elements(member->'items') loop
+          row_stock := stock->(item->>'p');
+          if row_stock is null then
+            verdict := jsonb_build_object('missing', item->>'p');
+          elsif (row_stock->>'deleted')::boolean then
+            verdict := jsonb_build_object('deleted', item->>'p');
+          end if;
+          exit when verdict is not null;
+        end loop;
+        if verdict is null then
+          for item in select value from jsonb_array_elements(member->'items') loop
+            if (stock->(item->>'p')->>'a')::bigint < (item->>'q')::bigint then
+              verdict := jsonb_build_object('short', item->>'p', 'requested', (item->>'q')::bigint, 'available', (stock->(item->>'p')->>'a')::bigint);
+              exit;
+            end if;
+          end loop;
+        end if;
+      end if;
+      if verdict is null then
+        lows := '[]';
+        for item in select value from jsonb_array_elements(member->'items') loop
+          had := (stock->(item->>'p')->>'a')::bigint;
+          left_over := had - (item->>'q')::bigint;
+          threshold := (stock->(item->>'p')->>'t')::bigint;
+          stock := jsonb_set(stock, array[item->>'p', 'a'], to_jsonb(left_over));
+          -- StockLow only when this reservation crossed the threshold (as stockLowIfCrossed).
+          if threshold > 0 and left_over <= threshold and had > threshold then
+            lows := lows || jsonb_build_array(item->'low' || jsonb_build_object('after', left_over, 't', threshold));
+          end if;
+        end loop;
+        grants := grants || jsonb_build_array(member || jsonb_build_object('lows', lows));
+        granted := granted || jsonb_build_object(member->>'order_id', jsonb_build_object('hash', member->>'hash', 'index', jsonb_array_length(verdicts)));
+        verdict := jsonb_build_object('ok', (
+          select jsonb_agg(jsonb_build_array((stock->(x->>'p')->>'price')::bigint, stock->(x->>'p')->>'cur') order by o)
+            from jsonb_array_elements(member->'items') with ordinality as t(x, o)));
+      end if;
+      verdicts := verdicts || jsonb_build_array(verdict);
+    end loop;
+
+    if jsonb_array_length(grants) = 0 then
+      return verdicts;
+    end if;
+
+    -- 4. What the granted members wrote, set-based.
+    insert into reservations (order_id, status, request_hash, expires_at, created_at, updated_at)
+    select (g->>'order_id')::uuid, 'RESERVED', g->>'hash', (g->>'expires_at')::timestamptz, (g->>'now')::timestamptz, (g->>'now')::timestamptz
+      from jsonb_array_elements(grants) g;
+
+    insert into reservation_items (order_id, product_id, quantity, unit_price_minor, currency_code)
+    select (g->>'order_id')::uuid, (x->>'p')::uuid, (x->>'q')::int, (stock->(x->>'p')->>'price')::bigint, stock->(x->>'p')->>'cur'
+      from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x;
+
+    insert into stock_movements (product_id, kind, available_delta, reserved_delta, sold_delta, reference, created_at)
+    select (x->>'p')::uuid, 'RESERVE', -(x->>'q')::bigint, (x->>'q')::bigint, 0, g->>'order_id', (g->>'now')::timestamptz
+      from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x;
+
+    insert into outbox (id, subject, event_type, payload, correlation_id)
+    select (g->'event'->>'id')::uuid, g->'event'->>'subject', g->'event'->>'type',
+           -- ReservationReserved.reservation (field 2) = the service's Reservation + its priced items (field 3).
+           decode(g->'event'->>'head', 'base64') || larder_pb_bytes(2, decode(g->'event'->>'body', 'base64') || (
+             select string_agg(larder_pb_bytes(3, larder_pb_reservation_item(x->>'p', (x->>'q')::bigint,
+                                 (stock->(x->>'p')->>'price')::bigint, stock->(x->>'p')->>'cur')), ''::bytea order by o)
+               from jsonb_array_elements(g->'items') with ordinality as t(x, o))),
+           g->'event'->>'cid'
+      from jsonb_array_elements(grants) g
+    union all
+    -- StockLow: the service's envelope and product id, then available (3) and threshold (4).
+    select (l->>'id')::uuid, l->>'subject', l->>'type',
+           decode(l->>'pb', 'base64') || larder_pb_uint(3, (l->>'after')::bigint) || larder_pb_uint(4, (l->>'t')::bigint),
+           g->'event'->>'cid'
+      from jsonb_array_elements(grants) g, jsonb_array_elements(g->'lows') l;
+
+    -- 5. One conditional UPDATE per product for the whole batch, on the rows locked in step 2.
+    update stock_levels s
+       set available = s.available - d.q, reserved = s.reserved + d.q, updated_at = d.at
+      from (select (x->>'p')::uuid as p, sum((x->>'q')::bigint) as q, max((g->>'now')::timestamptz) as at
+              from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x group by 1) d
+     where s.product_id = d.p and s.available >= d.q;
+    get diagnostics moved = row_count;
+    if moved <> (select count(distinct x->>'p') from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x) then
+      raise exception 'reserve_stock_batch: a stock row changed under its lock';
+    end if;
+    return verdicts;
+  end $$;
+`;
+
+export const reserveStockBatch: Migration = {
+  name: '005-reserve-stock-batch',
+  async up(db: Knex) {
+    await setLockTimeout(db);
+    await db.raw(PROTOBUF_HELPERS);
+    await db.raw(RESERVE_STOCK_BATCH);
+  },
+  async down(db: Knex) {
+    await db.raw('drop function if exists reserve_stock_batch(jsonb)');
+    for (const fn of [
+      'larder_pb_reservation_item(text, bigint, bigint, text)',
+      'larder_pb_uint(int, bigint)',
+      'larder_pb_bytes(int, bytea)',
+    ]) {
+      await db.raw(`drop function if exists ${fn}`);
+    }
+    await db.raw('drop function if exists larder_pb_varint(bigint)');
+  },
+};
