@@ -11,12 +11,34 @@ export async function scrapeMetrics(port: number): Promise<Map<string, number>> 
   return series;
 }
 
-/** Sum of every series of `name` whose labels include all of `labels` (e.g. `method="/x/Y"`). */
-export function metricValue(series: Map<string, number>, name: string, ...labels: string[]): number {
-  let total = 0;
+/**
+ * Sum of every series of `name` whose labels include all of `labels` (e.g. `method="/x/Y"`),
+ * or undefined when no series matches. For polling and for "before" snapshots, where a
+ * labelled counter not yet incremented is legitimately absent.
+ */
+export function findMetric(series: Map<string, number>, name: string, ...labels: string[]): number | undefined {
+  let total: number | undefined;
   for (const [key, value] of series) {
     const base = key.includes('{') ? key.slice(0, key.indexOf('{')) : key;
-    if (base === name && labels.every((l) => key.includes(l))) total += value;
+    if (base === name && labels.every((l) => key.includes(l))) total = (total ?? 0) + value;
   }
   return total;
+}
+
+/**
+ * Like findMetric, but a metric the service does not export fails the test: a renamed
+ * metric or a wrong label must not read as 0 and pass an assertion about 0.
+ */
+export function metricValue(series: Map<string, number>, name: string, ...labels: string[]): number {
+  const value = findMetric(series, name, ...labels);
+  if (value === undefined) {
+    const known = [...new Set([...series.keys()].filter((k) => k.startsWith(name)))].slice(0, 5);
+    throw new Error(`metric ${name}{${labels.join(',')}} is not exported (series of that name: ${known.join(' ') || 'none'})`);
+  }
+  return value;
+}
+
+/** How much a counter grew between two scrapes; absent before counts as 0, absent after fails. */
+export function metricDelta(before: Map<string, number>, after: Map<string, number>, name: string, ...labels: string[]): number {
+  return metricValue(after, name, ...labels) - (findMetric(before, name, ...labels) ?? 0);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { outcomeOf } from '../../../libs/testing/grpc-errors.js';
-import { metricValue, scrapeMetrics } from '../../../libs/testing/scrape.js';
+import { metricDelta, metricValue, scrapeMetrics } from '../../../libs/testing/scrape.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
 
 describe('inventory metrics', function () {
@@ -26,7 +26,7 @@ describe('inventory metrics', function () {
 
     const after = await scrapeMetrics(port);
     const reserve = 'method="/larder.inventory.v1.InventoryService/ReserveStock"';
-    const delta = (name: string, ...labels: string[]) => metricValue(after, name, ...labels) - metricValue(before, name, ...labels);
+    const delta = (name: string, ...labels: string[]) => metricDelta(before, after, name, ...labels);
     expect(delta('larder_rpc_total', reserve, 'code="OK"')).to.equal(2);
     expect(delta('larder_rpc_total', reserve, 'code="FAILED_PRECONDITION"')).to.equal(3);
     expect(delta('larder_rpc_total', reserve, 'code="INVALID_ARGUMENT"')).to.equal(1);

@@ -1,9 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import type { Knex } from 'knex';
 import { OrderStatus } from '../../../libs/contracts/larder/order/v1/resources.js';
 import { outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
-import { metricValue, scrapeMetrics } from '../../../libs/testing/scrape.js';
+import { eventually } from '../../../libs/testing/eventually.js';
+import { findMetric, metricValue, scrapeMetrics } from '../../../libs/testing/scrape.js';
+import { ORDER_SUBJECTS } from '../../inventory/consumers/order-events.js';
+import { INVENTORY_SUBJECTS } from '../consumers/inventory-events.js';
 import { createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
+
+/** Waits until a consumer's inbox holds every one of `ids` and its processed gauge equals its inbox size. */
+async function waitForConsumer(consumer: string, db: Knex, metricsPort: number, ids: string[]): Promise<void> {
+  await eventually(`${consumer} to apply ${ids.length} events and count them`, async () => {
+    const inbox: string[] = await db('inbox').where({ consumer }).pluck('event_id');
+    const processed = findMetric(await scrapeMetrics(metricsPort), 'larder_consumer_processed', `consumer="${consumer}"`);
+    const missing = ids.filter((id) => !inbox.includes(id));
+    return missing.length === 0 && processed === inbox.length
+      ? true
+      : `missing ${missing.length}, gauge ${processed}, inbox ${inbox.length}`;
+  });
+}
 
 describe('operating the services', function () {
   this.timeout(90_000);
@@ -28,26 +44,25 @@ describe('operating the services', function () {
     for (const { order } of placed) {
       await waitForOrder(system, order!.id, hasStatus(OrderStatus.ORDER_STATUS_CONFIRMED, OrderStatus.ORDER_STATUS_CANCELLED));
     }
+    // The system is fresh (this is its first test): every count is exact, and a missing metric throws.
     const order = await scrapeMetrics(system.orderMetricsPort);
-    expect(metricValue(order, 'larder_checkouts_total')).to.be.at.least(3);
-    expect(metricValue(order, 'larder_order_transitions_total', 'from="RESERVED"', 'to="CONFIRMED"')).to.be.at.least(2);
-    expect(metricValue(order, 'larder_order_transitions_total', 'from="RESERVED"', 'to="CANCELLED"')).to.be.at.least(1);
-    expect(metricValue(order, 'larder_rpc_total', 'method="/larder.order.v1.OrderService/CreateOrder"', 'code="OK"')).to.be.at.least(3);
-    expect(metricValue(order, 'larder_consumer_processed', 'consumer="order-inventory-events"')).to.be.at.least(0);
+    expect(metricValue(order, 'larder_checkouts_total')).to.equal(3);
+    expect(metricValue(order, 'larder_order_transitions_total', 'from="RESERVED"', 'to="CONFIRMED"')).to.equal(2);
+    expect(metricValue(order, 'larder_order_transitions_total', 'from="RESERVED"', 'to="CANCELLED"')).to.equal(1);
+    expect(metricValue(order, 'larder_rpc_total', 'method="/larder.order.v1.OrderService/CreateOrder"', 'code="OK"')).to.equal(3);
     const inventory = await scrapeMetrics(system.inventoryMetricsPort);
-    expect(metricValue(inventory, 'larder_reservations_total', 'outcome="reserved"')).to.be.at.least(3);
-    // The order service's confirmations reached inventory as events too.
-    const deadline = Date.now() + 10_000;
-    let processed = 0;
-    while (Date.now() < deadline && processed < 1) {
-      processed = metricValue(
-        await scrapeMetrics(system.inventoryMetricsPort),
-        'larder_consumer_processed',
-        'consumer="inventory-order-events"',
-      );
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(processed).to.be.at.least(1);
+    expect(metricValue(inventory, 'larder_reservations_total', 'outcome="reserved"')).to.equal(3);
+
+    // Inventory's events reached the order service (the declined order's release at least), and its
+    // consumer gauge counts exactly what its inbox holds.
+    const wanted: string[] = await system.inventoryDb.db('outbox').whereIn('subject', INVENTORY_SUBJECTS).pluck('id');
+    const released = await system.inventoryDb.db('outbox').where({ subject: 'inventory.reservation.released' }).pluck('id');
+    expect(released).to.have.length(1);
+    await waitForConsumer('order-inventory-events', system.orderDb.db, system.orderMetricsPort, wanted);
+    // And the order service's confirmations and cancellation reached inventory's consumer.
+    const orderEvents: string[] = await system.orderDb.db('outbox').whereIn('subject', ORDER_SUBJECTS).pluck('id');
+    expect(orderEvents).to.have.length(3);
+    await waitForConsumer('inventory-order-events', system.inventoryDb.db, system.inventoryMetricsPort, orderEvents);
   });
 
   it('SIGTERM under load: every call either completes or never happened, and the process exits 0', async () => {
@@ -63,7 +78,10 @@ describe('operating the services', function () {
         ),
       ),
     );
-    while (answered < 30) await new Promise((r) => setTimeout(r, 5));
+    await eventually('30 CreateOrder answers before the SIGTERM', () => answered >= 30 || `${answered} answered`, {
+      intervalMs: 5,
+      timeoutMs: 20_000,
+    });
     const started = Date.now();
     const exit = await system.orderProcess.stop('SIGTERM');
     const stopMs = Date.now() - started;
