@@ -470,11 +470,14 @@ describe('catalog', function () {
       expect(await listAll(inv.api, { categoryId: a!.id })).to.deep.equal([]);
       expect((await listAll(inv.api, { categoryId: c!.id })).map((p) => p.id)).to.deep.equal([product.id]);
 
-      // An unknown category refuses the whole update (the contract names no code; any refusal will do).
-      const outcome = await outcomeOf(
-        inv.api.updateProduct({ product: { id: product.id, categoryIds: [a!.id, randomUUID()] }, updateMask: ['category_ids'] }),
+      // An unknown category refuses the whole update: INVALID_ARGUMENT naming the field and the id.
+      const unknown = randomUUID();
+      const refused = await expectGrpcError(
+        inv.api.updateProduct({ product: { id: product.id, categoryIds: [a!.id, unknown] }, updateMask: ['category_ids'] }),
+        Code.INVALID_ARGUMENT,
       );
-      expect(outcome).to.be.oneOf(['INVALID_ARGUMENT', 'NOT_FOUND', 'FAILED_PRECONDITION']);
+      expect(refused).to.deep.include({ reason: 'CATEGORY_NOT_FOUND', field: 'product.category_ids' });
+      expect(refused.error.details).to.include(unknown);
       expect(sorted((await inv.api.getProduct({ id: product.id })).product!.categoryIds)).to.deep.equal(sorted([b!.id, c!.id]));
 
       const { product: cleared } = await inv.api.updateProduct({
@@ -487,8 +490,10 @@ describe('catalog', function () {
     it('refuses an unknown category id in CreateProduct and creates nothing', async () => {
       const known = await createCategory(`Known ${newTag()}`);
       const sku = `SKU-${newTag()}`;
-      const outcome = await outcomeOf(createTestProduct(inv.api, { sku, categoryIds: [known.id, randomUUID()] }));
-      expect(outcome).to.be.oneOf(['INVALID_ARGUMENT', 'NOT_FOUND', 'FAILED_PRECONDITION']);
+      const unknown = randomUUID();
+      const refused = await expectGrpcError(createTestProduct(inv.api, { sku, categoryIds: [known.id, unknown] }), Code.INVALID_ARGUMENT);
+      expect(refused).to.deep.include({ reason: 'CATEGORY_NOT_FOUND', field: 'product.category_ids' });
+      expect(refused.error.details).to.include(unknown);
       expect(await inv.db('products').where({ sku })).to.deep.equal([]);
       expect(await listAll(inv.api, { categoryId: known.id })).to.deep.equal([]);
       // The SKU is still free.

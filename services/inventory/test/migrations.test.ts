@@ -1,10 +1,44 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import type { Knex } from 'knex';
 import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
-import { migrateDownAll, migrateToLatest } from '../../../libs/db/migrate.js';
+import { migrateDownAll, migrateToLatest, type Migration } from '../../../libs/db/migrate.js';
+import { eventually } from '../../../libs/testing/eventually.js';
+import { delay } from '../../../libs/testing/free-port.js';
 import { outcomeOf } from '../../../libs/testing/grpc-errors.js';
+import { categories } from '../migrations/002-categories.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
+
+interface Call {
+  kind: string;
+  outcome: string;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Wraps a migration so that its transaction stays open after its statements, holding their locks, until release(). */
+function heldOpen(migration: Migration) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let holdingAs!: (pid: number) => void;
+  const holding = new Promise<number>((resolve) => (holdingAs = resolve));
+  const wrapped: Migration = {
+    ...migration,
+    async up(db: Knex) {
+      await migration.up(db);
+      const { rows } = (await db.raw('select pg_backend_pid() as pid')) as { rows: { pid: number }[] };
+      holdingAs(rows[0]!.pid);
+      await released;
+    },
+  };
+  return { migration: wrapped, holding, release };
+}
+
+/** The lock modes backend `pid` holds (granted) on the products table, read from pg_locks. */
+async function productsLocksOf(database: TestDatabase, pid: number): Promise<string[]> {
+  return database.db('pg_locks').where({ pid, granted: true }).whereRaw(`relation = 'products'::regclass`).pluck('mode');
+}
 
 describe('inventory migrations', function () {
   this.timeout(60_000);
@@ -12,36 +46,71 @@ describe('inventory migrations', function () {
   it('add categories while product reads and writes run, without failing a request', async () => {
     const database: TestDatabase = await createTestDatabase('inventory_migration', inventoryMigrations.slice(0, 1));
     const inv: TestInventory = await startTestInventory({ database });
+    // The categories migration, kept open after its statements: its locks stay granted until the test lets it commit.
+    const held = heldOpen(categories);
     try {
-      const seed = await createTestProduct(inv.api, { initialStock: 1000 });
-      const outcomes: string[] = [];
+      const seed = await createTestProduct(inv.api, { initialStock: 100_000 });
+      const calls: Call[] = [];
       let migrating = true;
-      // Four clients doing what a shop does all day, until the migration finished.
-      const traffic = Array.from({ length: 4 }, async (_, worker) => {
+      // Four clients doing what a shop does all day, one kind of call each, until the migration finished.
+      const kinds: Record<string, () => Promise<unknown>> = {
+        createProduct: () => createTestProduct(inv.api, { initialStock: 5 }),
+        getProduct: () => inv.api.getProduct({ id: seed.id }),
+        listProducts: () => inv.api.listProducts({ pageSize: 20 }),
+        reserveStock: () => inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: seed.id, quantity: 1 }] }),
+      };
+      const traffic = Object.entries(kinds).map(async ([kind, call]) => {
         for (let i = 0; migrating && i < 2_000; i++) {
-          const step = (i + worker) % 4;
-          if (step === 0) outcomes.push(await outcomeOf(createTestProduct(inv.api, { initialStock: 5 })));
-          else if (step === 1) outcomes.push(await outcomeOf(inv.api.getProduct({ id: seed.id })));
-          else if (step === 2) outcomes.push(await outcomeOf(inv.api.listProducts({ pageSize: 20 })));
-          else
-            outcomes.push(await outcomeOf(inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: seed.id, quantity: 1 }] })));
+          const startedAt = performance.now();
+          const outcome = await outcomeOf(call());
+          calls.push({ kind, outcome, startedAt, endedAt: performance.now() });
         }
       });
-      await new Promise((r) => setTimeout(r, 200));
-      const applied = await migrateToLatest(database.db, inventoryMigrations);
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually('traffic under way', () => calls.length >= 8 || `${calls.length} calls`);
+
+      const migrations = inventoryMigrations.map((m) => (m === categories ? held.migration : m));
+      const applying = migrateToLatest(database.db, migrations);
+      const pid = await Promise.race([
+        held.holding,
+        applying.then(() => Promise.reject(new Error('the migration finished without being held'))),
+        delay(10_000).then(() => Promise.reject(new Error('the categories migration did not reach its hold within 10 s'))),
+      ]);
+      expect(await productsLocksOf(database, pid), 'locks the migration holds on products').to.include('ShareRowExclusiveLock');
+      const lockSeen = performance.now();
+      const inWindow = () => calls.filter((c) => c.startedAt >= lockSeen && c.endedAt <= performance.now());
+      await eventually('20 calls to complete while the migration holds its lock', () => inWindow().length >= 20 || `${inWindow().length}`, {
+        timeoutMs: 20_000,
+      });
+      const lockStillSeenFrom = performance.now();
+      expect(await productsLocksOf(database, pid), 'locks still held on products').to.include('ShareRowExclusiveLock');
+      held.release();
+      const applied = await applying;
+      const migratedAt = performance.now();
+      await eventually('8 calls after the migration', () => calls.filter((c) => c.startedAt > migratedAt).length >= 8 || 'fewer');
       migrating = false;
       await Promise.all(traffic);
 
       expect(applied).to.deep.equal(inventoryMigrations.slice(1).map((m) => m.name));
-      expect(outcomes.length).to.be.greaterThan(20);
-      expect(outcomes.filter((o) => o !== 'OK')).to.deep.equal([]);
+      expect(calls.filter((c) => c.outcome !== 'OK')).to.deep.equal([]);
+      // Reads and reservations ran while the lock was held; product writes waited for it and then succeeded.
+      const during = calls.filter((c) => c.startedAt >= lockSeen && c.endedAt <= lockStillSeenFrom);
+      console.log(
+        `      ${calls.length} calls; ${during.length} completed in the ${Math.round(lockStillSeenFrom - lockSeen)} ms the migration held its lock`,
+      );
+      expect(new Set(during.map((c) => c.kind))).to.deep.equal(new Set(['getProduct', 'listProducts', 'reserveStock']));
+      expect(during.length).to.be.at.least(20);
+      const writes = calls.filter((c) => c.kind === 'createProduct');
+      const writesDone = writes.filter((c) => c.startedAt >= lockSeen && c.endedAt <= lockStillSeenFrom);
+      expect(writesDone, 'CreateProduct calls that completed while the lock was held').to.deep.equal([]);
+      const writesWaiting = writes.filter((c) => c.startedAt <= lockStillSeenFrom && c.endedAt > lockStillSeenFrom);
+      expect(writesWaiting, 'CreateProduct calls waiting on the lock at its end').to.have.length(1);
 
       // The new schema is live for the same running service.
       const { category } = await inv.api.createCategory({ category: { name: 'Bakery' } });
       const bread = await createTestProduct(inv.api, { categoryIds: [category!.id] });
       expect((await inv.api.getProduct({ id: bread.id })).product!.categoryIds).to.deep.equal([category!.id]);
     } finally {
+      held.release();
       await inv.stop();
     }
   });

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type Msg, type NatsConnection } from 'nats';
 import { ReservationExpired } from '../../../libs/contracts/larder/inventory/v1/events.js';
 import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
+import { eventually } from '../../../libs/testing/eventually.js';
 import { expectGrpcError, outcomeOf } from '../../../libs/testing/grpc-errors.js';
 import { testNatsUrl } from '../../../libs/testing/root-hooks.js';
 import { findInvariantViolations } from '../data/invariants.js';
@@ -14,17 +15,6 @@ const {
   RESERVATION_STATUS_RELEASED: RELEASED,
   RESERVATION_STATUS_EXPIRED: EXPIRED,
 } = ReservationStatus;
-
-/** Polls until `check` returns a value (bounded: 10 s). */
-async function eventually<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('CommitReservation, ReleaseReservation, ExtendReservation and expiry', function () {
   this.timeout(60_000);
@@ -106,32 +96,28 @@ describe('CommitReservation, ReleaseReservation, ExtendReservation and expiry', 
 
   it('expires a reservation after its TTL: stock back, status EXPIRED, event published', async () => {
     const product = await createTestProduct(inv.api, { initialStock: 5 });
-    const expiredEvents = nats.subscribe('inventory.reservation.expired');
+    // Collected by a callback: an iterator read raced against a timeout would swallow the message it loses.
+    const expiredEvents: Msg[] = [];
+    const subscription = nats.subscribe('inventory.reservation.expired', { callback: (err, msg) => err || expiredEvents.push(msg) });
     const orderId = await reserve(product.id, 2, 30);
     expect(await stockOf(product.id)).to.include({ available: 3, reserved: 2 });
 
     clock.advance(31_000);
-    const status = await eventually(async () => {
+    await eventually('the sweeper to expire the reservation', async () => {
       const { reservation } = await inv.api.getReservation({ orderId });
-      return reservation!.status === EXPIRED ? reservation!.status : undefined;
-    }, 'the sweeper to expire the reservation');
-    expect(status).to.equal(EXPIRED);
+      return reservation!.status === EXPIRED || `status ${ReservationStatus[reservation!.status]}`;
+    });
     expect(await stockOf(product.id)).to.include({ available: 5, reserved: 0 });
 
-    const event = await eventually(async () => {
-      for (;;) {
-        const message = await Promise.race([
-          expiredEvents[Symbol.asyncIterator]().next(),
-          new Promise<undefined>((r) => setTimeout(r, 200)),
-        ]);
-        if (!message || message.done) return undefined;
-        const decoded = ReservationExpired.decode(message.value.data);
-        if (decoded.reservation?.orderId === orderId) return { decoded, headers: message.value.headers };
-      }
-    }, 'the expired event on NATS');
-    expiredEvents.unsubscribe();
-    expect(event.decoded.reservation!.items[0]).to.include({ productId: product.id, quantity: 2 });
-    expect(event.headers?.get('Nats-Msg-Id')).to.equal(event.decoded.metadata!.eventId);
+    const ours = () =>
+      expiredEvents
+        .map((message) => ({ decoded: ReservationExpired.decode(message.data), headers: message.headers }))
+        .filter((e) => e.decoded.reservation?.orderId === orderId);
+    await eventually('the expired event on NATS', () => ours().length > 0 || `${expiredEvents.length} expired events, none for it`);
+    subscription.unsubscribe();
+    const [event] = ours();
+    expect(event!.decoded.reservation!.items[0]).to.include({ productId: product.id, quantity: 2 });
+    expect(event!.headers?.get('Nats-Msg-Id')).to.equal(event!.decoded.metadata!.eventId);
 
     // Expired is as good as released for the caller; commit is refused.
     expect((await inv.api.releaseReservation({ orderId })).reservation!.status).to.equal(EXPIRED);
@@ -152,8 +138,15 @@ describe('CommitReservation, ReleaseReservation, ExtendReservation and expiry', 
     clock.advance(8_000);
     const { reservation } = await inv.api.extendReservation({ orderId, ttl: { seconds: 60, nanos: 0 } });
     expect(reservation!.expireTime!.getTime()).to.equal(clock.now().getTime() + 60_000);
+    // A canary due after the old expiry but before the new "now": once a sweep has expired it, the same
+    // sweep (which takes the oldest due first) would have expired an unextended reservation before it.
+    const canary = await reserve(product.id, 1, 9);
     clock.advance(10_000);
-    await new Promise((r) => setTimeout(r, 300)); // several sweeps
+    await eventually('a sweep past the original expiry (the canary expired)', async () => {
+      const { reservation } = await inv.api.getReservation({ orderId: canary });
+      return reservation!.status === EXPIRED || `canary ${ReservationStatus[reservation!.status]}`;
+    });
+    expect((await inv.api.getReservation({ orderId })).reservation!.status).to.equal(ReservationStatus.RESERVATION_STATUS_RESERVED);
     await inv.api.commitReservation({ orderId });
     expect(await stockOf(product.id)).to.include({ available: 4, reserved: 0, sold: 1 });
     await expectGrpcError(inv.api.extendReservation({ orderId, ttl: { seconds: 60, nanos: 0 } }), Code.FAILED_PRECONDITION);
