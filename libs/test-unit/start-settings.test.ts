@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { banner } from '../../scripts/start/banner.js';
 import { readStartSettings, StartSettingsError } from '../../scripts/start/settings.js';
 
 // npm start's settings live in scripts/, which the mocha spec does not cover; their test lives here.
@@ -74,5 +75,37 @@ describe('npm start settings (scripts/start/settings.ts)', () => {
   it('refuses a GRPC_HOST that npm start cannot reach on 127.0.0.1', () => {
     expect(refusal({ GRPC_HOST: '10.1.2.3' })[0]).to.match(/^GRPC_HOST must be one of .*got "10.1.2.3"/);
     for (const host of ['0.0.0.0', '::', '127.0.0.1']) expect(readStartSettings({ GRPC_HOST: host })).to.have.length(2);
+  });
+});
+
+describe('npm start banner (scripts/start/banner.ts)', () => {
+  const services = readStartSettings({});
+  const text = banner(services, { seconds: 1.25, customerId: '6f1c1b7e-2d2a-4a8e-9f57-1d1f0c7a9b10', ownKeys: false });
+
+  it('lists every development key of every service with its scopes', () => {
+    const lines = text.split('\n');
+    const keys = services.flatMap((s) => s.developmentKeys.map((k) => ({ service: s.name, key: k })));
+    expect(keys).to.have.length(7);
+    for (const { service, key } of keys) {
+      const scopes = key.scopes.has('*') ? 'every scope' : [...key.scopes].join(', ');
+      const line = lines.find((l) => new RegExp(`\\s${key.key}\\s+${scopes}$`).test(l));
+      expect(line, `${service} ${key.key}`).to.not.equal(undefined);
+    }
+    // The two the banner used to leave out.
+    expect(keys.map((k) => k.key.key)).to.include.members(['dev-order-service-key', 'dev-order-support-key']);
+  });
+
+  it('shows the ports in use', () => {
+    const moved = readStartSettings({ INVENTORY_GRPC_PORT: '6001', ORDER_METRICS_PORT: '6004' });
+    const shown = banner(moved, { seconds: 1, customerId: 'c', ownKeys: false });
+    expect(shown).to.contain('127.0.0.1:6001');
+    expect(shown).to.contain('http://127.0.0.1:6004/metrics');
+    expect(shown).to.contain('http://127.0.0.1:6001/larder.inventory.v1.InventoryService/ListProducts');
+  });
+
+  it('says the development keys are off when API_KEYS is set, and lists none', () => {
+    const own = banner(services, { seconds: 1, customerId: 'c', ownKeys: true });
+    expect(own).to.contain('the ones in API_KEYS');
+    expect(own).not.to.contain('dev-order-admin-key');
   });
 });

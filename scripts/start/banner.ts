@@ -29,7 +29,7 @@ Try:
   ${call} -H 'authorization: Bearer dev-storefront-key' -d '{"page_size": 5, "name_contains": "milk"}' \\
       http://127.0.0.1:${inventory.grpcPort}/larder.inventory.v1.InventoryService/ListProducts
   ${call} -H 'authorization: Bearer dev-storefront-key' \\
-      -d '{"customer_id": "${options.customerId}", "product_id": "<id from above>", "quantity": 2}' \\
+      -d '{"customer_id": "${options.customerId}", "product_id": "<products[0].id from above>", "quantity": 2}' \\
       http://127.0.0.1:${order.grpcPort}/larder.order.v1.CartService/AddCartItem
   ${call} -H 'authorization: Bearer dev-storefront-key' \\
       -d '{"customer_id": "${options.customerId}", "idempotency_key": "my-first-order", "payment_token": "tok_ok"}' \\
