@@ -63,6 +63,7 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
   let payments = overrides.payments ?? createPaymentSimulator({ db: runtime.db, clock, random, ...config.payments });
   if (config.paymentCallLog) payments = recordingGateway(payments, jsonLinesWriter(config.paymentCallLog));
   let wakeWorker = (): void => undefined;
+  let carryOn: OrderDeps['carryOn'] = (work) => void work();
   const deps: OrderDeps = {
     db: runtime.db,
     clock,
@@ -78,6 +79,7 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
     },
     afterCommit: runtime.wakeRelay,
     wakeWorker: () => wakeWorker(),
+    carryOn: (work, orderId) => carryOn(work, orderId),
     observer: orderObserver(runtime),
   };
   runtime.server.addService(CartServiceService, cartHandlers(deps), cartScopes);
@@ -85,6 +87,7 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
 
   const worker = createSagaWorker({ deps, logger, intervalMs: config.workerIntervalMs, concurrency: config.workerConcurrency });
   wakeWorker = worker.wake;
+  carryOn = worker.carryOn;
   worker.start();
   runtime.addBackground({ stop: async () => inventory.close() });
   runtime.addBackground(worker);

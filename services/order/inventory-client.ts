@@ -84,6 +84,7 @@ export function createInventoryClient(options: {
           return {
             kind: 'reserved',
             items: reservation!.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPrice: i.unitPrice! })),
+            expiresAt: reservation!.expireTime,
           };
         },
         (error) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { claimInsert } from './placed-order.js';
 import type { Money, OrderItemRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from '../domain/types.js';
 
 type Db = Knex | Knex.Transaction;
@@ -99,24 +100,7 @@ export interface NewOrder {
  * rolls back (then gets true).
  */
 export async function claimOrderKey(trx: Knex.Transaction, order: NewOrder, now: Date, dueAt: Date): Promise<boolean> {
-  const rows = await trx('orders')
-    .insert({
-      id: order.id,
-      customer_id: order.customerId,
-      status: 'PENDING',
-      idempotency_key: order.idempotencyKey,
-      request_hash: order.requestHash,
-      payment_token: order.paymentToken,
-      correlation_id: order.correlationId ?? null,
-      shipping_address: order.shippingAddress ? JSON.stringify(order.shippingAddress) : null,
-      next_attempt_at: dueAt,
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict(['customer_id', 'idempotency_key'])
-    .ignore()
-    .returning('id');
-  return rows.length === 1;
+  return (await claimInsert(trx, { order, now, dueAt })).length === 1;
 }
 
 export async function findOrderByKey(db: Db, customerId: string, idempotencyKey: string): Promise<OrderRecord | undefined> {
@@ -132,19 +116,13 @@ export async function insertOrderItems(
   await trx('order_items').insert(items.map((i) => ({ order_id: orderId, product_id: i.productId, quantity: i.quantity })));
 }
 
-/** Records the prices inventory captured and the order's total. */
-export async function setPrices(
-  trx: Knex.Transaction,
-  orderId: string,
-  items: readonly { productId: string; unitPrice: Money }[],
-  total: Money,
-): Promise<void> {
+/** Records the unit prices inventory captured (the total goes with the order's patch). */
+async function setItemPrices(trx: Knex.Transaction, orderId: string, items: readonly ItemPrice[]): Promise<void> {
   for (const item of items) {
     await trx('order_items')
       .update({ unit_price_minor: item.unitPrice.minorUnits, currency_code: item.unitPrice.currencyCode })
       .where({ order_id: orderId, product_id: item.productId });
   }
-  await trx('orders').update({ total_minor: total.minorUnits, currency_code: total.currencyCode }).where({ id: orderId });
 }
 
 export async function findOrder(
@@ -156,6 +134,12 @@ export async function findOrder(
   if (!options.includeDeleted) query.whereNull('deleted_at');
   if (options.forUpdate) query.forUpdate();
   const row: OrderRow | undefined = await query.first();
+  return row ? (await withItems(db, [row]))[0] : undefined;
+}
+
+/** The order if this lease still holds it (a step reading its order again after a missed write). */
+export async function findLeasedOrder(db: Db, id: string, leaseToken: string): Promise<OrderRecord | undefined> {
+  const row: OrderRow | undefined = await db('orders').where({ id, lease_token: leaseToken }).first();
   return row ? (await withItems(db, [row]))[0] : undefined;
 }
 
@@ -246,16 +230,25 @@ export interface OrderPatch {
   deletedAt?: Date | null;
   /** A cancellation or expiry was raised now (makes the order due despite any backoff). */
   flaggedAt?: Date;
+  /** The order's total, once inventory priced its items. */
+  total?: Money;
+  /** The unit prices inventory captured at reservation, per product. */
+  itemPrices?: readonly ItemPrice[];
   /** Drop the lease (end of a step). */
   releaseLease?: boolean;
+}
+
+export interface ItemPrice {
+  productId: string;
+  unitPrice: Money;
 }
 
 /** Where a write may land: only under the step's lease, or only on the version the caller read. */
 export type WriteGuard = { leaseToken: string } | { version: number } | 'none';
 
-/** Applies a patch if the guard still holds; false means someone else owns the order now. */
-export async function updateOrder(trx: Knex.Transaction, id: string, guard: WriteGuard, patch: OrderPatch, now: Date): Promise<boolean> {
-  const row: Record<string, unknown> = { updated_at: now, version: trx.raw('version + 1') };
+/** The columns a patch sets (and the version bump every change makes). */
+export function patchColumns(db: Db, patch: OrderPatch, now: Date): Record<string, unknown> {
+  const row: Record<string, unknown> = { updated_at: now, version: db.raw('version + 1') };
   if (patch.status !== undefined) row.status = patch.status;
   if (patch.paymentStatus !== undefined) row.payment_status = patch.paymentStatus;
   if (patch.attempts !== undefined) row.attempts = patch.attempts;
@@ -268,14 +261,27 @@ export async function updateOrder(trx: Knex.Transaction, id: string, guard: Writ
   if (patch.nextAttemptAt !== undefined) row.next_attempt_at = patch.nextAttemptAt;
   if (patch.shippingAddress !== undefined) row.shipping_address = patch.shippingAddress ? JSON.stringify(patch.shippingAddress) : null;
   if (patch.deletedAt !== undefined) row.deleted_at = patch.deletedAt;
+  if (patch.total !== undefined) {
+    row.total_minor = patch.total.minorUnits;
+    row.currency_code = patch.total.currencyCode;
+  }
   if (patch.releaseLease) {
     row.lease_until = null;
     row.lease_token = null;
   }
-  const query = trx('orders').update(row).where({ id });
+  return row;
+}
+
+/** Applies a patch if the guard still holds; false means someone else owns the order now. */
+export async function updateOrder(trx: Knex.Transaction, id: string, guard: WriteGuard, patch: OrderPatch, now: Date): Promise<boolean> {
+  const query = trx('orders')
+    .update(patchColumns(trx, patch, now))
+    .where({ id });
   if (guard !== 'none' && 'leaseToken' in guard) query.andWhere({ lease_token: guard.leaseToken });
   if (guard !== 'none' && 'version' in guard) query.andWhere({ version: guard.version });
-  return (await query) === 1;
+  if ((await query) !== 1) return false;
+  if (patch.itemPrices) await setItemPrices(trx, id, patch.itemPrices);
+  return true;
 }
 
 /** Makes AWAITING_STOCK orders holding any of these products due now (a restock happened). */

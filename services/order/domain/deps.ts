@@ -31,6 +31,12 @@ export interface OrderDeps {
   afterCommit(): void;
   /** An order became due now (wakes the saga worker). */
   wakeWorker(): void;
+  /**
+   * Runs a step of a claimed order after the request that started it has been
+   * answered (the worker tracks it, so shutdown waits for it; a failure is
+   * logged and the order's lease lapses to the next worker).
+   */
+  carryOn(work: () => Promise<unknown>, orderId: string): void;
   observer?: OrderObserver;
 }
 

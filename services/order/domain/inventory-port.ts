@@ -5,7 +5,7 @@ import type { Money } from './types.js';
  * errors. The adapter (inventory-client.ts) maps status codes onto these.
  */
 export type ReserveOutcome =
-  | { kind: 'reserved'; items: { productId: string; quantity: number; unitPrice: Money }[] }
+  | { kind: 'reserved'; items: { productId: string; quantity: number; unitPrice: Money }[]; expiresAt?: Date }
   | { kind: 'insufficient'; productId: string; available: number; message: string }
   /** Can never succeed: unknown or deleted product, key clash. */
   | { kind: 'rejected'; message: string }

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { alreadyExists, failedPrecondition } from '../../../libs/errors/app-error.js';
-import { appendToOutbox } from '../../../libs/events/outbox.js';
 import { requestHash } from '../../../libs/idempotency/request-hash.js';
 import { uuidv7 } from '../../../libs/ids/uuid.js';
 import { clearCartItems, lockCartItems } from '../data/carts.js';
-import { appendOrderEvent } from '../data/order-events.js';
-import { claimOrder, claimOrderKey, findOrder, findOrderByKey, insertOrderItems } from '../data/orders.js';
+import { findOrderByKey } from '../data/orders.js';
+import { claimInsert, writePlacedOrder, type OrderClaim } from '../data/placed-order.js';
+import type { LoggedChange } from '../data/step-write.js';
 import { advanceOrder } from '../saga/advance-order.js';
 import { inTransaction, type OrderDeps, type RequestContext } from './deps.js';
 import { orderStatusEvent } from './events.js';
@@ -34,58 +35,101 @@ export interface PlaceOrderCommand {
  */
 export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: PlaceOrderCommand): Promise<OrderRecord> {
   const now = deps.clock.now();
-  const items =
-    command.source.kind === 'items' ? [...command.source.items].sort((a, b) => (a.productId < b.productId ? -1 : 1)) : undefined;
+  const items = command.source.kind === 'items' ? byProduct(command.source.items) : undefined;
   const hash = requestHash([command.source.kind, items, command.paymentToken, command.shippingAddress ?? null]);
-  const order = {
-    id: uuidv7(now.getTime()),
-    customerId: command.customerId,
-    idempotencyKey: command.idempotencyKey,
-    requestHash: hash,
-    paymentToken: command.paymentToken,
-    shippingAddress: command.shippingAddress,
-    correlationId: ctx.correlationId,
+  const lease = { token: randomUUID(), until: new Date(now.getTime() + deps.saga.leaseMs) };
+  const claim: OrderClaim = {
+    order: {
+      id: uuidv7(now.getTime()),
+      customerId: command.customerId,
+      idempotencyKey: command.idempotencyKey,
+      requestHash: hash,
+      paymentToken: command.paymentToken,
+      shippingAddress: command.shippingAddress,
+      correlationId: ctx.correlationId,
+    },
+    now,
+    dueAt: new Date(now.getTime() + INLINE_GRACE_MS),
+    // Claimed for this request's own inline step from the start: no second claim round trip.
+    lease,
+  };
+  const reason = command.source.kind === 'cart' ? 'checked out' : 'order created';
+  const placing = (lines: readonly { productId: string; quantity: number }[]) => {
+    const order = newOrderRecord(claim, lines);
+    const logged: LoggedChange = {
+      entry: { orderId: order.id, toStatus: 'PENDING', reason, correlationId: ctx.correlationId, createdAt: now },
+      event: orderStatusEvent(order, { correlationId: ctx.correlationId, now }),
+    };
+    return { order, logged };
   };
 
-  const placed = await inTransaction(deps, async (trx) => {
-    if (!(await claimOrderKey(trx, order, now, new Date(now.getTime() + INLINE_GRACE_MS)))) {
-      const existing = (await findOrderByKey(trx, command.customerId, command.idempotencyKey))!;
-      if (existing.requestHash !== hash) {
-        throw alreadyExists(`idempotency_key "${command.idempotencyKey}" was already used for a different order`, {
-          reason: 'IDEMPOTENCY_KEY_REUSED',
-          field: 'idempotency_key',
-          metadata: { order_id: existing.id },
-        });
-      }
-      return { order: existing, created: false };
+  let created: OrderRecord | undefined;
+  if (items) {
+    // Explicit items: the claim, items, log entry and event in one statement.
+    const { order, logged } = placing(items);
+    if (await writePlacedOrder(deps.db, claimInsert(deps.db, claim), items, logged)) {
+      deps.afterCommit();
+      created = order;
     }
-    let lines = items;
-    if (!lines) {
-      lines = (await lockCartItems(trx, command.customerId)).items;
+  } else {
+    // The cart: lock and clear it in the claim's transaction, so a cart is ordered once.
+    created = await inTransaction(deps, async (trx) => {
+      if ((await claimInsert(trx, claim)).length === 0) return undefined;
+      const lines = (await lockCartItems(trx, command.customerId)).items;
       if (lines.length === 0) throw failedPrecondition(`the cart of customer ${command.customerId} is empty`, { reason: 'CART_EMPTY' });
       await clearCartItems(trx, command.customerId, now);
-    }
-    await insertOrderItems(trx, order.id, lines);
-    const created = (await findOrder(trx, order.id))!;
-    await appendOrderEvent(trx, {
-      orderId: order.id,
-      toStatus: 'PENDING',
-      reason: command.source.kind === 'cart' ? 'checked out' : 'order created',
-      correlationId: ctx.correlationId,
-      createdAt: now,
+      const { order, logged } = placing(lines);
+      await writePlacedOrder(trx, { orderId: order.id }, lines, logged);
+      return order;
     });
-    await appendToOutbox(trx, [orderStatusEvent(created, { correlationId: ctx.correlationId, now })]);
-    return { order: created, created: true };
-  });
-  if (!placed.created) return placed.order;
+  }
+  if (!created) return repeatedKey(deps, command, hash);
   deps.observer?.transition(undefined, 'PENDING');
 
-  // Reserve inline so the caller learns at once whether the stock is there;
-  // if a worker got to it first (or inventory is down) the saga carries on.
-  const claimed = await claimOrder(deps.db, placed.order.id, deps.clock.now(), deps.saga.leaseMs);
-  // The order exists whatever this attempt meets: a failed inline step is not a
-  // failed checkout (its lease lapses and the worker retries).
-  const result = claimed ? await advanceOrder(deps, claimed, ctx.correlationId).catch(() => placed.order) : placed.order;
-  deps.wakeWorker();
-  return result;
+  // Reserve inline so the caller learns at once whether the stock is there; the
+  // payment then goes on in the background under the same lease. A failed inline
+  // step is not a failed checkout: the order exists, its lease lapses and the
+  // worker carries on.
+  return advanceOrder(deps, { order: created, leaseToken: lease.token }, ctx.correlationId, { detachPayment: true }).catch(() => created);
+}
+
+/** The key was claimed before: the order it made, if this is the same request. */
+async function repeatedKey(deps: OrderDeps, command: PlaceOrderCommand, hash: string): Promise<OrderRecord> {
+  const existing = (await findOrderByKey(deps.db, command.customerId, command.idempotencyKey))!;
+  if (existing.requestHash !== hash) {
+    throw alreadyExists(`idempotency_key "${command.idempotencyKey}" was already used for a different order`, {
+      reason: 'IDEMPOTENCY_KEY_REUSED',
+      field: 'idempotency_key',
+      metadata: { order_id: existing.id },
+    });
+  }
+  return existing;
+}
+
+const byProduct = <T extends { productId: string }>(lines: readonly T[]): T[] =>
+  [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+
+/** The order exactly as its claim writes it (what the created event announces). */
+function newOrderRecord(claim: OrderClaim, lines: readonly { productId: string; quantity: number }[]): OrderRecord {
+  const { order, now } = claim;
+  return {
+    id: order.id,
+    customerId: order.customerId,
+    status: 'PENDING',
+    items: byProduct(lines).map((l) => ({ productId: l.productId, quantity: l.quantity })),
+    paymentToken: order.paymentToken,
+    correlationId: order.correlationId,
+    paymentStatus: 'NOT_STARTED',
+    shippingAddress: order.shippingAddress,
+    attempts: 0,
+    paymentAttempts: 0,
+    cancelRequested: false,
+    reservationExpired: false,
+    idempotencyKey: order.idempotencyKey,
+    requestHash: order.requestHash,
+    nextAttemptAt: claim.dueAt,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
 }

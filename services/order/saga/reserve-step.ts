@@ -1,5 +1,3 @@
-import { setPrices } from '../data/orders.js';
-import { inTransaction } from '../domain/deps.js';
 import type { Money, OrderRecord } from '../domain/types.js';
 import type { Step } from './step.js';
 
@@ -31,9 +29,14 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
           { reason: 'mixed currencies' },
         );
       }
-      await inTransaction(deps, (trx) => setPrices(trx, order.id, outcome.items, total));
-      // Payment comes next, straight away.
-      return step.finish({ status: 'RESERVED', lastError: null, nextAttemptAt: step.now }, { reason: 'stock reserved' });
+      // Prices, total and status in one write. The step keeps its lease: payment comes
+      // next, in this process (advanceOrder); were it to die, the lease lapses and a
+      // worker takes the order up, due since now.
+      step.reservedUntil = outcome.expiresAt;
+      return step.record(
+        { status: 'RESERVED', itemPrices: outcome.items, total, lastError: null, nextAttemptAt: step.now },
+        { reason: 'stock reserved' },
+      );
     }
     case 'insufficient': {
       const attempts = order.attempts + 1;

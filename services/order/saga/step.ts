@@ -1,8 +1,15 @@
-import type { ClaimedOrder, OrderPatch } from '../data/orders.js';
-import { changeOrder, type ChangeNote } from '../domain/change-order.js';
-import { inTransaction, type OrderDeps } from '../domain/deps.js';
+import { findLeasedOrder, type ClaimedOrder, type OrderPatch } from '../data/orders.js';
+import { writeStepChange, type LoggedChange } from '../data/step-write.js';
+import { applyPatch } from '../domain/apply-patch.js';
+import { OrderOwnershipLost, type ChangeNote } from '../domain/change-order.js';
+import type { OrderDeps } from '../domain/deps.js';
+import { orderStatusEvent } from '../domain/events.js';
+import { assertTransition } from '../domain/order-status.js';
 import { backoffMs } from '../domain/retry-policy.js';
 import type { OrderRecord } from '../domain/types.js';
+
+/** Missed writes a step re-reads and retries before it gives the order up (others keep writing flags). */
+const MAX_REREADS = 5;
 
 /**
  * One saga step over a claimed order: every write goes through the lease, so a
@@ -26,26 +33,66 @@ export class Step {
     return this.deps.clock.now();
   }
 
-  /** Records progress and keeps the lease (more calls follow in this step). */
+  /**
+   * Until when inventory holds this order's stock, when this step reserved it
+   * (a step that knows it was just reserved may skip the extend before paying).
+   */
+  reservedUntil?: Date;
+
+  /**
+   * Records progress and keeps the lease (more calls follow in this step): one
+   * statement, guarded by the lease and the version this step last saw. A miss
+   * reads the order again: gone from our lease → OrderOwnershipLost; changed
+   * by someone else (a cancel request, an expiry flag) → the step now knows
+   * it, and the patch is written over the fresh order.
+   */
   async record(patch: OrderPatch, note: ChangeNote = { reason: '' }): Promise<OrderRecord> {
-    const { order } = await inTransaction(this.deps, (trx) =>
-      changeOrder(
-        trx,
-        this.order,
-        { leaseToken: this.claim.leaseToken },
-        patch,
-        { correlationId: this.meta.correlationId, ...note },
-        this.now,
-      ),
-    );
-    if (order.status !== this.order.status) this.deps.observer?.transition(this.order.status, order.status);
-    this.order = order;
-    return order;
+    const { deps, claim } = this;
+    for (let reread = 0; ; reread += 1) {
+      const now = this.now;
+      const before = this.order;
+      const moving = patch.status !== undefined && patch.status !== before.status;
+      if (moving) assertTransition(before.status, patch.status!);
+      const after = applyPatch(before, patch, now);
+      const correlationId = note.correlationId ?? this.meta.correlationId;
+      const logged: LoggedChange | undefined = moving
+        ? {
+            entry: {
+              orderId: before.id,
+              fromStatus: before.status,
+              toStatus: after.status,
+              reason: note.reason,
+              error: note.error,
+              correlationId,
+              createdAt: now,
+            },
+            event: orderStatusEvent(after, { correlationId, now }),
+          }
+        : undefined;
+      if (await writeStepChange(deps.db, before.id, { leaseToken: claim.leaseToken, version: before.version }, patch, now, logged)) {
+        if (logged) deps.afterCommit();
+        if (moving) deps.observer?.transition(before.status, after.status);
+        this.order = after;
+        return after;
+      }
+      const fresh = await findLeasedOrder(deps.db, before.id, claim.leaseToken);
+      if (!fresh || reread >= MAX_REREADS) throw new OrderOwnershipLost(before.id);
+      this.order = fresh;
+    }
   }
 
   /** Records the outcome and ends the step: the lease is dropped. */
-  finish(patch: OrderPatch, note: ChangeNote = { reason: '' }): Promise<OrderRecord> {
-    return this.record({ ...patch, releaseLease: true }, note);
+  async finish(patch: OrderPatch, note: ChangeNote = { reason: '' }): Promise<OrderRecord> {
+    const order = await this.record({ ...patch, releaseLease: true }, note);
+    this.released = true;
+    return order;
+  }
+
+  private released = false;
+
+  /** False once the step ended (finish, retryLater): its lease is gone and it may not write again. */
+  get holdsLease(): boolean {
+    return !this.released;
   }
 
   /** Ends the step to try again after an exponential backoff for the n-th attempt. */

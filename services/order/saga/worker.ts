@@ -12,6 +12,8 @@ export interface SagaWorker {
   wake(): void;
   /** One round outside the loop; resolves to the orders advanced. */
   runOnce(): Promise<number>;
+  /** Runs the rest of an order's step in the background, tracked until it ends (stop() waits for it). */
+  carryOn(work: () => Promise<unknown>, orderId: string): void;
 }
 
 /**
@@ -26,22 +28,27 @@ export function createSagaWorker(options: { deps: OrderDeps; logger: Logger; int
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let woken = false;
+  const carried = new Set<Promise<void>>();
 
   async function runOnce(): Promise<number> {
     const claimed = await claimDueOrders(deps.db, deps.clock.now(), deps.saga.leaseMs, concurrency);
     await Promise.all(
       claimed.map(async (claim) => {
-        try {
-          const order = await advanceOrder(deps, claim);
-          logger.debug({ orderId: order.id, status: order.status }, 'order advanced');
-        } catch (error) {
-          if (error instanceof OrderOwnershipLost) logger.warn({ orderId: claim.order.id }, error.message);
-          // Anything else: the lease lapses and the order is retried then.
-          else logger.error({ err: error, orderId: claim.order.id }, 'saga step failed');
-        }
+        await logged(() => advanceOrder(deps, claim), claim.order.id);
       }),
     );
     return claimed.length;
+  }
+
+  /** Runs a step; its failure is logged, and the lease lapses so the order is retried then. */
+  async function logged(work: () => Promise<unknown>, orderId: string): Promise<void> {
+    try {
+      await work();
+      logger.debug({ orderId }, 'order advanced');
+    } catch (error) {
+      if (error instanceof OrderOwnershipLost) logger.warn({ orderId }, error.message);
+      else logger.error({ err: error, orderId }, 'saga step failed');
+    }
   }
 
   const sleep = () =>
@@ -83,11 +90,16 @@ export function createSagaWorker(options: { deps: OrderDeps; logger: Logger; int
       running = false;
       wakeUp?.();
       await loop;
+      await Promise.all(carried);
     },
     wake() {
       if (wakeUp) wakeUp();
       else woken = true;
     },
     runOnce,
+    carryOn(work, orderId) {
+      const done = logged(work, orderId).finally(() => carried.delete(done));
+      carried.add(done);
+    },
   };
 }

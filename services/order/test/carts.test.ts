@@ -92,6 +92,7 @@ describe('CartService', function () {
       },
       afterCommit: notUsedHere('afterCommit'),
       wakeWorker: notUsedHere('wakeWorker'),
+      carryOn: notUsedHere('carryOn'),
     };
     handlers = cartHandlers(deps);
   });

@@ -1,0 +1,88 @@
+import type { Knex } from 'knex';
+import { outboxRow } from '../../../libs/events/outbox.js';
+import type { NewOrder } from './orders.js';
+import type { LoggedChange } from './step-write.js';
+
+type Db = Knex | Knex.Transaction;
+
+/** A new order's row, claimed for the placing request's own step (its lease) and due after `dueAt` otherwise. */
+export interface OrderClaim {
+  order: NewOrder;
+  now: Date;
+  dueAt: Date;
+  /** Held by the placing request from the start (its inline step); none: due at dueAt for any worker. */
+  lease?: { token: string; until: Date };
+}
+
+/** INSERT … ON CONFLICT DO NOTHING of the order row: the idempotency key is claimed together with its effect. */
+export function claimInsert(db: Db, claim: OrderClaim): Knex.QueryBuilder {
+  const { order, now } = claim;
+  return db('orders')
+    .insert({
+      id: order.id,
+      customer_id: order.customerId,
+      status: 'PENDING',
+      idempotency_key: order.idempotencyKey,
+      request_hash: order.requestHash,
+      payment_token: order.paymentToken,
+      correlation_id: order.correlationId ?? null,
+      shipping_address: order.shippingAddress ? JSON.stringify(order.shippingAddress) : null,
+      next_attempt_at: claim.dueAt,
+      lease_until: claim.lease?.until ?? null,
+      lease_token: claim.lease?.token ?? null,
+      claimed_at: claim.lease ? now : null,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict(['customer_id', 'idempotency_key'])
+    .ignore()
+    .returning('id');
+}
+
+/**
+ * Writes a placed order's items, first log entry and event in ONE statement,
+ * conditional on `claimed` (the claim's INSERT, or the id of an order this
+ * transaction already claimed). Returns whether the order was claimed: false
+ * means the key was taken and nothing was written.
+ */
+export async function writePlacedOrder(
+  db: Db,
+  claimed: Knex.QueryBuilder | { orderId: string },
+  items: readonly { productId: string; quantity: number }[],
+  logged: LoggedChange,
+): Promise<boolean> {
+  const source = 'orderId' in claimed ? db.select(db.raw('?::uuid as id', [claimed.orderId])) : claimed;
+  const lines = JSON.stringify(items.map((i) => ({ product_id: i.productId, quantity: i.quantity })));
+  const { entry } = logged;
+  const event = outboxRow(logged.event);
+  const { rows } = await db.raw<{ rows: { claimed: number }[] }>(
+    `with claim as (?),
+     items as (
+       insert into order_items (order_id, product_id, quantity)
+       select claim.id, l.product_id, l.quantity from claim, jsonb_to_recordset(?::jsonb) as l(product_id uuid, quantity int)
+     ),
+     logged as (
+       insert into order_events (order_id, sequence, from_status, to_status, reason, error, correlation_id, created_at)
+       select claim.id, 1, null, ?::text, ?::text, null, ?::text, ?::timestamptz from claim
+     ),
+     published as (
+       insert into outbox (id, subject, event_type, payload, correlation_id)
+       select ?::uuid, ?::text, ?::text, ?::bytea, ?::text from claim
+     )
+     select count(*)::int as claimed from claim`,
+    [
+      source,
+      lines,
+      entry.toStatus,
+      entry.reason,
+      entry.correlationId ?? null,
+      entry.createdAt,
+      event.id,
+      event.subject,
+      event.event_type,
+      event.payload,
+      event.correlation_id,
+    ],
+  );
+  return rows[0]!.claimed === 1;
+}
