@@ -1,96 +1,141 @@
 /**
- * `npm run bench`: reservation throughput and latency through the real gRPC
- * API, on a throwaway database and a throwaway inventory process. Two shapes:
- * one hot product (every call contends for one stock row) and 200 products
- * (spread). Bounded: BENCH_SECONDS per shape (default 5), BENCH_CONCURRENCY
- * calls in flight (default 64). Prints figures; asserts nothing but that stock
- * stayed conserved.
+ * `npm run bench`: Larder side by side with its baselines, in one run, on
+ * throwaway databases and a throwaway NATS, each server in a process of its
+ * own and the load from a generator process of its own (scripts/bench/load).
+ * Prints one table of cases and one of the goals of issue 8; writes
+ * bench/results/<time>.json, latest.json, latest.svg and (full runs) the
+ * README's Benchmark section. Knobs: BENCH_* (scripts/bench/config.ts, README).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as messages from '../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { InventoryServiceService } from '../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { createTestDatabase } from '../libs/db/test-database.js';
-import { createPromiseClient } from '../libs/grpc/client.js';
-import { freePort } from '../libs/testing/free-port.js';
-import { serviceProcess } from '../libs/testing/service-process.js';
-import { findInvariantViolations } from '../services/inventory/data/invariants.js';
-import { inventoryMigrations } from '../services/inventory/migrations/index.js';
+import { fileURLToPath } from 'node:url';
+import { createDatabase } from '../libs/db/knex.js';
+import { TEST_DATABASE_SERVER } from '../libs/db/test-database.js';
+import { startThrowawayNatsServer } from '../libs/testing/nats-server.js';
+import { runBaselines } from './bench/cases/baselines.js';
+import { runCheckout } from './bench/cases/checkout.js';
+import type { BenchContext } from './bench/cases/context.js';
+import { runListProducts } from './bench/cases/list-products.js';
+import { runPgbenchCases } from './bench/cases/pgbench-cases.js';
+import { runReserveStock } from './bench/cases/reserve-stock.js';
+import { cleanupOnSignals, withCleanup } from './bench/cleanup.js';
+import { CASE_GROUPS, readBenchConfig, type BenchConfig } from './bench/config.js';
+import { checkGoals } from './bench/report/goals.js';
+import { describeMachine, type MachineInfo } from './bench/report/machine.js';
+import { writeReadmeTable } from './bench/report/readme.js';
+import { throughputSvg } from './bench/report/svg.js';
+import { casesTable, goalsTable } from './bench/report/table.js';
+import type { CaseResult } from './bench/result.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const GROUPS: Record<(typeof CASE_GROUPS)[number], (ctx: BenchContext) => Promise<void>> = {
+  baselines: runBaselines,
+  pgbench: runPgbenchCases,
+  reserve: runReserveStock,
+  checkout: runCheckout,
+  list: runListProducts,
+};
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const fromRoot = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
-async function main(): Promise<void> {
-  const database = await createTestDatabase('bench', inventoryMigrations);
-  const port = await freePort();
-  const inventory = serviceProcess(
-    'services/inventory/main.ts',
-    port,
-    { DATABASE_URL: database.url, NATS_URL, LOG_LEVEL: 'warn', METRICS_PORT: '0', DB_POOL_MAX: '20', INVARIANT_CHECK_INTERVAL_MS: '0' },
-    join(mkdtempSync(join(tmpdir(), 'larder-bench-')), 'inventory.log'),
-  );
-  const api = createPromiseClient(InventoryServiceService, messages, `127.0.0.1:${port}`, {
-    defaults: { apiKey: 'dev-inventory-admin-key' },
-  });
+async function postgresVersion(): Promise<string> {
+  const db = createDatabase({ url: TEST_DATABASE_SERVER, poolMax: 1, applicationName: 'bench' });
   try {
-    await inventory.start();
-    console.log(`ReserveStock, ${CONCURRENCY} calls in flight, ${SECONDS} s per shape (inventory ${inventory.logFile})\n`);
-    for (const shape of [
-      { name: 'one hot product', products: 1 },
-      { name: '200 products', products: 200 },
-    ]) {
-      const ids: string[] = [];
-      for (let i = 0; i < shape.products; i++) {
-        const { product } = await api.createProduct({
-          product: {
-            sku: `BENCH-${shape.products}-${i}-${randomUUID().slice(0, 6)}`,
-            name: `Bench ${i}`,
-            price: { currencyCode: 'EUR', minorUnits: 100 },
-          },
-          initialStock: 1_000_000,
-        });
-        ids.push(product!.id);
-      }
-      const latencies: number[] = [];
-      let errors = 0;
-      const until = Date.now() + SECONDS * 1000;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async (_, worker) => {
-          for (let i = worker; Date.now() < until; i += CONCURRENCY) {
-            const t0 = performance.now();
-            try {
-              await api.reserveStock({ orderId: randomUUID(), items: [{ productId: ids[i % ids.length]!, quantity: 1 }] });
-              latencies.push(performance.now() - t0);
-            } catch {
-              errors += 1;
-            }
-          }
-        }),
-      );
-      const elapsed = (performance.now() - started) / 1000;
-      latencies.sort((a, b) => a - b);
-      console.log(
-        `${shape.name.padEnd(16)} ${String(Math.round(latencies.length / elapsed)).padStart(6)} reservations/s   ` +
-          `p50 ${percentile(latencies, 50).toFixed(1)} ms   p99 ${percentile(latencies, 99).toFixed(1)} ms   errors ${errors}`,
-      );
-    }
-    const violations = await findInvariantViolations(database.db);
-    console.log(`\ninvariant after the run: ${violations.length === 0 ? 'holds' : `${violations.length} violation(s)`}`);
-    if (violations.length) process.exitCode = 1;
+    const { rows } = await db.raw<{ rows: { server_version: string }[] }>('show server_version');
+    return rows[0]!.server_version;
   } finally {
-    api.close();
-    await inventory.stop();
-    await database.drop();
+    await db.destroy();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench failed: ${(error as Error).message}`);
-  process.exit(1);
+function machineLine(machine: MachineInfo): string {
+  const others = machine.busiestOtherProcesses.length ? machine.busiestOtherProcesses.join('; ') : 'nothing above 5 % CPU';
+  return (
+    `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGb} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}; ` +
+    `PostgreSQL, the services and the load generator share the cores. Load average at start ${machine.loadAverageAtStart.join(' / ')}; ` +
+    `busiest other processes at start: ${others}.`
+  );
+}
+
+async function main(): Promise<void> {
+  cleanupOnSignals();
+  const config = readBenchConfig();
+  const startedAt = new Date();
+  const machine = describeMachine(await postgresVersion());
+  const results = await withCleanup(async (defer) => {
+    const nats = await startThrowawayNatsServer();
+    defer(() => nats.destroy());
+    return runCases(config, machine, nats.url);
+  });
+  report(config, machine, startedAt, results);
+}
+
+async function runCases(config: BenchConfig, machine: MachineInfo, natsUrl: string): Promise<CaseResult[]> {
+  const logDir = mkdtempSync(join(tmpdir(), 'larder-bench-'));
+  const results: CaseResult[] = [];
+  const ctx: BenchContext = {
+    config,
+    natsUrl,
+    logDir,
+    report(result) {
+      results.push(result);
+      console.log(
+        `  ${result.label}: ${result.rps.toFixed(0)}/s, p50 ${result.p50?.toFixed(1) ?? '–'} ms, p99 ${result.p99?.toFixed(1) ?? '–'} ms, errors ${result.errors}${result.note ? ` (${result.note})` : ''}`,
+      );
+    },
+  };
+  console.log(
+    `Larder bench${config.quick ? ' (quick)' : ''}: ${config.concurrency} calls in flight, ${config.seconds} s windows after ${config.warmupSeconds} s warm-up, ` +
+      `pgbench ${config.pgbenchSeconds} s; service logs in ${logDir}\n${machineLine(machine)}\n`,
+  );
+  for (const group of CASE_GROUPS) {
+    if (!config.cases.has(group)) continue;
+    console.log(`${group}…`);
+    await GROUPS[group](ctx);
+  }
+  return results;
+}
+
+function report(config: BenchConfig, machine: MachineInfo, startedAt: Date, results: CaseResult[]): void {
+  const goals = checkGoals(results);
+  const noop = results.find((r) => r.id === 'noop');
+  const generatorLine = noop
+    ? `Load generator (node:http2, hand-framed gRPC, own process): ${noop.rps.toFixed(0)} calls/s against the no-op server at ${noop.extra.generatorCpuPercent?.toFixed(0)} % of one core; every Larder figure below is under that.`
+    : '';
+  const text = [
+    `Run of ${startedAt.toISOString()}${config.quick ? ' (BENCH_QUICK=1)' : ''}: ${config.concurrency} in flight, ${config.seconds} s windows, pgbench ${config.pgbenchSeconds} s per client count.`,
+    `Machine: ${machineLine(machine)}`,
+    ...(generatorLine ? [generatorLine] : []),
+    '',
+    casesTable(results),
+    '',
+    goalsTable(goals),
+  ].join('\n');
+  console.log(`\n${text}\n`);
+
+  if (config.write) {
+    const dir = fromRoot('bench/results');
+    mkdirSync(dir, { recursive: true });
+    const json = JSON.stringify(
+      { startedAt: startedAt.toISOString(), config: { ...config, cases: [...config.cases] }, machine, results, goals },
+      null,
+      2,
+    );
+    const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+    writeFileSync(join(dir, `${stamp}${config.quick ? '-quick' : ''}.json`), `${json}\n`);
+    writeFileSync(join(dir, 'latest.json'), `${json}\n`);
+    writeFileSync(
+      join(dir, 'latest.svg'),
+      throughputSvg(results, `Larder vs baselines, ${startedAt.toISOString().slice(0, 16)}Z, ${config.concurrency} in flight`),
+    );
+    console.log(`wrote bench/results/${stamp}${config.quick ? '-quick' : ''}.json, latest.json, latest.svg`);
+    // Only a full run of every case stands in the README.
+    if (!config.quick && config.cases.size === CASE_GROUPS.length && writeReadmeTable(fromRoot('README.md'), text))
+      console.log('wrote the README Benchmark table');
+  }
+}
+
+main().catch(async (error: unknown) => {
+  console.error(`bench failed: ${(error as Error).stack ?? (error as Error).message}`);
+  process.exitCode = 1;
 });

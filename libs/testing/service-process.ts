@@ -16,6 +16,8 @@ export interface ServiceProcess {
   /** SIGTERM and wait for exit (graceful), or SIGKILL (crash). Resolves to the exit code/signal. */
   stop(signal?: NodeJS.Signals): Promise<string>;
   readonly running: boolean;
+  /** The child's process id while it runs (the bench reads its RSS from /proc). */
+  readonly pid: number | undefined;
 }
 
 export function serviceProcess(entry: string, port: number, env: Record<string, string>, logFile: string): ServiceProcess {
@@ -26,6 +28,9 @@ export function serviceProcess(entry: string, port: number, env: Record<string, 
     logFile,
     get running() {
       return Boolean(child && child.exitCode === null && child.signalCode === null);
+    },
+    get pid() {
+      return child?.pid;
     },
     async start() {
       log ??= createWriteStream(logFile, { flags: 'a' });

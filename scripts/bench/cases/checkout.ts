@@ -1,0 +1,99 @@
+import type { Knex } from 'knex';
+import { OrderServiceService } from '../../../libs/contracts/larder/order/v1/order_service.js';
+import { delay } from '../../../libs/testing/free-port.js';
+import { findInvariantViolations } from '../../../services/inventory/data/invariants.js';
+import { orderMigrations } from '../../../services/order/migrations/index.js';
+import { withCleanup } from '../cleanup.js';
+import { throwawayDatabase, type BenchContext } from './context.js';
+import { grpcCase } from './grpc-load.js';
+import { createProducts, inventoryAdmin, inventoryOnOwnDatabase, ORDER_ADMIN_KEY, SHAPES, startService } from './larder.js';
+
+/** Orders by status, from the order service's own database. */
+async function statusCounts(db: Knex): Promise<Record<string, number>> {
+  const rows: { status: string; n: string }[] = await db('orders').select('status').count({ n: '*' }).groupBy('status');
+  return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
+}
+
+const diff = (after: Record<string, number>, before: Record<string, number>, status: string) =>
+  (after[status] ?? 0) - (before[status] ?? 0);
+const UNSETTLED = ['PENDING', 'AWAITING_STOCK', 'RESERVED'];
+
+/**
+ * Larder checkout end to end: both services as processes, CreateOrder with
+ * tok_ok and an instant payment simulator. Accepted/s and accept latency come
+ * from the generator; confirmed/s is the growth of CONFIRMED orders in the
+ * order database over the measured window. Afterwards the case waits (bounded)
+ * for the backlog to settle and counts failed checkouts.
+ */
+export async function runCheckout(ctx: BenchContext): Promise<void> {
+  await withCleanup(async (defer) => {
+    const { database: inventoryDb, inventory } = await inventoryOnOwnDatabase(ctx, 'checkout', defer);
+    const orderDb = await throwawayDatabase('bench_co_order', orderMigrations, defer);
+    const order = await startService(
+      ctx,
+      'order',
+      { DATABASE_URL: orderDb.url, INVENTORY_ADDR: inventory.address, PAYMENT_LATENCY_MS: '0' },
+      defer,
+    );
+    const api = inventoryAdmin(inventory.address, defer);
+    for (const shape of SHAPES) {
+      const productIds = await createProducts(api, shape.products, `checkout-${shape.key}`);
+      const before = await statusCounts(orderDb.db);
+      let windowStart: Promise<{ at: number; counts: Record<string, number> }> | undefined;
+      const { result } = await grpcCase(
+        ctx.config,
+        {
+          id: `checkout-${shape.key}`,
+          label: `Larder checkout → CONFIRMED, ${shape.label}`,
+          kind: 'larder',
+          address: order.address,
+          path: OrderServiceService.createOrder.path,
+          apiKey: ORDER_ADMIN_KEY,
+          request: { kind: 'createOrder', productIds },
+          pids: { inventory: inventory.process.pid, order: order.process.pid },
+        },
+        {
+          // The window opens after the generator's warm-up: count CONFIRMED from then.
+          beforeGo: async () => {
+            windowStart = delay(ctx.config.warmupSeconds * 1000).then(async () => ({
+              at: performance.now(),
+              counts: await statusCounts(orderDb.db),
+            }));
+          },
+        },
+      );
+      const end = { at: performance.now(), counts: await statusCounts(orderDb.db) };
+      const start = await windowStart!;
+      const confirmedPerSecond = diff(end.counts, start.counts, 'CONFIRMED') / ((end.at - start.at) / 1000);
+
+      const drainDeadline = Date.now() + ctx.config.drainSeconds * 1000;
+      let settled = await statusCounts(orderDb.db);
+      while (UNSETTLED.some((status) => (settled[status] ?? 0) > 0) && Date.now() < drainDeadline) {
+        await delay(250);
+        settled = await statusCounts(orderDb.db);
+      }
+      const failedOrders = diff(settled, before, 'FAILED') + diff(settled, before, 'CANCELLED');
+      const unsettled = UNSETTLED.reduce((sum, status) => sum + (settled[status] ?? 0), 0);
+      result.errors += failedOrders + unsettled;
+      result.extra = {
+        ...result.extra,
+        acceptedPerSecond: result.rps,
+        confirmedPerSecond,
+        failedOrders,
+        unsettled,
+        grpcErrors: result.errors - failedOrders - unsettled,
+      };
+      result.note = [
+        `${confirmedPerSecond.toFixed(0)} confirmed/s`,
+        failedOrders ? `${failedOrders} failed/cancelled` : '',
+        unsettled ? `${unsettled} unsettled after ${ctx.config.drainSeconds} s` : '',
+        result.note,
+      ]
+        .filter(Boolean)
+        .join(', ');
+      ctx.report(result);
+    }
+    const violations = await findInvariantViolations(inventoryDb.db);
+    if (violations.length > 0) throw new Error(`inventory invariant broken after checkout load: ${JSON.stringify(violations.slice(0, 3))}`);
+  });
+}

@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import * as inventoryMessages from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { createPromiseClient, type PromiseClient } from '../../../libs/grpc/client.js';
+import { freePort } from '../../../libs/testing/free-port.js';
+import { serviceProcess, type ServiceProcess } from '../../../libs/testing/service-process.js';
+import { inventoryMigrations } from '../../../services/inventory/migrations/index.js';
+import type { TestDatabase } from '../../../libs/db/test-database.js';
+import { throwawayDatabase, type BenchContext } from './context.js';
+
+export const INVENTORY_ADMIN_KEY = 'dev-inventory-admin-key';
+export const ORDER_ADMIN_KEY = 'dev-order-admin-key';
+
+export type InventoryApi = PromiseClient<typeof InventoryServiceService>;
+
+export interface RunningService {
+  process: ServiceProcess;
+  address: string;
+}
+
+/**
+ * A Larder service as a real process (its own event loop, as in production),
+ * with the committed defaults except what a bench must fix: quiet logs, a free
+ * metrics port, the run's NATS. Stopped by the caller's cleanup scope.
+ */
+export async function startService(
+  ctx: BenchContext,
+  service: 'inventory' | 'order',
+  env: Record<string, string>,
+  defer: (undo: () => Promise<unknown>) => void,
+  logName: string = service,
+): Promise<RunningService> {
+  const port = await freePort();
+  const process = serviceProcess(
+    `services/${service}/main.ts`,
+    port,
+    { LOG_LEVEL: 'warn', METRICS_PORT: '0', NATS_URL: ctx.natsUrl, ...env },
+    join(ctx.logDir, `${logName}.log`),
+  );
+  defer(() => process.stop());
+  await process.start();
+  return { process, address: `127.0.0.1:${port}` };
+}
+
+/** An inventory process on a throwaway, migrated database of its own; `name` tags both and the log file. */
+export async function inventoryOnOwnDatabase(
+  ctx: BenchContext,
+  name: string,
+  defer: (undo: () => Promise<unknown>) => void,
+): Promise<{ database: TestDatabase; inventory: RunningService }> {
+  const database = await throwawayDatabase(`bench_${name}`, inventoryMigrations, defer);
+  // The periodic invariant scan is a background job; a bench of the request path leaves it off.
+  const inventory = await startService(
+    ctx,
+    'inventory',
+    { DATABASE_URL: database.url, INVARIANT_CHECK_INTERVAL_MS: '0' },
+    defer,
+    `inventory-${name}`,
+  );
+  return { database, inventory };
+}
+
+/** A grpc-js client for setup calls (not for load: the generator does that). */
+export function inventoryAdmin(address: string, defer: (undo: () => Promise<unknown>) => void): InventoryApi {
+  const api = createPromiseClient(InventoryServiceService, inventoryMessages, address, { defaults: { apiKey: INVENTORY_ADMIN_KEY } });
+  defer(async () => api.close());
+  return api;
+}
+
+/** The most stock one CreateProduct accepts: enough that no bench window runs a product out. */
+export const HUGE_STOCK = 1_000_000;
+
+/** `count` products through the real API, each with `stock` units; returns their ids. */
+export async function createProducts(api: InventoryApi, count: number, tag: string, stock = HUGE_STOCK): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { product } = await api.createProduct({
+      product: {
+        sku: `BENCH-${tag}-${i}-${Date.now().toString(36)}`,
+        name: `Bench ${tag} ${i}`,
+        price: { currencyCode: 'EUR', minorUnits: 100 },
+      },
+      initialStock: stock,
+    });
+    ids.push(product!.id);
+  }
+  return ids;
+}
+
+/** The two shapes of every Larder load case. */
+export const SHAPES = [
+  { key: 'hot', label: 'one hot product', products: 1 },
+  { key: '200', label: '200 products', products: 200 },
+] as const;

@@ -1,0 +1,56 @@
+/**
+ * Every knob of `npm run bench`, read once from BENCH_* variables. Each one is
+ * documented in the README's Benchmark section; keep the two in step.
+ */
+export interface BenchConfig {
+  quick: boolean;
+  /** Measured window of each load case, in seconds. */
+  seconds: number;
+  /** Discarded warm-up before each window (JIT, pools, caches). */
+  warmupSeconds: number;
+  /** Calls in flight from the load generator. */
+  concurrency: number;
+  /** pgbench window per client count, in seconds. */
+  pgbenchSeconds: number;
+  /** Products in the ListProducts catalogue (the issue's goal is stated at 1M). */
+  catalogProducts: number;
+  /** How long a checkout case waits after its window for accepted orders to settle. */
+  drainSeconds: number;
+  /** Case groups to run (all when empty): baselines, pgbench, reserve, checkout, list. */
+  cases: ReadonlySet<string>;
+  /** Write bench/results/*.json, latest.svg and the README table (off for a trial run). */
+  write: boolean;
+}
+
+export const CASE_GROUPS = ['baselines', 'pgbench', 'reserve', 'checkout', 'list'] as const;
+
+function positive(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${text}"`);
+  return value;
+}
+
+export function readBenchConfig(): BenchConfig {
+  const quick = process.env.BENCH_QUICK === '1';
+  const groups = (process.env.BENCH_CASES ?? '')
+    .split(',')
+    .map((group) => group.trim())
+    .filter(Boolean);
+  for (const group of groups) {
+    if (!(CASE_GROUPS as readonly string[]).includes(group))
+      throw new Error(`BENCH_CASES: unknown group "${group}" (${CASE_GROUPS.join(', ')})`);
+  }
+  return {
+    quick,
+    seconds: positive('BENCH_SECONDS', quick ? 3 : 10),
+    warmupSeconds: positive('BENCH_WARMUP_SECONDS', quick ? 0.5 : 2),
+    concurrency: Math.round(positive('BENCH_CONCURRENCY', 64)),
+    pgbenchSeconds: positive('BENCH_PGBENCH_SECONDS', quick ? 2 : 10),
+    catalogProducts: Math.round(positive('BENCH_CATALOG_PRODUCTS', 1_000_000)),
+    drainSeconds: positive('BENCH_DRAIN_SECONDS', quick ? 15 : 60),
+    cases: new Set(groups.length > 0 ? groups : CASE_GROUPS),
+    write: process.env.BENCH_WRITE !== '0',
+  };
+}

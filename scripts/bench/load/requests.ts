@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { ReserveStockRequest } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { CreateOrderRequest } from '../../../libs/contracts/larder/order/v1/order_service.js';
+import { frame } from './grpc-frame.js';
+import type { RequestShape } from './spec.js';
+
+/** A function giving the framed body of call number `i`. */
+export type BodyMaker = (i: number) => Buffer;
+
+/** Encodes with the ts-proto generated `encode`, the same bytes a grpc-js client would send. */
+export function bodyMaker(shape: RequestShape): BodyMaker {
+  switch (shape.kind) {
+    case 'fixed': {
+      const body = frame(Buffer.from(shape.base64, 'base64'));
+      return () => body;
+    }
+    case 'reserveStock': {
+      const ids = shape.productIds;
+      return (i) =>
+        frame(
+          ReserveStockRequest.encode({
+            orderId: randomUUID(),
+            items: [{ productId: ids[i % ids.length]!, quantity: 1 }],
+            ttl: undefined,
+          }).finish(),
+        );
+    }
+    case 'createOrder': {
+      const ids = shape.productIds;
+      return (i) =>
+        frame(
+          CreateOrderRequest.encode({
+            customerId: randomUUID(),
+            items: [{ productId: ids[i % ids.length]!, quantity: 1 }],
+            idempotencyKey: randomUUID(),
+            paymentToken: 'tok_ok',
+            shippingAddress: undefined,
+          }).finish(),
+        );
+    }
+  }
+}

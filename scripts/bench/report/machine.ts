@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+
+export interface MachineInfo {
+  cores: number;
+  cpuModel: string;
+  memoryGb: number;
+  node: string;
+  postgres: string;
+  /** Load average when the run started: what else was running shows up here. */
+  loadAverageAtStart: number[];
+  /** The busiest other processes when the run started (not this bench's). */
+  busiestOtherProcesses: string[];
+}
+
+function busiest(): string[] {
+  try {
+    const out = execFileSync('ps', ['-eo', 'pcpu,args', '--sort=-pcpu', '--no-headers'], { encoding: 'utf8' });
+    return out
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && Number(line.split(/\s+/)[0]) >= 5)
+      .slice(0, 5)
+      .map((line) => (line.length > 80 ? `${line.slice(0, 77)}…` : line));
+  } catch {
+    return [];
+  }
+}
+
+/** The machine a run measured, for the JSON and the README. */
+export function describeMachine(postgresVersion: string): MachineInfo {
+  return {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    postgres: postgresVersion,
+    loadAverageAtStart: loadavg().map((n) => Math.round(n * 100) / 100),
+    busiestOtherProcesses: busiest(),
+  };
+}

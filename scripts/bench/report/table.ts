@@ -1,0 +1,38 @@
+import type { CaseResult } from '../result.js';
+import type { GoalCheck } from './goals.js';
+
+const ms = (value: number | undefined) => (value === undefined ? '–' : value < 10 ? value.toFixed(2) : value.toFixed(1));
+const rss = (byName: Record<string, number>) =>
+  Object.entries(byName)
+    .map(([name, mb]) => `${name} ${mb.toFixed(0)}`)
+    .join(', ') || '–';
+
+function markdown(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** The cases, one row each: throughput, latency, errors, RSS. Markdown, for the terminal and the README alike. */
+export function casesTable(results: readonly CaseResult[]): string {
+  return markdown(
+    ['case', 'ok/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'notes'],
+    results.map((r) => [r.label, r.rps.toFixed(0), ms(r.p50), ms(r.p99), String(r.errors), rss(r.rssMb), r.note || '']),
+  );
+}
+
+const figure = (check: GoalCheck) =>
+  check.value === undefined
+    ? 'not run'
+    : check.unit === '×'
+      ? `${check.value.toFixed(2)}×`
+      : check.unit === 'failed'
+        ? String(check.value)
+        : `${check.value.toFixed(1)} ${check.unit}`;
+
+/** The goals of issue 8 with this run's figure and whether it is met. */
+export function goalsTable(checks: readonly GoalCheck[]): string {
+  return markdown(
+    ['goal', 'this run', 'target', 'met'],
+    checks.map((c) => [c.goal, figure(c), c.target, c.met === undefined ? '–' : c.met ? 'yes' : '**no**']),
+  );
+}
