@@ -55,17 +55,19 @@ export interface BatchMember {
   requestHash: string;
   now: Date;
   expiresAt: Date;
-  /** Sorted by product id; each with the StockLow event to write if this reservation crosses the threshold. */
-  items: readonly { productId: string; quantity: number; stockLow: OutboxEvent }[];
+  /** Sorted by product id. */
+  items: readonly { productId: string; quantity: number }[];
   /** Its inventory.reservation.reserved event, split where the database appends the priced items. */
   event: ReservedEventParts;
+  /** Where a StockLow event goes if this reservation crosses a product's threshold. */
+  stockLow: { subject: string; type: string };
 }
 
-/** An event's envelope without its reservation (`head`), and the reservation without items (`body`). */
+/** The reserved event, and its two protobuf fields: metadata, and the reservation without items. */
 export interface ReservedEventParts {
   event: OutboxEvent;
-  head: Uint8Array;
-  body: Uint8Array;
+  metadata: Uint8Array;
+  reservation: Uint8Array;
 }
 
 /** What the batch decided for one member. */
@@ -106,11 +108,17 @@ const toJson = (m: BatchMember) => ({
   hash: m.requestHash,
   now: m.now.toISOString(),
   expires_at: m.expiresAt.toISOString(),
-  items: m.items.map((i) => ({ p: i.productId, q: i.quantity, low: eventJson(i.stockLow) })),
-  event: { ...eventJson(m.event.event), head: base64(m.event.head), body: base64(m.event.body) },
+  items: m.items.map((i) => ({ p: i.productId, q: i.quantity })),
+  event: {
+    id: m.event.event.id,
+    subject: m.event.event.subject,
+    type: m.event.event.type,
+    cid: m.event.event.correlationId ?? null,
+    metadata: base64(m.event.metadata),
+    reservation: base64(m.event.reservation),
+  },
+  low: m.stockLow,
 });
-
-const eventJson = (e: OutboxEvent) => ({ id: e.id, subject: e.subject, type: e.type, pb: base64(e.payload), cid: e.correlationId ?? null });
 
 /**
  * Reserves a batch of members in ONE autocommit statement (reserve_stock_batch):

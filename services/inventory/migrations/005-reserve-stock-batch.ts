@@ -15,6 +15,8 @@ import { setLockTimeout } from '../../../libs/db/migrate.js';
  * Events are protobuf. The service encodes all it knows; the database appends
  * what only it knows (prices, stock left), which protobuf allows: appended
  * repeated fields add items, a repeated scalar field replaces the earlier one.
+ * StockLow reuses the reserved event's metadata with an event id of its own
+ * (gen_random_uuid: these events are rare, so the id's order does not matter).
  *
  * Only new functions: nothing running waits on this migration.
  */
@@ -57,8 +59,9 @@ const PROTOBUF_HELPERS = `
 
 /*
  * batch: [{ order_id, hash, now, expires_at,
- *           items: [{ p: product id, q: quantity, low: { id, subject, type, pb } }]  (sorted by product id),
- *           event: { id, subject, type, head, body, cid } }]               (bytes in base64)
+ *           items: [{ p: product id, q: quantity }]                        (sorted by product id),
+ *           event: { id, subject, type, cid, metadata, reservation },      (protobuf bytes in base64)
+ *           low: { subject, type } }]                                      (where StockLow goes)
  * returns one verdict per member, in order:
  *   { ok: [[minor, currency], …] }            reserved; unit prices in item order
  *   { replay: { hash, status, …, items } }     the order already had this reservation
@@ -153,7 +156,7 @@ const RESERVE_STOCK_BATCH = `
           stock := jsonb_set(stock, array[item->>'p', 'a'], to_jsonb(left_over));
           -- StockLow only when this reservation crossed the threshold (as stockLowIfCrossed).
           if threshold > 0 and left_over <= threshold and had > threshold then
-            lows := lows || jsonb_build_array(item->'low' || jsonb_build_object('after', left_over, 't', threshold));
+            lows := lows || jsonb_build_array(jsonb_build_object('id', gen_random_uuid(), 'p', item->>'p', 'after', left_over, 't', threshold));
           end if;
         end loop;
         grants := grants || jsonb_build_array(member || jsonb_build_object('lows', lows));
@@ -184,17 +187,21 @@ const RESERVE_STOCK_BATCH = `
 
     insert into outbox (id, subject, event_type, payload, correlation_id)
     select (g->'event'->>'id')::uuid, g->'event'->>'subject', g->'event'->>'type',
-           -- ReservationReserved.reservation (field 2) = the service's Reservation + its priced items (field 3).
-           decode(g->'event'->>'head', 'base64') || larder_pb_bytes(2, decode(g->'event'->>'body', 'base64') || (
+           -- ReservationReserved { metadata = 1; reservation = 2 }: the service's Reservation + its priced items (field 3).
+           larder_pb_bytes(1, decode(g->'event'->>'metadata', 'base64'))
+             || larder_pb_bytes(2, decode(g->'event'->>'reservation', 'base64') || (
              select string_agg(larder_pb_bytes(3, larder_pb_reservation_item(x->>'p', (x->>'q')::bigint,
                                  (stock->(x->>'p')->>'price')::bigint, stock->(x->>'p')->>'cur')), ''::bytea order by o)
                from jsonb_array_elements(g->'items') with ordinality as t(x, o))),
            g->'event'->>'cid'
       from jsonb_array_elements(grants) g
     union all
-    -- StockLow: the service's envelope and product id, then available (3) and threshold (4).
-    select (l->>'id')::uuid, l->>'subject', l->>'type',
-           decode(l->>'pb', 'base64') || larder_pb_uint(3, (l->>'after')::bigint) || larder_pb_uint(4, (l->>'t')::bigint),
+    -- StockLow { metadata = 1; product_id = 2; available = 3; low_stock_threshold = 4 }: the reserved
+    -- event's metadata with its own event_id appended (a repeated scalar field: the last one wins).
+    select (l->>'id')::uuid, g->'low'->>'subject', g->'low'->>'type',
+           larder_pb_bytes(1, decode(g->'event'->>'metadata', 'base64') || larder_pb_bytes(1, convert_to(l->>'id', 'UTF8')))
+             || larder_pb_bytes(2, convert_to(l->>'p', 'UTF8')) || larder_pb_uint(3, (l->>'after')::bigint)
+             || larder_pb_uint(4, (l->>'t')::bigint),
            g->'event'->>'cid'
       from jsonb_array_elements(grants) g, jsonb_array_elements(g->'lows') l;
 

@@ -213,6 +213,9 @@ describe('ReserveStock batches (coalescer driven directly)', function () {
       { available: 2, threshold: 3 },
     ]);
     expect(low[0]!.event.metadata!.eventId).to.equal(low[0]!.id);
+    // The rest of its envelope is that of the reservation that crossed (the third).
+    const crossing = reserved.find((e) => e.reservation!.orderId === commands[2]!.orderId)!;
+    expect({ ...low[0]!.event.metadata, eventId: '' }).to.deep.equal({ ...crossing.metadata, eventId: '' });
   });
 
   it('coalesces concurrent gRPC calls into shared statements', async () => {

@@ -1,34 +1,38 @@
-import { ReservationReserved } from '../../../../libs/contracts/larder/inventory/v1/events.js';
-import { Reservation } from '../../../../libs/contracts/larder/inventory/v1/resources.js';
-import type { OutboxEvent } from '../../../../libs/events/outbox.js';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { ReservedEventParts } from '../../data/reservations.js';
 import { reservationReserved, stockLowIfCrossed, type EventContext } from '../events.js';
 import type { ReservationRecord } from '../types.js';
 
 /**
  * The events of a reservation whose prices and stock only the database knows
- * when it writes them (reserve_stock_batch appends those protobuf fields).
- * Envelopes come from ../events.ts, so ids, times and correlation ids are
- * made in one place.
+ * when it writes them: reserve_stock_batch (migration 005) appends those
+ * protobuf fields. Envelopes come from ../events.ts, so ids, times and
+ * correlation ids are made in one place.
  */
-
-/** ReservationReserved for a reservation without items, split into envelope and reservation. */
-export function reservedEventParts(ctx: EventContext, withoutItems: ReservationRecord): ReservedEventParts {
-  const event = reservationReserved(ctx, withoutItems);
-  const decoded = ReservationReserved.decode(event.payload);
-  return {
-    event,
-    head: ReservationReserved.encode({ metadata: decoded.metadata, reservation: undefined }).finish(),
-    body: Reservation.encode(decoded.reservation!).finish(),
-  };
-}
 
 /**
- * The StockLow event of one product, written only if this reservation crosses
- * its threshold; the database appends `available` and `low_stock_threshold`,
- * which replace the placeholders encoded here (a later scalar field wins).
+ * ReservationReserved for the reservation without items, split at its two
+ * fields, metadata (1) and reservation (2): the database appends the priced
+ * items to the reservation, and reuses the metadata for a StockLow event.
  */
-export function stockLowPlaceholder(ctx: EventContext, productId: string): OutboxEvent {
-  const crossed = { productId, available: 0, reserved: 0, sold: 0, lowStockThreshold: 1, updatedAt: ctx.now };
-  return stockLowIfCrossed(ctx, crossed, 2)[0]!;
+export function reservedEventParts(ctx: EventContext, withoutItems: ReservationRecord): ReservedEventParts {
+  const event = reservationReserved(ctx, withoutItems);
+  const reader = new BinaryReader(event.payload);
+  const metadata = lengthDelimited(reader, 1);
+  const reservation = lengthDelimited(reader, 2);
+  if (reader.pos !== reader.len) throw new Error('ReservationReserved has fields after its reservation');
+  return { event, metadata, reservation };
 }
+
+function lengthDelimited(reader: BinaryReader, field: number): Uint8Array {
+  const [number, wireType] = reader.tag();
+  if (number !== field || wireType !== WireType.LengthDelimited) throw new Error(`ReservationReserved: expected field ${field} next`);
+  return reader.bytes();
+}
+
+/** Subject and type of StockLow, as ../events.ts names them (the database writes the event itself). */
+export const STOCK_LOW_ROUTING = (() => {
+  const crossed = { productId: '', available: 0, reserved: 0, sold: 0, lowStockThreshold: 1, updatedAt: new Date(0) };
+  const { subject, type } = stockLowIfCrossed({ now: new Date(0) }, crossed, 2)[0]!;
+  return { subject, type };
+})();

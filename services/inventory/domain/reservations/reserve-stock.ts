@@ -3,7 +3,7 @@ import { requestHash } from '../../../../libs/idempotency/request-hash.js';
 import { reserveBatch, reservedAs, type BatchMember, type BatchVerdict } from '../../data/reservations.js';
 import type { InventoryDeps, RequestContext } from '../deps.js';
 import type { ReservationRecord } from '../types.js';
-import { reservedEventParts, stockLowPlaceholder } from './reservation-events.js';
+import { reservedEventParts, STOCK_LOW_ROUTING } from './reservation-events.js';
 
 export interface ReserveStockCommand {
   orderId: string;
@@ -38,8 +38,9 @@ export async function reserveStock(deps: InventoryDeps, ctx: RequestContext, com
     requestHash: requestHash(items.map((i) => [i.productId, i.quantity])),
     now,
     expiresAt,
-    items: items.map((i) => ({ ...i, stockLow: stockLowPlaceholder(eventCtx, i.productId) })),
+    items,
     event: reservedEventParts(eventCtx, withoutItems),
+    stockLow: STOCK_LOW_ROUTING,
   };
   const verdict = deps.reservationBatches ? await deps.reservationBatches.submit(member) : (await reserveBatch(deps.db, [member]))[0]!;
   if (verdict.kind === 'reserved') deps.afterCommit();
