@@ -13,6 +13,7 @@ import { migrateAll, DATABASES } from './migrate.js';
 import { preflight } from './preflight.js';
 import { seedInventory } from './seed.js';
 import { banner } from './start/banner.js';
+import { takenPorts } from './start/ports.js';
 import { readStartSettings, StartSettingsError, type StartService } from './start/settings.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -38,7 +39,10 @@ async function main(): Promise<void> {
     inventory: { DATABASE_URL: inventoryDb },
     order: { DATABASE_URL: orderDb, INVENTORY_ADDR: `127.0.0.1:${inventory.grpcPort}` },
   };
-  const problems = await preflight(inventoryDb, NATS_URL);
+  const problems = [
+    ...(await preflight(inventoryDb, NATS_URL)),
+    ...(await takenPorts(services, process.env.GRPC_HOST?.trim() || '0.0.0.0')),
+  ];
   if (problems.length > 0) {
     console.error(`Larder cannot start:\n\n${problems.join('\n\n')}`);
     process.exit(1);

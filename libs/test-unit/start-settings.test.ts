@@ -1,6 +1,9 @@
 import { expect } from 'chai';
+import { createServer } from 'node:net';
 import { banner } from '../../scripts/start/banner.js';
+import { takenPorts } from '../../scripts/start/ports.js';
 import { readStartSettings, StartSettingsError } from '../../scripts/start/settings.js';
+import { freePort } from '../testing/free-port.js';
 
 // npm start's settings live in scripts/, which the mocha spec does not cover; their test lives here.
 
@@ -107,5 +110,27 @@ describe('npm start banner (scripts/start/banner.ts)', () => {
     const own = banner(services, { seconds: 1, customerId: 'c', ownKeys: true });
     expect(own).to.contain('the ones in API_KEYS');
     expect(own).not.to.contain('dev-order-admin-key');
+  });
+});
+
+describe('npm start port check (scripts/start/ports.ts)', () => {
+  it('names a taken port and the variable to change, and passes free ones', async () => {
+    const [inventoryGrpc, inventoryMetrics, orderGrpc, orderMetrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const services = readStartSettings({
+      INVENTORY_GRPC_PORT: String(inventoryGrpc),
+      INVENTORY_METRICS_PORT: String(inventoryMetrics),
+      ORDER_GRPC_PORT: String(orderGrpc),
+      ORDER_METRICS_PORT: String(orderMetrics),
+    });
+    expect(await takenPorts(services, '0.0.0.0')).to.deep.equal([]);
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(orderMetrics, '127.0.0.1', resolve));
+    try {
+      expect(await takenPorts(services, '0.0.0.0')).to.deep.equal([
+        `Port ${orderMetrics} (order metrics) is in use, perhaps by another npm start: stop it, or set ORDER_METRICS_PORT to a free port.`,
+      ]);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 });

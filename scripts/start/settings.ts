@@ -30,6 +30,8 @@ export interface StartService {
   entry: string;
   grpcPort: number;
   metricsPort: number;
+  /** The variables the ports came from, for messages. */
+  portVariables: { grpc: string; metrics: string };
   /** The service's development keys (in use unless API_KEYS is set), from its own config. */
   developmentKeys: ApiKey[];
 }
@@ -93,6 +95,7 @@ export function readStartSettings(env: Env): StartService[] {
     entry,
     grpcPort: grpc.value,
     metricsPort: metrics.value,
+    portVariables: { grpc: grpc.variable, metrics: metrics.variable },
     developmentKeys: defaults[name].apiKeys,
   }));
 }
