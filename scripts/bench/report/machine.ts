@@ -9,17 +9,20 @@ export interface MachineInfo {
   postgres: string;
   /** Load average when the run started: what else was running shows up here. */
   loadAverageAtStart: number[];
-  /** The busiest other processes when the run started (not this bench's). */
+  /** The busiest other processes when the run started (not this bench's), by average CPU since they started. */
   busiestOtherProcesses: string[];
 }
 
 function busiest(): string[] {
   try {
-    const out = execFileSync('ps', ['-eo', 'pcpu,args', '--sort=-pcpu', '--no-headers'], { encoding: 'utf8' });
+    // ps's %CPU is the average since each process started: a hint of what else ran, not a live reading.
+    const out = execFileSync('ps', ['-eo', 'pid,pcpu,args', '--sort=-pcpu', '--no-headers'], { encoding: 'utf8' });
+    const mine = new Set([process.pid, process.ppid]);
     return out
       .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line && Number(line.split(/\s+/)[0]) >= 5)
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([pid, cpu]) => pid && !mine.has(Number(pid)) && Number(cpu) >= 5)
+      .map(([, cpu, ...args]) => `${cpu} % ${args.join(' ')}`)
       .slice(0, 5)
       .map((line) => (line.length > 80 ? `${line.slice(0, 77)}…` : line));
   } catch {
