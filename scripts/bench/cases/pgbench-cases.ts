@@ -18,8 +18,20 @@ function toResult(id: string, label: string, run: PgbenchResult, clients: number
     rps: run.tps,
     errors: run.failed,
     rssMb: {},
-    extra: { clients, failedPercent: run.failedPercent, serializationFailures: run.serializationFailures, latencyAvgMs: run.latencyAvgMs },
-    note: `avg ${run.latencyAvgMs.toFixed(1)} ms${run.failed ? `, ${run.failedPercent.toFixed(1)} % failed (serialization)` : ''}`,
+    extra: {
+      clients,
+      failedPercent: run.failedPercent,
+      serializationFailures: run.serializationFailures,
+      latencyAvgMs: run.latencyAvgMs,
+      abortedClients: run.abortedClients,
+    },
+    note: [
+      `avg ${run.latencyAvgMs.toFixed(1)} ms`,
+      run.failed ? `${run.failedPercent.toFixed(1)} % failed (serialization)` : '',
+      run.abortedClients ? `${run.abortedClients} clients aborted` : '',
+    ]
+      .filter(Boolean)
+      .join(', '),
   };
 }
 
