@@ -191,6 +191,19 @@ export async function findReservation(
   return row ? (await withItems(db, [row]))[0] : undefined;
 }
 
+/**
+ * Moves a live reservation's expiry (RESERVED, not yet expired) in one
+ * statement; undefined when it is not live (the caller reads why).
+ */
+export async function extendIfLive(db: Db, orderId: string, expiresAt: Date, now: Date): Promise<StoredReservation | undefined> {
+  const rows: ReservationRow[] = await db('reservations')
+    .update({ expires_at: expiresAt, updated_at: now })
+    .where({ order_id: orderId, status: 'RESERVED' })
+    .andWhere('expires_at', '>', now)
+    .returning('*');
+  return rows.length === 1 ? (await withItems(db, rows))[0] : undefined;
+}
+
 export async function setReservationStatus(
   trx: Knex.Transaction,
   orderId: string,

@@ -1,18 +1,13 @@
 import type { Knex } from 'knex';
 import { notFound } from '../../../../libs/errors/app-error.js';
-import { appendToOutbox } from '../../../../libs/events/outbox.js';
-import { findReservation, setReservationStatus, type StoredReservation } from '../../data/reservations.js';
+import { appendToOutbox, type OutboxEvent } from '../../../../libs/events/outbox.js';
+import { extendIfLive, findReservation, setReservationStatus } from '../../data/reservations.js';
+import { settleInOneStatement } from '../../data/settlement.js';
 import { recordMovements, settleReserved } from '../../data/stock-levels.js';
-import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
+import type { InventoryDeps, RequestContext } from '../deps.js';
 import { reservationCommitted, reservationExpired, reservationReleased } from '../events.js';
 import type { ReservationRecord } from '../types.js';
 import { decideExtension, decideSettlement, refusal, type Settlement } from './reservation-rules.js';
-
-async function lockReservation(trx: Knex.Transaction, orderId: string): Promise<StoredReservation> {
-  const reservation = await findReservation(trx, orderId, { forUpdate: true });
-  if (!reservation) throw notFound('reservation', orderId);
-  return reservation;
-}
 
 /**
  * Moves a RESERVED reservation's units to sold, or back to available (caller
@@ -41,14 +36,19 @@ export async function applySettlement(
     })),
     now,
   );
-  const eventCtx = { correlationId: ctx.correlationId, now };
-  const event = toSold ? reservationCommitted : status === 'EXPIRED' ? reservationExpired : reservationReleased;
-  await appendToOutbox(trx, [event(eventCtx, settled)]);
+  await appendToOutbox(trx, [settlementEvent(ctx, settled, now)]);
   await settleReserved(trx, reservation.items, toSold ? 'sold' : 'available', now);
   return settled;
 }
 
-/** Commit (payment done) or release (order cancelled). Idempotent; impossible transitions are refused. */
+/** Settles a reservation that moved under us, before giving up (commit, release and the sweeper race). */
+const MAX_SETTLE_ATTEMPTS = 3;
+
+/**
+ * Commit (payment done) or release (order cancelled). Idempotent; impossible
+ * transitions are refused. A read, then one guarded statement (no transaction):
+ * if another settle won in between, decide again on what it did.
+ */
 export async function settleReservation(
   deps: InventoryDeps,
   ctx: RequestContext,
@@ -57,26 +57,44 @@ export async function settleReservation(
   reason?: string,
 ): Promise<ReservationRecord> {
   const now = deps.clock.now();
-  return inTransaction(deps, async (trx) => {
-    const current = await lockReservation(trx, orderId);
+  for (let attempt = 1; ; attempt += 1) {
+    const current = await findReservation(deps.db, orderId);
+    if (!current) throw notFound('reservation', orderId);
     const decision = decideSettlement(current, target, now);
     if (decision.action === 'replay') return current;
     if (decision.action === 'refuse') throw refusal(orderId, target === 'COMMITTED' ? 'commit' : 'release', decision.why, current.status);
-    return applySettlement(trx, ctx, current, target, target === 'RELEASED' ? reason || 'released by caller' : undefined, now);
-  });
+    const releaseReason = target === 'RELEASED' ? reason || 'released by caller' : undefined;
+    const settled: ReservationRecord = { ...current, status: target, releaseReason, updatedAt: now };
+    const event = settlementEvent(ctx, settled, now);
+    if (await settleInOneStatement(deps.db, settled, target, event, now)) {
+      deps.afterCommit();
+      return settled;
+    }
+    if (attempt >= MAX_SETTLE_ATTEMPTS) throw new Error(`reservation ${orderId} kept changing while being settled`);
+  }
 }
 
-/** Gives a slow payment more time: expiry becomes now + ttl. */
+function settlementEvent(ctx: RequestContext, settled: ReservationRecord, now: Date): OutboxEvent {
+  const eventCtx = { correlationId: ctx.correlationId, now };
+  if (settled.status === 'COMMITTED') return reservationCommitted(eventCtx, settled);
+  return settled.status === 'EXPIRED' ? reservationExpired(eventCtx, settled) : reservationReleased(eventCtx, settled);
+}
+
+/**
+ * Gives a slow payment more time: expiry becomes now + ttl. One guarded
+ * statement in the usual case; a refusal reads the reservation to say why.
+ */
 export async function extendReservation(deps: InventoryDeps, orderId: string, ttlMs: number): Promise<ReservationRecord> {
   const now = deps.clock.now();
-  return inTransaction(deps, async (trx) => {
-    const current = await lockReservation(trx, orderId);
-    const decision = decideExtension(current, now);
-    if (decision.action === 'refuse') throw refusal(orderId, 'extend', decision.why, current.status);
-    const expiresAt = new Date(now.getTime() + ttlMs);
-    await setReservationStatus(trx, orderId, { status: current.status, expiresAt }, now);
-    return { ...current, expiresAt, updatedAt: now };
-  });
+  const expiresAt = new Date(now.getTime() + ttlMs);
+  const extended = await extendIfLive(deps.db, orderId, expiresAt, now);
+  if (extended) return extended;
+  const current = await findReservation(deps.db, orderId);
+  if (!current) throw notFound('reservation', orderId);
+  const decision = decideExtension(current, now);
+  // Live now but not a moment ago (a concurrent extend): take the reservation as it is.
+  if (decision.action !== 'refuse') return current;
+  throw refusal(orderId, 'extend', decision.why, current.status);
 }
 
 export async function getReservation(deps: InventoryDeps, orderId: string): Promise<ReservationRecord> {
