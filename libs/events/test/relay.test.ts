@@ -8,6 +8,8 @@ import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from '..
 import { ensureStream } from '../streams.js';
 import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../testing/nats-server.js';
 import { connectNats, duplicatesIn, eventsMigration, messageIds, readStream, sleep, uniqueToken, waitFor } from './helpers.js';
+import { heldPublishes, recordStatements } from './relay-probes.js';
+import { createDatabase } from '../../db/knex.js';
 
 describe('outbox relay', function () {
   this.timeout(30_000);
@@ -49,10 +51,13 @@ describe('outbox relay', function () {
   }
 
   /** Each relay gets its own connection, like a replica would. */
-  async function newRelay(options: Partial<OutboxRelayOptions> = {}): Promise<OutboxRelay> {
+  async function newRelay(
+    options: Partial<OutboxRelayOptions> & { wrapNats?: (nc: NatsConnection) => NatsConnection } = {},
+  ): Promise<OutboxRelay> {
+    const { wrapNats = (nc: NatsConnection) => nc, ...relayOptions } = options;
     const nats = await connectNats(server.url);
     connections.push(nats);
-    const relay = createOutboxRelay({ db: testDb.db, nats, logger: silentLogger(), pollIntervalMs: 50, ...options });
+    const relay = createOutboxRelay({ db: testDb.db, nats: wrapNats(nats), logger: silentLogger(), pollIntervalMs: 50, ...relayOptions });
     relays.push(relay);
     return relay;
   }
@@ -74,6 +79,32 @@ describe('outbox relay', function () {
   async function unpublishedCount(): Promise<number> {
     const row = (await testDb.db('outbox').whereNull('published_at').count({ n: '*' }).first()) as { n: number };
     return Number(row.n);
+  }
+
+  /** Two relays on the one outbox, started, as two replicas run them. */
+  async function startTwoRelays(batchSize: number): Promise<[OutboxRelay, OutboxRelay]> {
+    const [a, b] = await Promise.all([newRelay({ batchSize }), newRelay({ batchSize })]);
+    a.start();
+    b.start();
+    return [a, b];
+  }
+
+  /**
+   * Two relays shared the work and no row went out twice: each event is in the
+   * stream once (with a short duplicate window a second publish shows there), no
+   * PubAck was a duplicate (a second publish inside the window), and the rows the
+   * relays counted add up.
+   */
+  async function expectEachPublishedOnceBySharing(streamName: string, events: readonly OutboxEvent[], a: OutboxRelay, b: OutboxRelay) {
+    const ids = messageIds(await readStream(reader, streamName));
+    expect(duplicatesIn(ids)).to.deep.equal([]);
+    expect(ids).to.have.length(events.length);
+    expect(new Set(ids)).to.deep.equal(new Set(events.map((e) => e.id)));
+    const [statsA, statsB] = [a.stats(), b.stats()];
+    expect(statsA.duplicates + statsB.duplicates).to.equal(0);
+    expect(statsA.published + statsB.published).to.equal(events.length);
+    expect(statsA.published, 'relay A did some of the work').to.be.greaterThan(0);
+    expect(statsB.published, 'relay B did some of the work').to.be.greaterThan(0);
   }
 
   it('publishes rows from committed transactions exactly once each, with headers, and marks them published', async () => {
@@ -179,8 +210,13 @@ describe('outbox relay', function () {
   });
 
   it('delivers every event exactly once when NATS goes down during writes and comes back', async function () {
-    const stream = await newStream();
-    const relay = await newRelay({ batchSize: 50, publishTimeoutMs: 500, maxBackoffMs: 500 });
+    // Smallest duplicate window the server allows (100 ms), far shorter than the
+    // outage: a row the relay published twice shows up twice in the stream
+    // instead of being dropped by JetStream's dedupe (the default 2 h would hide it).
+    const stream = await newStream(100);
+    // A PubAck slower than the timeout is a legitimate re-publish (at least once);
+    // the long timeout keeps the broker's restart from producing one.
+    const relay = await newRelay({ batchSize: 50, publishTimeoutMs: 2_000, maxBackoffMs: 500 });
     relay.start();
 
     const all: OutboxEvent[] = [];
@@ -191,26 +227,33 @@ describe('outbox relay', function () {
       all.push(...events);
       await appendCommitted(events);
       relay.wake();
-      if (batch === 1) await server.stop();
+      if (batch === 1) {
+        // Stopped between rounds (nothing claimed, nothing in flight), so no PubAck
+        // is lost to the shutdown itself: every row published before is marked.
+        await waitFor('first 40 published before the outage', async () => (await unpublishedCount()) === 0);
+        await server.stop();
+      }
       if (batch === 7) {
-        await sleep(300);
+        await waitFor('the relay failed to publish during the outage', () => relay.stats().publishFailures > 0);
         await server.start();
       }
       await sleep(150);
     }
 
     await waitFor('all 200 published after the restart', async () => (await unpublishedCount()) === 0, {
-      timeoutMs: 15_000,
+      timeoutMs: 20_000,
     });
 
     const ids = messageIds(await readStream(reader, stream.name));
-    expect(ids).to.have.length(200);
     expect(duplicatesIn(ids)).to.deep.equal([]);
+    expect(ids).to.have.length(200);
     expect(new Set(ids)).to.deep.equal(new Set(all.map((e) => e.id)));
+    // Re-publishes within the 100 ms window are dropped by JetStream but flagged in the PubAck.
+    expect(relay.stats().duplicates).to.equal(0);
+    expect(relay.stats().published).to.equal(200);
 
     // The outage was seen (attempts failed) but the loop backed off instead of spinning.
     const { max } = (await testDb.db('outbox').max({ max: 'publish_attempts' }).first()) as { max: number };
-    expect(relay.stats().publishFailures).to.be.greaterThan(0);
     expect(max).to.be.within(1, 10);
   });
 
@@ -221,9 +264,7 @@ describe('outbox relay', function () {
     const before = makeEvents(stream.prefix, 150);
     await appendCommitted(before);
 
-    const [a, b] = await Promise.all([newRelay({ batchSize: 20 }), newRelay({ batchSize: 20 })]);
-    a.start();
-    b.start();
+    const [a, b] = await startTwoRelays(20);
     const during: OutboxEvent[] = [];
     for (let i = 0; i < 10; i++) {
       const events = makeEvents(stream.prefix, 15);
@@ -233,27 +274,138 @@ describe('outbox relay', function () {
     }
     await waitFor('outbox drained by both relays', async () => (await unpublishedCount()) === 0);
 
-    const ids = messageIds(await readStream(reader, stream.name));
-    expect(ids).to.have.length(300);
-    expect(duplicatesIn(ids)).to.deep.equal([]);
-    expect(new Set(ids)).to.deep.equal(new Set([...before, ...during].map((e) => e.id)));
-
-    const [statsA, statsB] = [a.stats(), b.stats()];
-    expect(statsA.published + statsB.published).to.equal(300);
-    expect(statsA.duplicates + statsB.duplicates).to.equal(0);
-    expect(statsA.published, 'relay A did some of the work').to.be.greaterThan(0);
-    expect(statsB.published, 'relay B did some of the work').to.be.greaterThan(0);
+    await expectEachPublishedOnceBySharing(stream.name, [...before, ...during], a, b);
   });
 
-  it('stop() lets the current round finish and then resolves', async () => {
+  it('stop() lets the round in flight finish, marks it, and runs no further round', async () => {
     const stream = await newStream();
-    await appendCommitted(makeEvents(stream.prefix, 30));
-    const relay = await newRelay({ batchSize: 30 });
+    const first = makeEvents(stream.prefix, 30);
+    await appendCommitted(first);
+    const gate = heldPublishes();
+    const relay = await newRelay({ batchSize: 30, wrapNats: gate.wrap });
     relay.start();
-    await relay.stop();
-    // Either the round had not claimed yet or it completed: never half-marked.
-    const count = await unpublishedCount();
-    expect([0, 30]).to.include(count);
-    expect(relay.stats().published).to.equal(30 - count);
+    await waitFor('the round published all 30, PubAcks held back', () => gate.waiting() === 30);
+
+    let stopped = false;
+    const stopping = relay.stop().then(() => {
+      stopped = true;
+    });
+    await sleep(100); // time for a stop() that did not wait for the round to resolve
+    expect(stopped, 'stop() resolved while its round was still publishing').to.equal(false);
+    gate.release();
+    await stopping;
+
+    expect(await unpublishedCount()).to.equal(0);
+    expect(relay.stats()).to.deep.equal({ published: 30, duplicates: 0, publishFailures: 0 });
+    // Stopped means stopped: a later row waits for the next relay.
+    await appendCommitted(makeEvents(stream.prefix, 1));
+    relay.wake();
+    await sleep(200);
+    expect(await unpublishedCount()).to.equal(1);
+    expect(messageIds(await readStream(reader, stream.name)).sort()).to.deep.equal(first.map((e) => e.id).sort());
+  });
+
+  describe('batches', () => {
+    it('publishes a whole batch concurrently and marks it with one statement', async () => {
+      const stream = await newStream(100);
+      const events = makeEvents(stream.prefix, 500);
+      await appendCommitted(events);
+      const gate = heldPublishes();
+      const relay = await newRelay({ batchSize: 500, wrapNats: gate.wrap });
+
+      const statements = recordStatements(testDb.db);
+      const round = relay.relayOnce();
+      // Every publish of the batch is in flight before any PubAck is seen.
+      await waitFor('all 500 publishes in flight at once', () => gate.waiting() === 500);
+      gate.release();
+      expect(await round).to.equal(500);
+      statements.stop();
+
+      const touchingOutbox = statements.sql.filter((sql) => /\boutbox\b/.test(sql));
+      expect(
+        touchingOutbox.filter((sql) => /^select/i.test(sql)),
+        'one claim',
+      ).to.have.length(1);
+      expect(
+        touchingOutbox.filter((sql) => /^update/i.test(sql)),
+        'one mark for the whole batch',
+      ).to.have.length(1);
+      expect(touchingOutbox).to.have.length(2);
+
+      expect(await unpublishedCount()).to.equal(0);
+      const ids = messageIds(await readStream(reader, stream.name));
+      expect(duplicatesIn(ids)).to.deep.equal([]);
+      expect([...ids].sort()).to.deep.equal(events.map((e) => e.id).sort());
+    });
+
+    it('marks the rest of a batch published when one publish fails, and keeps that one for a retry', async () => {
+      const stream = await newStream(100);
+      const good = makeEvents(stream.prefix, 9);
+      // No stream captures this subject: JetStream answers 503 for this one message.
+      const [orphan] = makeEvents(`nostream${uniqueToken()}`, 1);
+      await appendCommitted([...good.slice(0, 4), orphan!, ...good.slice(4)]);
+      const relay = await newRelay({ batchSize: 10, publishTimeoutMs: 2_000 });
+
+      const statements = recordStatements(testDb.db);
+      expect(await relay.relayOnce()).to.equal(9);
+      statements.stop();
+      expect(statements.sql.filter((sql) => /^update/i.test(sql) && /\boutbox\b/.test(sql))).to.have.length(1);
+
+      const rows = await testDb.db('outbox').select('id', 'published_at', 'publish_attempts', 'last_error');
+      const failed = rows.filter((row) => row.id === orphan!.id);
+      expect(failed).to.have.length(1);
+      expect(failed[0].published_at).to.equal(null);
+      expect(failed[0].publish_attempts).to.equal(1);
+      expect(failed[0].last_error).to.match(/503|no JetStream stream/);
+      for (const row of rows.filter((r) => r.id !== orphan!.id)) {
+        expect(row.published_at, `row ${row.id} marked published`).to.be.instanceOf(Date);
+        expect(row.publish_attempts).to.equal(0);
+        expect(row.last_error).to.equal(null);
+      }
+      expect(relay.stats()).to.deep.equal({ published: 9, duplicates: 0, publishFailures: 1 });
+      expect(messageIds(await readStream(reader, stream.name)).sort()).to.deep.equal(good.map((e) => e.id).sort());
+
+      // The next round retries only the failed row: the published ones are not sent again.
+      expect(await relay.relayOnce()).to.equal(0);
+      expect((await testDb.db('outbox').where({ id: orphan!.id }).first()).publish_attempts).to.equal(2);
+      expect(messageIds(await readStream(reader, stream.name))).to.have.length(9);
+      expect(relay.stats().duplicates).to.equal(0);
+    });
+
+    it('two relays draining one backlog in large batches never publish a row twice', async () => {
+      // 100 ms duplicate window: a row both relays published shows up twice in the
+      // stream, or (within the window) as a duplicate PubAck.
+      const stream = await newStream(100);
+      const events = makeEvents(stream.prefix, 2_000);
+      await appendCommitted(events);
+      const [a, b] = await startTwoRelays(200);
+      await waitFor('backlog drained by both relays', async () => (await unpublishedCount()) === 0, { timeoutMs: 20_000 });
+
+      await expectEachPublishedOnceBySharing(stream.name, events, a, b);
+    });
+
+    it('holds at most one database connection while it drains a backlog', async () => {
+      const stream = await newStream();
+      await appendCommitted(makeEvents(stream.prefix, 3_000));
+      const applicationName = `relay_conn_${uniqueToken()}`;
+      const relayDb = createDatabase({ url: testDb.url, poolMax: 10, applicationName });
+      try {
+        const relay = await newRelay({ db: relayDb, batchSize: 100 });
+        const seen: number[] = [];
+        relay.start();
+        for (let i = 0; i < 2_000 && (await unpublishedCount()) > 0; i++) {
+          const { rows } = await testDb.db.raw<{ rows: { n: number }[] }>(
+            'select count(*)::int as n from pg_stat_activity where application_name = ?',
+            [applicationName],
+          );
+          seen.push(rows[0]!.n);
+        }
+        await relay.stop();
+        expect(await unpublishedCount(), 'backlog drained while sampling').to.equal(0);
+        expect(Math.max(...seen), 'connections the relay held at once').to.equal(1);
+      } finally {
+        await relayDb.destroy();
+      }
+    });
   });
 });

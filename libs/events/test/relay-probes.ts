@@ -1,0 +1,64 @@
+import type { Knex } from 'knex';
+import type { JetStreamClient, NatsConnection, PubAck } from 'nats';
+
+/**
+ * Holds back the PubAcks of every JetStream publish made through the wrapped
+ * connection until release(): the publishes really go to the broker, only
+ * their answers wait. Shows how many publishes a relay has in flight at once,
+ * and keeps a round in flight for as long as a test needs.
+ */
+export function heldPublishes(): {
+  wrap(nc: NatsConnection): NatsConnection;
+  /** Publishes started whose answer is being held. */
+  waiting(): number;
+  release(): void;
+} {
+  let waiting = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+
+  const wrapJetStream = (js: JetStreamClient): JetStreamClient =>
+    new Proxy(js, {
+      get(target, prop) {
+        if (prop !== 'publish') return bind(target, prop);
+        return async (...args: Parameters<JetStreamClient['publish']>): Promise<PubAck> => {
+          waiting++;
+          // Settled at once, so a failure while held is not an unhandled rejection.
+          const outcome = target.publish(...args).then(
+            (ack) => ({ ack }),
+            (error: unknown) => ({ error }),
+          );
+          await released;
+          waiting--;
+          const result = await outcome;
+          if ('error' in result) throw result.error;
+          return result.ack;
+        };
+      },
+    });
+
+  return {
+    wrap: (nc) =>
+      new Proxy(nc, {
+        get(target, prop) {
+          if (prop !== 'jetstream') return bind(target, prop);
+          return (...args: Parameters<NatsConnection['jetstream']>) => wrapJetStream(target.jetstream(...args));
+        },
+      }),
+    waiting: () => waiting,
+    release: () => release(),
+  };
+}
+
+function bind(target: object, prop: string | symbol): unknown {
+  const value: unknown = Reflect.get(target, prop, target);
+  return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+}
+
+/** The SQL of every statement the knex instance (and its transactions) sends until stop(). */
+export function recordStatements(db: Knex): { sql: string[]; stop(): void } {
+  const sql: string[] = [];
+  const listener = (query: { sql: string }) => sql.push(query.sql.trim());
+  db.on('query', listener);
+  return { sql, stop: () => db.off('query', listener) };
+}
