@@ -91,7 +91,9 @@ async function runCases(config: BenchConfig, machine: MachineInfo, natsUrl: stri
   for (const group of CASE_GROUPS) {
     if (!config.cases.has(group)) continue;
     console.log(`${group}…`);
+    const started = performance.now();
     await GROUPS[group](ctx);
+    console.log(`  (${group}: ${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
   return results;
 }

@@ -43,7 +43,9 @@ export async function runPgbenchCases(ctx: BenchContext): Promise<void> {
     await psqlFile(database.url, 'classic-schema.sql', { products: 1 });
     for (const clients of BARE_CLIENTS) {
       const run = await pgbench(database.url, 'bare-update.sql', clients, seconds);
-      ctx.report(toResult(`pgbench-bare-${clients}`, `pgbench bare UPDATE, 1 row, ${clients} clients`, run, clients));
+      ctx.report(
+        toResult(`pgbench-bare-${clients}`, `pgbench bare UPDATE, 1 row, ${clients} client${clients === 1 ? '' : 's'}`, run, clients),
+      );
     }
   });
   for (const shape of CLASSIC_SHAPES) {

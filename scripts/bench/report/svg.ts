@@ -11,7 +11,9 @@ const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;
  * latency, not throughput, so it is left out.
  */
 export function throughputSvg(results: readonly CaseResult[], title: string): string {
-  const rows = results.filter((r) => !r.id.startsWith('list-'));
+  // Each Larder case right under the baselines it is compared with: reservations, then checkouts.
+  const section = (r: CaseResult) => (/^(classic|checkout)-/.test(r.id) ? 1 : 0);
+  const rows = results.filter((r) => !r.id.startsWith('list-')).sort((a, b) => section(a) - section(b));
   const max = Math.max(1, ...rows.map(chartValue));
   const labelWidth = 430;
   const barWidth = 420;
