@@ -21,8 +21,8 @@ import { setLockTimeout } from '../../../libs/db/migrate.js';
  * Only new functions: nothing running waits on this migration.
  */
 const PROTOBUF_HELPERS = `
-  -- Protobuf varint of a non-negative integer.
-  create or replace function larder_pb_varint(v bigint) returns bytea
+  -- Protobuf varint of a non-negative integer: the loop, for any size.
+  create or replace function larder_pb_varint_loop(v bigint) returns bytea
   language plpgsql immutable strict as $$
   declare
     out bytea := ''::bytea;
@@ -37,24 +37,36 @@ const PROTOBUF_HELPERS = `
     return out || set_byte('\\x00'::bytea, 0, v::int);
   end $$;
 
-  -- A length-delimited field (string, bytes, embedded message).
-  create or replace function larder_pb_bytes(field int, value bytea) returns bytea
-  language sql immutable strict as $$
-    select larder_pb_varint(((field << 3) | 2)::bigint) || larder_pb_varint(length(value)::bigint) || value
+  -- The same, as one expression for values below 2^14 (tags, lengths, quantities),
+  -- which the planner inlines into its caller; not STRICT, so that it can.
+  create or replace function larder_pb_varint(v bigint) returns bytea
+  language sql immutable as $$
+    select case when v >= 0 and v < 128 then set_byte('\\x00'::bytea, 0, v::int)
+                when v >= 128 and v < 16384 then set_byte(set_byte('\\x0000'::bytea, 0, ((v & 127) | 128)::int), 1, (v >> 7)::int)
+                else larder_pb_varint_loop(v) end
   $$;
 
   -- A varint field (int32, int64 of a non-negative value, enum).
   create or replace function larder_pb_uint(field int, value bigint) returns bytea
-  language sql immutable strict as $$
+  language sql immutable as $$
     select larder_pb_varint((field << 3)::bigint) || larder_pb_varint(value)
   $$;
 
+  -- A length-delimited field (string, bytes, embedded message). PL/pgSQL, so its
+  -- argument is evaluated once however complex it is.
+  create or replace function larder_pb_bytes(field int, value bytea) returns bytea
+  language plpgsql immutable strict as $$
+  begin
+    return larder_pb_varint(((field << 3) | 2)::bigint) || larder_pb_varint(length(value)::bigint) || value;
+  end $$;
+
   -- larder.inventory.v1.ReservationItem { product_id = 1; quantity = 2; unit_price = 3 (Money { currency_code = 1; minor_units = 2 }) }.
   create or replace function larder_pb_reservation_item(product_id text, quantity bigint, minor bigint, currency text) returns bytea
-  language sql immutable strict as $$
-    select larder_pb_bytes(1, convert_to(product_id, 'UTF8')) || larder_pb_uint(2, quantity)
-        || larder_pb_bytes(3, larder_pb_bytes(1, convert_to(currency, 'UTF8')) || larder_pb_uint(2, minor))
-  $$;
+  language plpgsql immutable strict as $$
+  begin
+    return larder_pb_bytes(1, convert_to(product_id, 'UTF8')) || larder_pb_uint(2, quantity)
+        || larder_pb_bytes(3, larder_pb_bytes(1, convert_to(currency, 'UTF8')) || larder_pb_uint(2, minor));
+  end $$;
 `;
 
 /*
