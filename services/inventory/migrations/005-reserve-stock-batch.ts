@@ -92,6 +92,8 @@ const RESERVE_STOCK_BATCH = `
     grants jsonb := '[]';
     verdicts jsonb := '[]';
     verdict jsonb;
+    short jsonb;
+    prices jsonb;
     member jsonb;
     item jsonb;
     row_stock jsonb;
@@ -141,30 +143,30 @@ const RESERVE_STOCK_BATCH = `
                         then jsonb_build_object('same_as', granted->(member->>'order_id')->'index')
                         else '{"reused": true}' end;
       else
+        -- An unknown or deleted product wins over a short one; the first short item is the one named.
+        short := null;
         for item in select value from jsonb_array_elements(member->'items') loop
           row_stock := stock->(item->>'p');
           if row_stock is null then
             verdict := jsonb_build_object('missing', item->>'p');
           elsif (row_stock->>'deleted')::boolean then
             verdict := jsonb_build_object('deleted', item->>'p');
+          elsif short is null and (row_stock->>'a')::bigint < (item->>'q')::bigint then
+            short := jsonb_build_object('short', item->>'p', 'requested', (item->>'q')::bigint, 'available', (row_stock->>'a')::bigint);
           end if;
           exit when verdict is not null;
         end loop;
-        if verdict is null then
-          for item in select value from jsonb_array_elements(member->'items') loop
-            if (stock->(item->>'p')->>'a')::bigint < (item->>'q')::bigint then
-              verdict := jsonb_build_object('short', item->>'p', 'requested', (item->>'q')::bigint, 'available', (stock->(item->>'p')->>'a')::bigint);
-              exit;
-            end if;
-          end loop;
-        end if;
+        verdict := coalesce(verdict, short);
       end if;
       if verdict is null then
         lows := '[]';
+        prices := '[]';
         for item in select value from jsonb_array_elements(member->'items') loop
-          had := (stock->(item->>'p')->>'a')::bigint;
+          row_stock := stock->(item->>'p');
+          had := (row_stock->>'a')::bigint;
           left_over := had - (item->>'q')::bigint;
-          threshold := (stock->(item->>'p')->>'t')::bigint;
+          threshold := (row_stock->>'t')::bigint;
+          prices := prices || jsonb_build_array(jsonb_build_array(row_stock->'price', row_stock->'cur'));
           stock := jsonb_set(stock, array[item->>'p', 'a'], to_jsonb(left_over));
           -- StockLow only when this reservation crossed the threshold (as stockLowIfCrossed).
           if threshold > 0 and left_over <= threshold and had > threshold then
@@ -173,9 +175,7 @@ const RESERVE_STOCK_BATCH = `
         end loop;
         grants := grants || jsonb_build_array(member || jsonb_build_object('lows', lows));
         granted := granted || jsonb_build_object(member->>'order_id', jsonb_build_object('hash', member->>'hash', 'index', jsonb_array_length(verdicts)));
-        verdict := jsonb_build_object('ok', (
-          select jsonb_agg(jsonb_build_array((stock->(x->>'p')->>'price')::bigint, stock->(x->>'p')->>'cur') order by o)
-            from jsonb_array_elements(member->'items') with ordinality as t(x, o)));
+        verdict := jsonb_build_object('ok', prices);
       end if;
       verdicts := verdicts || jsonb_build_array(verdict);
     end loop;
