@@ -44,12 +44,12 @@ export function readBenchConfig(): BenchConfig {
   }
   return {
     quick,
-    seconds: positive('BENCH_SECONDS', quick ? 3 : 10),
+    seconds: positive('BENCH_SECONDS', quick ? 2 : 10),
     warmupSeconds: positive('BENCH_WARMUP_SECONDS', quick ? 0.5 : 2),
     concurrency: Math.round(positive('BENCH_CONCURRENCY', 64)),
     pgbenchSeconds: positive('BENCH_PGBENCH_SECONDS', quick ? 1 : 10),
     catalogProducts: Math.round(positive('BENCH_CATALOG_PRODUCTS', 1_000_000)),
-    drainSeconds: positive('BENCH_DRAIN_SECONDS', quick ? 15 : 60),
+    drainSeconds: positive('BENCH_DRAIN_SECONDS', quick ? 10 : 60),
     cases: new Set(groups.length > 0 ? groups : CASE_GROUPS),
     write: process.env.BENCH_WRITE !== '0',
   };

@@ -66,7 +66,8 @@ export async function runCheckout(ctx: BenchContext): Promise<void> {
       const start = await windowStart!;
       const confirmedPerSecond = diff(end.counts, start.counts, 'CONFIRMED') / ((end.at - start.at) / 1000);
 
-      const drainDeadline = Date.now() + ctx.config.drainSeconds * 1000;
+      const drainStarted = Date.now();
+      const drainDeadline = drainStarted + ctx.config.drainSeconds * 1000;
       let settled = await statusCounts(orderDb.db);
       while (UNSETTLED.some((status) => (settled[status] ?? 0) > 0) && Date.now() < drainDeadline) {
         await delay(250);
@@ -75,6 +76,7 @@ export async function runCheckout(ctx: BenchContext): Promise<void> {
       const failedOrders = diff(settled, before, 'FAILED') + diff(settled, before, 'CANCELLED');
       const unsettled = UNSETTLED.reduce((sum, status) => sum + (settled[status] ?? 0), 0);
       result.errors += failedOrders + unsettled;
+      console.log(`  (${shape.label}: backlog settled in ${((Date.now() - drainStarted) / 1000).toFixed(1)} s)`);
       result.extra = {
         ...result.extra,
         acceptedPerSecond: result.rps,
