@@ -3,7 +3,10 @@
  * connections it holds (sampled from pg_stat_activity every 20 ms), its CPU
  * share (this process, which runs only the relay, and its PostgreSQL
  * backends) and the event-loop delay it causes, i.e. what a request path
- * sharing the process would feel.
+ * sharing the process would feel. A stand-in request path (one `select 1`
+ * round trip on a pool of its own, back to back) runs in the same process, and
+ * its latency is reported for a quiet second before the relay starts and for
+ * the drain.
  *
  *   npx tsx scripts/measure-relay-backlog.ts            # 50,000 rows, default batch
  *   RELAY_ROWS=50000 RELAY_BATCH_SIZE=500 npx tsx scripts/measure-relay-backlog.ts
@@ -67,7 +70,22 @@ try {
     }
   })();
 
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  // The request path's stand-in: its own pool, one query at a time, latencies by phase.
+  const requestDb = createDatabase({ url: testDb.url, poolMax: 2, applicationName: 'larder-request-probe' });
+  const latencies: { quiet: number[]; draining: number[] } = { quiet: [], draining: [] };
+  let phase: keyof typeof latencies | undefined = 'quiet';
+  const requests = (async () => {
+    while (phase) {
+      const at = performance.now();
+      await requestDb.raw('select 1');
+      latencies[phase]?.push(performance.now() - at);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  phase = 'draining';
+
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const startedAt = performance.now();
   const cpuBefore = process.cpuUsage();
   loopDelay.enable();
@@ -91,7 +109,9 @@ try {
     }
   }
   sampling = false;
-  await sampler;
+  phase = undefined;
+  await Promise.all([sampler, requests]);
+  await requestDb.destroy();
   await relay.stop();
   const { count: left } = await relay.backlog();
   await relayDb.destroy();
@@ -116,11 +136,23 @@ try {
     },
     relayProcessCpuShare: Number(((cpu.user + cpu.system) / 1e6 / seconds).toFixed(3)),
     relayBackendsCpuShare: Number((backendCpu / seconds).toFixed(3)),
-    eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+    requestLatencyMs: { quiet: summary(latencies.quiet), draining: summary(latencies.draining) },
+    eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
   };
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await nc.close();
   await testDb.drop();
   await nats.destroy();
+}
+
+/** Nanoseconds to milliseconds, two decimals. */
+function ms(ns: number): number {
+  return Number((ns / 1e6).toFixed(2));
+}
+
+function summary(values: number[]): { n: number; p50: number; p99: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => Number((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0).toFixed(2));
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99) };
 }
