@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ReserveStockRequest } from '../contracts/larder/inventory/v1/inventory_service.js';
+import { frame } from '../../scripts/bench/load/grpc-frame.js';
+import { bodyMaker } from '../../scripts/bench/load/requests.js';
+import { parsePgbench } from '../../scripts/bench/pgbench.js';
+import { checkGoals } from '../../scripts/bench/report/goals.js';
+import { README_BEGIN, README_END, writeReadmeTable } from '../../scripts/bench/report/readme.js';
+import type { CaseResult } from '../../scripts/bench/result.js';
+import { percentile } from '../../scripts/bench/stats.js';
+
+/** The parts of the bench that decide its figures, on fixed inputs (no timing here: speed lives in `npm run bench`). */
+
+const PGBENCH_15_WITH_FAILURES = `pgbench (15.20 (Debian 15.20-0+deb12u1))
+transaction type: bench/classic-checkout.sql
+scaling factor: 1
+query mode: simple
+number of clients: 8
+number of threads: 2
+maximum number of tries: 1
+duration: 3 s
+number of transactions actually processed: 1869
+number of failed transactions: 688 (26.907%)
+number of serialization failures: 688 (26.907%)
+number of deadlock failures: 0 (0.000%)
+latency average = 9.158 ms (including failures)
+initial connection time = 81.421 ms
+tps = 638.494560 (without initial connection time)
+`;
+
+const result = (id: string, rps: number, extra: Partial<CaseResult> = {}): CaseResult => ({
+  id,
+  label: id,
+  kind: 'larder',
+  rps,
+  errors: 0,
+  rssMb: {},
+  extra: {},
+  note: '',
+  ...extra,
+});
+
+describe('scripts/bench (npm run bench): figures and reports', () => {
+  it('reads successful tps, failures and latency from pgbench 15', () => {
+    expect(parsePgbench(PGBENCH_15_WITH_FAILURES)).to.deep.equal({
+      tps: 638.49456,
+      processed: 1869,
+      failed: 688,
+      failedPercent: 26.907,
+      serializationFailures: 688,
+      latencyAvgMs: 9.158,
+      abortedClients: 0,
+    });
+  });
+
+  it('refuses pgbench output without a tps line instead of reporting 0', () => {
+    expect(() => parsePgbench('pgbench: error: connection to server failed')).to.throw(/printed no tps/);
+  });
+
+  it('frames a gRPC message as flag 0, big-endian length, then the bytes', () => {
+    const message = Buffer.from(
+      ReserveStockRequest.encode({ orderId: 'o', items: [{ productId: 'p', quantity: 3 }], ttl: undefined }).finish(),
+    );
+    const framed = frame(message);
+    expect(framed.readUInt8(0)).to.equal(0);
+    expect(framed.readUInt32BE(1)).to.equal(message.length);
+    expect(ReserveStockRequest.decode(framed.subarray(5))).to.deep.include({ orderId: 'o' });
+  });
+
+  it('gives every ReserveStock call a new order id and cycles through the products', () => {
+    const make = bodyMaker({ kind: 'reserveStock', productIds: ['a', 'b'] });
+    const calls = [0, 1, 2].map((i) => ReserveStockRequest.decode(make(i).subarray(5)));
+    expect(calls.map((call) => call.items[0]!.productId)).to.deep.equal(['a', 'b', 'a']);
+    expect(new Set(calls.map((call) => call.orderId)).size).to.equal(3);
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    const sorted = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 50)).to.equal(51);
+    expect(percentile(sorted, 99)).to.equal(100);
+    expect(percentile(new Float64Array(0), 99)).to.equal(0);
+  });
+
+  it('computes the goals as ratios of this run, best pgbench client count included', () => {
+    const goals = checkGoals([
+      result('noop', 10_000),
+      result('reserve-hot', 6_000),
+      result('reserve-200', 4_000),
+      result('pgbench-bare-1', 3_000),
+      result('pgbench-bare-16', 8_000),
+      result('pgbench-bare-64', 2_000),
+      result('classic-200-64', 3_000),
+      result('classic-hot-64', 300),
+      result('checkout-200', 900, { extra: { confirmedPerSecond: 600 }, p99: 120 }),
+      result('checkout-hot', 800, { extra: { confirmedPerSecond: 250 }, p99: 80, errors: 2 }),
+    ]);
+    const goal = (prefix: string) => goals.find((g) => g.goal.startsWith(prefix))!;
+    expect(goal('ReserveStock 200 products / no-op')).to.include({ value: 0.4, met: false });
+    expect(goal('ReserveStock hot / no-op')).to.include({ value: 0.6, met: true });
+    expect(goal('ReserveStock hot / pgbench bare UPDATE at 64')).to.include({ value: 3, met: true });
+    expect(goal('ReserveStock hot / pgbench bare UPDATE at its best')).to.include({ value: 0.75, met: true });
+    expect(goal('checkout confirmed/s, 200')).to.include({ value: 0.2, met: false });
+    expect(goal('checkout confirmed/s, hot')).to.deep.include({ met: false });
+    expect(goal('checkout failed')).to.include({ value: 2, met: false });
+    expect(goal('checkout accept p99')).to.include({ value: 120, met: false });
+    expect(goal('ListProducts first page')).to.include({ value: undefined, met: undefined });
+  });
+
+  it('writes the README table only between its markers', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bench-readme-')), 'README.md');
+    writeFileSync(path, `# Title\n\nbefore\n${README_BEGIN}\nold table\n${README_END}\nafter\n`);
+    expect(writeReadmeTable(path, '| new |')).to.equal(true);
+    expect(readFileSync(path, 'utf8')).to.equal(`# Title\n\nbefore\n${README_BEGIN}\n| new |\n${README_END}\nafter\n`);
+    writeFileSync(path, 'no markers\n');
+    expect(writeReadmeTable(path, '| new |')).to.equal(false);
+    expect(readFileSync(path, 'utf8')).to.equal('no markers\n');
+  });
+});
