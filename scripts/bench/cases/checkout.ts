@@ -6,7 +6,7 @@ import { orderMigrations } from '../../../services/order/migrations/index.js';
 import { withCleanup } from '../cleanup.js';
 import { throwawayDatabase, type BenchContext } from './context.js';
 import { grpcCase } from './grpc-load.js';
-import { createProducts, inventoryAdmin, inventoryOnOwnDatabase, ORDER_ADMIN_KEY, SHAPES, startService } from './larder.js';
+import { createProducts, createService, inventoryAdmin, inventoryOnOwnDatabase, ORDER_ADMIN_KEY, SHAPES } from './larder.js';
 
 /** Orders by status, from the order service's own database. */
 async function statusCounts(db: Knex): Promise<Record<string, number>> {
@@ -29,12 +29,14 @@ export async function runCheckout(ctx: BenchContext): Promise<void> {
   await withCleanup(async (defer) => {
     const { database: inventoryDb, inventory } = await inventoryOnOwnDatabase(ctx, 'checkout', defer);
     const orderDb = await throwawayDatabase('bench_co_order', orderMigrations, defer);
-    const order = await startService(
+    const order = await createService(
       ctx,
       'order',
       { DATABASE_URL: orderDb.url, INVENTORY_ADDR: inventory.address, PAYMENT_LATENCY_MS: '0' },
       defer,
     );
+    // The order service reaches inventory lazily: both can start at once.
+    await Promise.all([inventory.process.start(), order.process.start()]);
     const api = inventoryAdmin(inventory.address, defer);
     for (const shape of SHAPES) {
       const productIds = await createProducts(api, shape.products, `checkout-${shape.key}`);

@@ -21,9 +21,10 @@ export interface RunningService {
 /**
  * A Larder service as a real process (its own event loop, as in production),
  * with the committed defaults except what a bench must fix: quiet logs, a free
- * metrics port, the run's NATS. Stopped by the caller's cleanup scope.
+ * metrics port, the run's NATS. Not started yet (the caller starts it, maybe
+ * alongside another); stopped by the caller's cleanup scope.
  */
-export async function startService(
+export async function createService(
   ctx: BenchContext,
   service: 'inventory' | 'order',
   env: Record<string, string>,
@@ -38,11 +39,10 @@ export async function startService(
     join(ctx.logDir, `${logName}.log`),
   );
   defer(() => process.stop());
-  await process.start();
   return { process, address: `127.0.0.1:${port}` };
 }
 
-/** An inventory process on a throwaway, migrated database of its own; `name` tags both and the log file. */
+/** An inventory process on a throwaway, migrated database of its own, not started yet; `name` tags both and the log file. */
 export async function inventoryOnOwnDatabase(
   ctx: BenchContext,
   name: string,
@@ -50,7 +50,7 @@ export async function inventoryOnOwnDatabase(
 ): Promise<{ database: TestDatabase; inventory: RunningService }> {
   const database = await throwawayDatabase(`bench_${name}`, inventoryMigrations, defer);
   // The periodic invariant scan is a background job; a bench of the request path leaves it off.
-  const inventory = await startService(
+  const inventory = await createService(
     ctx,
     'inventory',
     { DATABASE_URL: database.url, INVARIANT_CHECK_INTERVAL_MS: '0' },

@@ -21,8 +21,11 @@ export async function runListProducts(ctx: BenchContext): Promise<void> {
     const count = ctx.config.catalogProducts;
     const { database, inventory } = await inventoryOnOwnDatabase(ctx, 'catalog', defer);
     const loadStarted = performance.now();
-    await bulkLoadCatalog(database.db, count);
-    const loadSeconds = (performance.now() - loadStarted) / 1000;
+    // The service starts while the catalogue loads (it sits idle); only the calls after both are timed.
+    const [loadSeconds] = await Promise.all([
+      bulkLoadCatalog(database.db, count).then(() => (performance.now() - loadStarted) / 1000),
+      inventory.process.start(),
+    ]);
     console.log(`  (loaded ${count.toLocaleString('en')} products in ${loadSeconds.toFixed(1)} s)`);
 
     // A deep page's token, built as the service builds it: the key to continue after, and the filter it belongs to.

@@ -9,6 +9,7 @@ import { createProducts, INVENTORY_ADMIN_KEY, inventoryAdmin, inventoryOnOwnData
 export async function runReserveStock(ctx: BenchContext): Promise<void> {
   await withCleanup(async (defer) => {
     const { database, inventory } = await inventoryOnOwnDatabase(ctx, 'reserve', defer);
+    await inventory.process.start();
     const api = inventoryAdmin(inventory.address, defer);
     for (const shape of SHAPES) {
       const productIds = await createProducts(api, shape.products, `reserve-${shape.key}`);

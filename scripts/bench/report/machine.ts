@@ -38,7 +38,7 @@ function busiest(): string[] {
     return out
       .split('\n')
       .map((line) => line.trim().split(/\s+/))
-      .filter(([pid, cpu]) => pid && !mine.has(Number(pid)) && Number(cpu) >= 5)
+      .filter(([pid, cpu, command]) => pid && !mine.has(Number(pid)) && command !== 'ps' && Number(cpu) >= 5)
       .map(([, cpu, ...args]) => `${cpu} % ${args.join(' ')}`)
       .slice(0, 5)
       .map((line) => (line.length > 80 ? `${line.slice(0, 77)}…` : line));

@@ -24,7 +24,7 @@ const figure = (check: GoalCheck) =>
   check.value === undefined
     ? 'not run'
     : check.unit === '×'
-      ? `${check.value.toFixed(2)}×`
+      ? `${check.value.toPrecision(3)}×`
       : check.unit === 'failed'
         ? String(check.value)
         : `${check.value.toFixed(1)} ${check.unit}`;
