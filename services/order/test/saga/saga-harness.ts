@@ -139,7 +139,7 @@ export interface SagaHarness {
   /** Inserts an order in the given state (due now, no lease). */
   order(setup?: OrderSetup): Promise<OrderRecord>;
   /** Claims the order and runs one saga step on it, as the worker would. */
-  advance(orderId: string, correlationId?: string): Promise<OrderRecord>;
+  advance(orderId: string, correlationId?: string, options?: { detachPayment?: boolean }): Promise<OrderRecord>;
   /** The order as stored now. */
   stored(orderId: string): Promise<OrderRecord>;
   events(orderId: string): Promise<OrderEventRecord[]>;
@@ -243,10 +243,10 @@ export function useSagaHarness(): SagaHarness {
     return order;
   };
 
-  harness.advance = async (orderId, correlationId) => {
+  harness.advance = async (orderId, correlationId, options) => {
     const claim = await claimOrder(harness.db, orderId, NOW, SETTINGS.leaseMs);
     if (!claim) throw new Error(`order ${orderId} could not be claimed`);
-    return advanceOrder(harness.deps, claim, correlationId);
+    return advanceOrder(harness.deps, claim, correlationId, options);
   };
 
   harness.events = (orderId) => listOrderEvents(harness.db, orderId);

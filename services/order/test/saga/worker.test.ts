@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { withDatabase } from '../../../../libs/db/admin.js';
 import { createDatabase } from '../../../../libs/db/knex.js';
 import { TEST_DATABASE_SERVER } from '../../../../libs/db/test-database.js';
-import { waitFor } from '../../../../libs/events/test/helpers.js';
+import { sleep, waitFor } from '../../../../libs/events/test/helpers.js';
 import { createSagaWorker, type SagaWorker } from '../../saga/worker.js';
 import { EUR, PRODUCT_A, useSagaHarness } from './saga-harness.js';
 
@@ -24,6 +24,8 @@ function gate<T>() {
 
 /** Long enough that nothing in these tests may wait for it: only a wake or a full batch runs a round. */
 const IDLE_POLL_MS = 60_000;
+/** How long the loop-rest test watches for rounds that should not happen. */
+const QUIET_WINDOW_MS = 300;
 
 describe('saga worker in-process', function () {
   const h = useSagaHarness();
@@ -37,6 +39,13 @@ describe('saga worker in-process', function () {
     await worker?.stop();
     worker = undefined;
   });
+
+  /** Deps whose clock counts its reads: each worker round reads it once (when nothing is due). */
+  function countRounds() {
+    let reads = 0;
+    const deps = { ...h.deps, clock: { now: () => (reads++, h.deps.clock.now()) } };
+    return { deps, count: () => reads };
+  }
 
   const statusOf = async (id: string) => (await h.stored(id)).status;
   /** CONFIRMED with nothing to do: a step on it only clears its due time. */
@@ -119,8 +128,11 @@ describe('saga worker in-process', function () {
   });
 
   it('a wake() while a round is in flight is not lost: the next round starts straight after', async () => {
-    worker = createSagaWorker({ deps: h.deps, logger: pino({ level: 'silent' }), intervalMs: IDLE_POLL_MS, concurrency: 2 });
-    const slow = await h.order();
+    const rounds = countRounds();
+    worker = createSagaWorker({ deps: rounds.deps, logger: pino({ level: 'silent' }), intervalMs: IDLE_POLL_MS, concurrency: 2 });
+    // A first, empty round, and the loop goes to sleep.
+    worker.start();
+    await waitFor('the first round', () => rounds.count() === 1);
     const inFlight = gate<void>();
     const reached = gate<void>();
     h.inventory.next('reserve', async () => {
@@ -128,13 +140,56 @@ describe('saga worker in-process', function () {
       await inFlight.opened;
       return { kind: 'unavailable' as const, message: 'inventory down' };
     });
-    worker.start();
+    const slow = await h.order();
+    worker.wake();
     await reached.opened;
+    // Due while the round that holds `slow` is still running.
     const later = await idleOrder();
     worker.wake();
     inFlight.open();
     await waitFor('the order that became due mid-round advanced', async () => (await h.stored(later.id)).nextAttemptAt === undefined);
     expect((await h.stored(slow.id)).lastError).to.equal('inventory down');
+  });
+
+  it('the loop rests between rounds: one round per start (however often called) and per wake; none after stop()', async () => {
+    const rounds = countRounds();
+    worker = createSagaWorker({ deps: rounds.deps, logger: pino({ level: 'silent' }), intervalMs: IDLE_POLL_MS, concurrency: 2 });
+    worker.start();
+    worker.start();
+    await waitFor('the first round', () => rounds.count() >= 1);
+    // A quiet window, not a wait for a condition: a loop that does not rest would run hundreds of rounds in it.
+    await sleep(QUIET_WINDOW_MS);
+    expect(rounds.count()).to.equal(1);
+    worker.wake();
+    await waitFor('the woken round', () => rounds.count() >= 2);
+    await sleep(QUIET_WINDOW_MS);
+    expect(rounds.count()).to.equal(2);
+    await worker.stop();
+    worker.wake();
+    await sleep(QUIET_WINDOW_MS);
+    expect(rounds.count()).to.equal(2);
+    worker = undefined;
+  });
+
+  it('carryOn runs the work in the background, logs how it ended, and stop() waits for it', async () => {
+    const { logger, lines } = capturingLogger();
+    worker = createSagaWorker({ deps: h.deps, logger, intervalMs: IDLE_POLL_MS, concurrency: 2 });
+    const held = gate<void>();
+    worker.carryOn(() => held.opened, 'order-fine');
+    worker.carryOn(async () => {
+      throw new Error('payment blew up');
+    }, 'order-failing');
+    let stopped = false;
+    const stopping = worker.stop().then(() => (stopped = true));
+    // Let everything that can settle settle: stop() must still be waiting for the held work.
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).to.equal(false);
+    held.open();
+    await stopping;
+    worker = undefined;
+    expect(lines.filter((l) => l.msg === 'order advanced').map((l) => l.orderId)).to.deep.equal(['order-fine']);
+    const failed = lines.filter((l) => l.msg === 'saga step failed');
+    expect(failed.map((l) => [l.orderId, (l.err as { message: string }).message])).to.deep.equal([['order-failing', 'payment blew up']]);
   });
 
   it('a round that cannot claim is a warning, and the loop keeps going', async () => {
@@ -146,6 +201,7 @@ describe('saga worker in-process', function () {
       await waitFor('two failed claims logged', () => lines.filter((l) => l.msg === 'could not claim orders').length >= 2);
       const failed = lines.filter((l) => l.msg === 'could not claim orders');
       expect(failed.map((l) => [l.level, l.component])).to.deep.equal(Array(failed.length).fill([40, 'saga']));
+      expect((failed[0]!.err as { message: string }).message).to.match(/does not exist/);
       await worker.stop();
       worker = undefined;
     } finally {
