@@ -22,6 +22,7 @@ import { runReserveStock } from './bench/cases/reserve-stock.js';
 import { cleanupOnSignals, withCleanup } from './bench/cleanup.js';
 import { CASE_GROUPS, readBenchConfig, type BenchConfig } from './bench/config.js';
 import { checkGoals } from './bench/report/goals.js';
+import { formatResultsJson } from './bench/report/json.js';
 import { describeMachine, type MachineInfo } from './bench/report/machine.js';
 import { writeReadmeTable } from './bench/report/readme.js';
 import { throughputSvg } from './bench/report/svg.js';
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
     defer(() => nats.destroy());
     return runCases(config, machine, nats.url);
   });
-  report(config, machine, startedAt, results);
+  await report(config, machine, startedAt, results);
 }
 
 async function runCases(config: BenchConfig, machine: MachineInfo, natsUrl: string): Promise<CaseResult[]> {
@@ -98,7 +99,7 @@ async function runCases(config: BenchConfig, machine: MachineInfo, natsUrl: stri
   return results;
 }
 
-function report(config: BenchConfig, machine: MachineInfo, startedAt: Date, results: CaseResult[]): void {
+async function report(config: BenchConfig, machine: MachineInfo, startedAt: Date, results: CaseResult[]): Promise<void> {
   const goals = checkGoals(results);
   const noop = results.find((r) => r.id === 'noop');
   const generatorLine = noop
@@ -118,14 +119,11 @@ function report(config: BenchConfig, machine: MachineInfo, startedAt: Date, resu
   if (config.write) {
     const dir = fromRoot('bench/results');
     mkdirSync(dir, { recursive: true });
-    const json = JSON.stringify(
-      { startedAt: startedAt.toISOString(), config: { ...config, cases: [...config.cases] }, machine, results, goals },
-      null,
-      2,
-    );
+    const run = { startedAt: startedAt.toISOString(), config: { ...config, cases: [...config.cases] }, machine, results, goals };
+    const json = await formatResultsJson(run, join(dir, 'latest.json'));
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-    writeFileSync(join(dir, `${stamp}${config.quick ? '-quick' : ''}.json`), `${json}\n`);
-    writeFileSync(join(dir, 'latest.json'), `${json}\n`);
+    writeFileSync(join(dir, `${stamp}${config.quick ? '-quick' : ''}.json`), json);
+    writeFileSync(join(dir, 'latest.json'), json);
     writeFileSync(
       join(dir, 'latest.svg'),
       throughputSvg(results, `Larder vs baselines, ${startedAt.toISOString().slice(0, 16)}Z, ${config.concurrency} in flight`),
