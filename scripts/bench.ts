@@ -24,6 +24,7 @@ import { CASE_GROUPS, readBenchConfig, type BenchConfig } from './bench/config.j
 import { checkGoals } from './bench/report/goals.js';
 import { formatResultsJson } from './bench/report/json.js';
 import { describeMachine, type MachineInfo } from './bench/report/machine.js';
+import { measuredRevision } from './bench/report/revision.js';
 import { writeReadmeTable } from './bench/report/readme.js';
 import { throughputSvg } from './bench/report/svg.js';
 import { casesTable, goalsTable } from './bench/report/table.js';
@@ -100,13 +101,14 @@ async function runCases(config: BenchConfig, machine: MachineInfo, natsUrl: stri
 }
 
 async function report(config: BenchConfig, machine: MachineInfo, startedAt: Date, results: CaseResult[]): Promise<void> {
+  const revision = measuredRevision();
   const goals = checkGoals(results);
   const noop = results.find((r) => r.id === 'noop');
   const generatorLine = noop
     ? `Load generator (node:http2, hand-framed gRPC, own process): ${noop.rps.toFixed(0)} calls/s against the no-op server at ${noop.extra.generatorCpuPercent?.toFixed(0)} % of one core; every Larder figure below is under that.`
     : '';
   const text = [
-    `Run of ${startedAt.toISOString()}${config.quick ? ' (BENCH_QUICK=1)' : ''}: ${config.concurrency} in flight, ${config.seconds} s windows, pgbench ${config.pgbenchSeconds} s per client count.`,
+    `Run of ${startedAt.toISOString()} at ${revision}${config.quick ? ' (BENCH_QUICK=1)' : ''}: ${config.concurrency} in flight, ${config.seconds} s windows, pgbench ${config.pgbenchSeconds} s per client count.`,
     `Machine: ${machineLine(machine)}`,
     ...(generatorLine ? [generatorLine] : []),
     '',
@@ -119,7 +121,7 @@ async function report(config: BenchConfig, machine: MachineInfo, startedAt: Date
   if (config.write) {
     const dir = fromRoot('bench/results');
     mkdirSync(dir, { recursive: true });
-    const run = { startedAt: startedAt.toISOString(), config: { ...config, cases: [...config.cases] }, machine, results, goals };
+    const run = { startedAt: startedAt.toISOString(), revision, config: { ...config, cases: [...config.cases] }, machine, results, goals };
     const json = await formatResultsJson(run, join(dir, 'latest.json'));
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     writeFileSync(join(dir, `${stamp}${config.quick ? '-quick' : ''}.json`), json);
