@@ -45,6 +45,12 @@ export interface InboxConsumerOptions {
   logger: Logger;
   stream: string;
   durableName: string;
+  /**
+   * The consumer's name in the inbox (default: durableName). Durables that share
+   * one (subject-consumers.ts) dedupe together, also against the events an
+   * earlier durable of that name already applied.
+   */
+  inboxName?: string;
   /** Subjects this consumer wants; empty means the whole stream. */
   filterSubjects: readonly string[];
   /** Deliveries before giving up and dead-lettering. Default 5; must exceed backoffMs.length (server rule). */
@@ -239,7 +245,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
       let duplicate = false;
       await db.transaction(async (trx) => {
         const inserted = await trx('inbox')
-          .insert({ consumer: durableName, event_id: id, subject: msg.subject })
+          .insert({ consumer: options.inboxName ?? durableName, event_id: id, subject: msg.subject })
           .onConflict(['consumer', 'event_id'])
           .ignore()
           .returning('event_id');

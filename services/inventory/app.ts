@@ -1,5 +1,5 @@
 import { InventoryServiceService } from '../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { createInboxConsumer } from '../../libs/events/consumer.js';
+import { createSubjectConsumers } from '../../libs/events/subject-consumers.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '../../libs/events/streams.js';
 import type { Logger } from '../../libs/logging/logger.js';
 import { ServiceRuntime } from '../../libs/service/runtime.js';
@@ -89,7 +89,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     );
   }
   runtime.whenNatsReady(async (nats) => {
-    const consumer = createInboxConsumer({
+    const consumer = createSubjectConsumers({
       db: runtime.db,
       nats,
       logger: logger.child({ component: 'order-events' }),

@@ -1,6 +1,6 @@
 import { CartServiceService } from '../../libs/contracts/larder/order/v1/cart_service.js';
 import { OrderServiceService } from '../../libs/contracts/larder/order/v1/order_service.js';
-import { createInboxConsumer } from '../../libs/events/consumer.js';
+import { createSubjectConsumers } from '../../libs/events/subject-consumers.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '../../libs/events/streams.js';
 import type { Logger } from '../../libs/logging/logger.js';
 import { ServiceRuntime } from '../../libs/service/runtime.js';
@@ -92,7 +92,7 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
   runtime.addBackground({ stop: async () => inventory.close() });
   runtime.addBackground(worker);
   runtime.whenNatsReady(async (nats) => {
-    const consumer = createInboxConsumer({
+    const consumer = createSubjectConsumers({
       db: runtime.db,
       nats,
       logger: logger.child({ component: 'inventory-events' }),
