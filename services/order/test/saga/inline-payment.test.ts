@@ -108,6 +108,16 @@ describe('saga steps in-process: a reservation runs on into its payment; what on
     expect(versions.commit! - versions.charge!).to.equal(1);
   });
 
+  it('a step never makes an illegal move: a cancel flag on a SHIPPED order is refused, the order left as it was', async () => {
+    const order = await h.order({ status: 'SHIPPED', paymentStatus: 'CAPTURED', cancelRequested: true });
+    const error = await h.advance(order.id).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).to.equal('illegal order transition SHIPPED → CANCELLED');
+    expect((await h.stored(order.id)).status).to.equal('SHIPPED');
+  });
+
   describe('a write that keeps missing', () => {
     /** Makes every update of one order a no-op (BEFORE trigger returning NULL) and counts the attempts. */
     async function refuseWritesTo(orderId: string): Promise<() => Promise<number>> {

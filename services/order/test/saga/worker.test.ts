@@ -149,6 +149,10 @@ describe('saga worker in-process', function () {
     inFlight.open();
     await waitFor('the order that became due mid-round advanced', async () => (await h.stored(later.id)).nextAttemptAt === undefined);
     expect((await h.stored(slow.id)).lastError).to.equal('inventory down');
+    // The wake was used up: the loop rests again (no clock read at all in a quiet window).
+    const reads = rounds.count();
+    await sleep(QUIET_WINDOW_MS);
+    expect(rounds.count()).to.equal(reads);
   });
 
   it('the loop rests between rounds: one round per start (however often called) and per wake; none after stop()', async () => {
