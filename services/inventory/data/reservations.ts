@@ -35,18 +35,25 @@ async function withItems(db: Db, rows: ReservationRow[]): Promise<StoredReservat
       rows.map((r) => r.order_id),
     )
     .orderBy(['order_id', 'product_id']);
-  return rows.map((row) => ({
+  return rows.map((row) =>
+    toStored(
+      row,
+      items.filter((i) => i.order_id === row.order_id),
+    ),
+  );
+}
+
+function toStored(row: ReservationRow, items: readonly ItemRow[]): StoredReservation {
+  return {
     orderId: row.order_id,
     status: row.status,
     requestHash: row.request_hash,
-    items: items
-      .filter((i) => i.order_id === row.order_id)
-      .map((i) => ({ productId: i.product_id, quantity: i.quantity, unitPrice: toMoney(i.unit_price_minor, i.currency_code) })),
+    items: items.map((i) => ({ productId: i.product_id, quantity: i.quantity, unitPrice: toMoney(i.unit_price_minor, i.currency_code) })),
     expiresAt: row.expires_at,
     releaseReason: row.release_reason ?? undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-  }));
+  };
 }
 
 /** One ReserveStock request as reserve_stock_batch takes it (migration 005). */
@@ -180,15 +187,18 @@ function fromJson(orderId: string, row: StoredJson): StoredReservation {
   };
 }
 
-export async function findReservation(
-  db: Db,
-  orderId: string,
-  options: { forUpdate?: boolean } = {},
-): Promise<StoredReservation | undefined> {
-  const query = db('reservations').where({ order_id: orderId });
-  if (options.forUpdate) query.forUpdate();
-  const row: ReservationRow | undefined = await query.first();
-  return row ? (await withItems(db, [row]))[0] : undefined;
+export async function findReservation(db: Db, orderId: string): Promise<StoredReservation | undefined> {
+  // The reservation and its items in one round trip (commit and release read it before their one statement).
+  const { rows } = await db.raw<{ rows: (ReservationRow & { items: ItemRow[] })[] }>(
+    `select r.*, coalesce((select json_agg(json_build_object(
+                 'order_id', i.order_id, 'product_id', i.product_id, 'quantity', i.quantity,
+                 'unit_price_minor', i.unit_price_minor, 'currency_code', i.currency_code) order by i.product_id)
+               from reservation_items i where i.order_id = r.order_id), '[]'::json) as items
+     from reservations r where r.order_id = ?`,
+    [orderId],
+  );
+  const row = rows[0];
+  return row ? toStored(row, row.items) : undefined;
 }
 
 /**
