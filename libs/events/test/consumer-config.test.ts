@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { headers, nanos, type Msg, type NatsConnection } from 'nats';
-import { pino } from 'pino';
+import { capturingLogger } from '../../testing/capturing-logger.js';
 import { createTestDatabase, type TestDatabase } from '../../db/test-database.js';
 import { uuidv7 } from '../../ids/uuid.js';
 import { silentLogger } from '../../logging/logger.js';
@@ -38,11 +38,6 @@ describe('inbox consumer: settings, server config and logs', function () {
     const stream = { name: `CFG_${token}`, prefix: `cfg${token}`, durable: `cfg-${token}` };
     await ensureStream(nc, { name: stream.name, subjects: [`${stream.prefix}.>`], duplicateWindowMs: 100 });
     return stream;
-  }
-
-  function capturingLogger() {
-    const lines: Record<string, unknown>[] = [];
-    return { lines, logger: pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) }) };
   }
 
   type Options = Partial<InboxConsumerOptions> & Pick<InboxConsumerOptions, 'stream' | 'durableName' | 'filterSubjects'>;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { NatsConnection } from 'nats';
 import { pino } from 'pino';
+import { capturingLogger } from '../../testing/capturing-logger.js';
 import { createTestDatabase, type TestDatabase } from '../../db/test-database.js';
 import { uuidv7 } from '../../ids/uuid.js';
 import { testNatsUrl } from '../../testing/root-hooks.js';
@@ -35,11 +36,6 @@ describe('outbox relay: settings, failure records, logs and purge', function () 
     await nc?.close();
     await testDb?.drop();
   });
-
-  function capturingLogger() {
-    const lines: Record<string, unknown>[] = [];
-    return { lines, logger: pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) }) };
-  }
 
   function newRelay(options: Partial<OutboxRelayOptions> = {}): OutboxRelay {
     const relay = createOutboxRelay({ db: testDb.db, nats: nc, logger: pino({ level: 'silent' }), ...options });

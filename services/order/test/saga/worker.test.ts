@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { pino } from 'pino';
+import { capturingLogger } from '../../../../libs/testing/capturing-logger.js';
 import { withDatabase } from '../../../../libs/db/admin.js';
 import { createDatabase } from '../../../../libs/db/knex.js';
 import { TEST_DATABASE_SERVER } from '../../../../libs/db/test-database.js';
 import { sleep, waitFor } from '../../../../libs/events/test/helpers.js';
 import { createSagaWorker, type SagaWorker } from '../../saga/worker.js';
 import { EUR, PRODUCT_A, useSagaHarness } from './saga-harness.js';
-
-/** A debug logger whose lines the test reads back. */
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  return { logger, lines };
-}
 
 /** A promise the test settles by hand: a step that waits on it is "in flight" until then. */
 function gate<T>() {
