@@ -282,7 +282,9 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
       try {
         const consumer = await nats.jetstream().consumers.get(stream, durableName);
         messages = await consumer.consume({ max_messages: prefetch });
-        if (stopping) await messages.close();
+        // Stopped while subscribing: close, and let the loop below drain the iterator
+        // (awaiting close() here would wait for an iterator nobody reads, forever).
+        if (stopping) void messages.close();
         for await (const msg of messages) {
           if (stopping) {
             // Prefetched but not started: hand it back for immediate redelivery.
