@@ -214,18 +214,6 @@ export async function extendIfLive(db: Db, orderId: string, expiresAt: Date, now
   return rows.length === 1 ? (await withItems(db, rows))[0] : undefined;
 }
 
-export async function setReservationStatus(
-  trx: Knex.Transaction,
-  orderId: string,
-  change: { status: ReservationStatus; releaseReason?: string; expiresAt?: Date },
-  now: Date,
-): Promise<void> {
-  const row: Record<string, unknown> = { status: change.status, updated_at: now };
-  if (change.releaseReason !== undefined) row.release_reason = change.releaseReason;
-  if (change.expiresAt !== undefined) row.expires_at = change.expiresAt;
-  await trx('reservations').update(row).where({ order_id: orderId });
-}
-
 /**
  * Locks a batch of RESERVED reservations whose expiry has passed, skipping any
  * another sweeper (or a commit/release in flight) holds, oldest first.

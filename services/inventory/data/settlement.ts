@@ -7,6 +7,8 @@ export type SettledStatus = 'COMMITTED' | 'RELEASED' | 'EXPIRED';
 
 const MOVEMENT: Record<SettledStatus, string> = { COMMITTED: 'COMMIT', RELEASED: 'RELEASE', EXPIRED: 'EXPIRE' };
 
+type Db = Knex | Knex.Transaction;
+
 /**
  * Settles a RESERVED reservation in ONE autocommit statement: its status, a
  * ledger row and the stock move per item, and its event, each conditional on
@@ -17,10 +19,15 @@ const MOVEMENT: Record<SettledStatus, string> = { COMMITTED: 'COMMIT', RELEASED:
  * racing for one reservation exactly one moves it; the others get false and
  * decide again on what they then read. Stock rows are locked in product-id
  * order (the ordered FOR UPDATE below), as every other stock writer does, so
- * concurrent multi-item writers cannot deadlock.
+ * concurrent multi-item writers cannot deadlock. A reservation whose stock
+ * row is missing is not settled at all (nothing written) and throws: the
+ * ledger must never record a move the stock did not make.
+ *
+ * Autocommit for commit and release; the sweeper runs it in the transaction
+ * that holds the expired reservation's row.
  */
 export async function settleInOneStatement(
-  db: Knex,
+  db: Db,
   reservation: ReservationRecord,
   status: SettledStatus,
   event: OutboxEvent,
@@ -29,14 +36,20 @@ export async function settleInOneStatement(
   const toSold = status === 'COMMITTED';
   const lines = JSON.stringify(reservation.items.map((i) => ({ product_id: i.productId, quantity: i.quantity })));
   const row = outboxRow(event);
-  const { rows } = await db.raw<{ rows: { settled: number }[] }>(
-    `with settled as (
+  const { rows } = await db.raw<{ rows: { settled: number; missing: number }[] }>(
+    `with wanted as (
+       select l.product_id, l.quantity from jsonb_to_recordset(?::jsonb) as l(product_id uuid, quantity int)
+     ),
+     missing as (
+       select count(*)::int as n from wanted w where not exists (select 1 from stock_levels s where s.product_id = w.product_id)
+     ),
+     settled as (
        update reservations set status = ?, release_reason = ?, updated_at = ?
-       where order_id = ? and status = 'RESERVED'
+       where order_id = ? and status = 'RESERVED' and (select n from missing) = 0
        returning order_id
      ),
      lines as (
-       select l.product_id, l.quantity from settled, jsonb_to_recordset(?::jsonb) as l(product_id uuid, quantity int)
+       select w.product_id, w.quantity from settled, wanted w
      ),
      locked as (
        select s.product_id from stock_levels s where s.product_id in (select product_id from lines)
@@ -61,13 +74,13 @@ export async function settleInOneStatement(
        insert into outbox (id, subject, event_type, payload, correlation_id)
        select ?::uuid, ?::text, ?::text, ?::bytea, ?::text from settled
      )
-     select count(*)::int as settled from settled`,
+     select (select count(*)::int from settled) as settled, (select n from missing) as missing`,
     [
+      lines,
       status,
       reservation.releaseReason ?? null,
       now,
       reservation.orderId,
-      lines,
       toSold,
       toSold,
       now,
@@ -83,5 +96,7 @@ export async function settleInOneStatement(
       row.correlation_id,
     ],
   );
-  return rows[0]!.settled === 1;
+  const { settled, missing } = rows[0]!;
+  if (missing > 0) throw new Error(`reservation ${reservation.orderId}: ${missing} of its products have no stock row`);
+  return settled === 1;
 }

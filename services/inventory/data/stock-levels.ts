@@ -42,34 +42,6 @@ export function adjustAvailable(trx: Knex.Transaction, productId: string, delta:
   );
 }
 
-/**
- * Moves reserved units to sold (commit) or back to available (release),
- * product by product in sorted order so concurrent callers lock rows in the
- * same order. The CHECK constraint is the backstop against a double move.
- */
-export async function settleReserved(
-  trx: Knex.Transaction,
-  lines: readonly { productId: string; quantity: number }[],
-  to: 'sold' | 'available',
-  now: Date,
-): Promise<StockRecord[]> {
-  const target = to === 'sold' ? 'sold' : 'available';
-  const sorted = [...lines].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
-  const result: StockRecord[] = [];
-  for (const line of sorted) {
-    const change = await changeStock(
-      trx,
-      `update stock_levels s set reserved = s.reserved - ?, ${target} = s.${target} + ?, updated_at = ?
-         from products p where s.product_id = ? and p.id = s.product_id`,
-      [line.quantity, line.quantity, now, line.productId],
-      line.productId,
-    );
-    if (!change.ok) throw new Error(`stock row of product ${line.productId} is missing`);
-    result.push(change.stock);
-  }
-  return result;
-}
-
 /** Stock with thresholds for the given products (deleted ones included), keyed by product id. */
 export async function findStockLevels(db: Db, productIds: readonly string[]): Promise<Map<string, StockRecord>> {
   const rows: StockRow[] = await db('stock_levels as s')

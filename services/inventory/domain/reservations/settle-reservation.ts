@@ -1,17 +1,16 @@
 import type { Knex } from 'knex';
 import { notFound } from '../../../../libs/errors/app-error.js';
-import { appendToOutbox, type OutboxEvent } from '../../../../libs/events/outbox.js';
-import { extendIfLive, findReservation, setReservationStatus } from '../../data/reservations.js';
+import type { OutboxEvent } from '../../../../libs/events/outbox.js';
+import { extendIfLive, findReservation } from '../../data/reservations.js';
 import { settleInOneStatement } from '../../data/settlement.js';
-import { recordMovements, settleReserved } from '../../data/stock-levels.js';
 import type { InventoryDeps, RequestContext } from '../deps.js';
 import { reservationCommitted, reservationExpired, reservationReleased } from '../events.js';
 import type { ReservationRecord } from '../types.js';
 import { decideExtension, decideSettlement, refusal, type Settlement } from './reservation-rules.js';
 
 /**
- * Moves a RESERVED reservation's units to sold, or back to available (caller
- * release or expiry), with its ledger rows and event, in the caller's transaction.
+ * Settles a reservation the caller holds locked (the sweeper's claimed row) in
+ * the caller's transaction: the same one statement as commit and release.
  */
 export async function applySettlement(
   trx: Knex.Transaction,
@@ -21,23 +20,10 @@ export async function applySettlement(
   reason: string | undefined,
   now: Date,
 ): Promise<ReservationRecord> {
-  const toSold = status === 'COMMITTED';
-  await setReservationStatus(trx, reservation.orderId, { status, releaseReason: reason }, now);
   const settled: ReservationRecord = { ...reservation, status, releaseReason: reason, updatedAt: now };
-  await recordMovements(
-    trx,
-    reservation.items.map((i) => ({
-      productId: i.productId,
-      kind: toSold ? 'COMMIT' : status === 'EXPIRED' ? 'EXPIRE' : 'RELEASE',
-      availableDelta: toSold ? 0 : i.quantity,
-      reservedDelta: -i.quantity,
-      soldDelta: toSold ? i.quantity : 0,
-      reference: reservation.orderId,
-    })),
-    now,
-  );
-  await appendToOutbox(trx, [settlementEvent(ctx, settled, now)]);
-  await settleReserved(trx, reservation.items, toSold ? 'sold' : 'available', now);
+  if (!(await settleInOneStatement(trx, settled, status, settlementEvent(ctx, settled, now), now))) {
+    throw new Error(`reservation ${reservation.orderId} was not RESERVED under the caller's lock`);
+  }
   return settled;
 }
 
