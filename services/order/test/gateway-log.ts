@@ -101,12 +101,6 @@ function lookupAnswer(result: string | undefined): MoneyState | undefined {
 
 /** Orders with a charge call that has not (yet) come back: a charge in flight, or cut off by a crash. */
 export function unansweredCharges(log: readonly GatewayCallEntry[]): string[] {
-  const open = new Map<string, string>();
-  for (const entry of log) {
-    if (entry.op !== 'charge') continue;
-    const key = `${entry.pid}:${entry.orderId}`;
-    if (entry.phase === 'call') open.set(key, entry.orderId);
-    else open.delete(key);
-  }
-  return [...new Set(open.values())];
+  const orders = [...new Set(log.map((entry) => entry.orderId))];
+  return orders.filter((orderId) => callsOf(log, orderId).includes('charge:…'));
 }
