@@ -280,6 +280,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
 /** nats.js errors often carry only a code as message ("503", "TIMEOUT"); make last_error readable. */
 function errorMessage(err: unknown): string {
+  // A stream's refusal (full, message too big) keeps the server's reason here; a full stream's message is just "503".
+  if (err instanceof NatsError && err.api_error?.description) return err.api_error.description;
   if (err instanceof NatsError && err.code === '503') return 'no JetStream stream accepts this subject (503 no responders)';
   if (err instanceof NatsError && err.code === 'TIMEOUT') return 'no PubAck before the publish timeout';
   if (err instanceof Error) return err.message || err.name;

@@ -5,9 +5,10 @@ import type { JetStreamClient, NatsConnection, PubAck } from 'nats';
  * Holds back the PubAcks of every JetStream publish made through the wrapped
  * connection until release(): the publishes really go to the broker, only
  * their answers wait. Shows how many publishes a relay has in flight at once,
- * and keeps a round in flight for as long as a test needs.
+ * and keeps a round in flight for as long as a test needs. onPublish sees the
+ * count as each publish starts.
  */
-export function heldPublishes(): {
+export function heldPublishes(options: { onPublish?(waiting: number): void } = {}): {
   wrap(nc: NatsConnection): NatsConnection;
   /** Publishes started whose answer is being held. */
   waiting(): number;
@@ -23,6 +24,7 @@ export function heldPublishes(): {
         if (prop !== 'publish') return bind(target, prop);
         return async (...args: Parameters<JetStreamClient['publish']>): Promise<PubAck> => {
           waiting++;
+          options.onPublish?.(waiting);
           // Settled at once, so a failure while held is not an unhandled rejection.
           const outcome = target.publish(...args).then(
             (ack) => ({ ack }),
@@ -62,3 +64,21 @@ export function recordStatements(db: Knex): { sql: string[]; stop(): void } {
   db.on('query', listener);
   return { sql, stop: () => db.off('query', listener) };
 }
+
+/** When each statement matching `pattern` was sent (Date.now()), until stop(): a relay's rounds and purges, timed. */
+export function statementTimes(db: Knex, pattern: RegExp): { times: number[]; gaps(): number[]; stop(): void } {
+  const times: number[] = [];
+  const listener = (query: { sql: string }) => {
+    if (pattern.test(query.sql)) times.push(Date.now());
+  };
+  db.on('query', listener);
+  return {
+    times,
+    gaps: () => times.slice(1).map((t, i) => t - times[i]!),
+    stop: () => db.off('query', listener),
+  };
+}
+
+/** A relay round's claim and the retention purge, as they appear in the SQL. */
+export const CLAIM_SQL = /for update skip locked/i;
+export const PURGE_SQL = /^delete from outbox/i;
