@@ -20,7 +20,14 @@ export interface ServiceProcess {
   readonly pid: number | undefined;
 }
 
-export function serviceProcess(entry: string, port: number, env: Record<string, string>, logFile: string): ServiceProcess {
+export function serviceProcess(
+  entry: string,
+  port: number,
+  env: Record<string, string>,
+  logFile: string,
+  /** Extra node flags (the bench's BENCH_PROFILE_DIR passes --cpu-prof). */
+  nodeArgs: readonly string[] = [],
+): ServiceProcess {
   let child: ChildProcess | undefined;
   let log: WriteStream | undefined;
   return {
@@ -34,7 +41,7 @@ export function serviceProcess(entry: string, port: number, env: Record<string, 
     },
     async start() {
       log ??= createWriteStream(logFile, { flags: 'a' });
-      const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+      const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
         env: { ...process.env, ...env, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -18,6 +18,8 @@ export interface BenchConfig {
   drainSeconds: number;
   /** Case groups to run (all when empty): baselines, pgbench, reserve, checkout, list. */
   cases: ReadonlySet<string>;
+  /** Where the services write V8 CPU profiles (--cpu-prof) when they stop; unset: no profiling. */
+  profileDir?: string;
   /** Write bench/results/*.json, latest.svg and the README table (off for a trial run). */
   write: boolean;
 }
@@ -52,5 +54,6 @@ export function readBenchConfig(): BenchConfig {
     drainSeconds: positive('BENCH_DRAIN_SECONDS', quick ? 10 : 60),
     cases: new Set(groups.length > 0 ? groups : CASE_GROUPS),
     write: process.env.BENCH_WRITE !== '0',
+    profileDir: process.env.BENCH_PROFILE_DIR || undefined,
   };
 }

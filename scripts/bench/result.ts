@@ -15,6 +15,8 @@ export interface CaseResult {
   errors: number;
   /** Peak RSS of the processes under test, MB, by name. */
   rssMb: Record<string, number>;
+  /** CPU ms per successful call in the window, by process (services, their PostgreSQL backends, the generator). */
+  cpuMsPerCall?: Record<string, number>;
   /** Case-specific figures (confirmed/s, failed %, generator CPU …). */
   extra: Record<string, number>;
   note: string;

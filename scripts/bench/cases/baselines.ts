@@ -1,4 +1,5 @@
 import { ReserveStockRequest } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { databaseName } from '../../../libs/db/admin.js';
 import { withCleanup } from '../cleanup.js';
 import { psqlFile } from '../pgbench.js';
 import { BENCH_METHOD_PATH } from '../servers/bench-server.js';
@@ -40,6 +41,7 @@ export async function runBaselines(ctx: BenchContext): Promise<void> {
       path: BENCH_METHOD_PATH,
       request: { kind: 'fixed', base64: BARE_UPDATE_BODY.toString('base64') },
       pids: { server: naive.pid },
+      databases: [databaseName(database.url)],
     });
     ctx.report(result);
   });

@@ -3,6 +3,7 @@ import { OrderServiceService } from '../../../libs/contracts/larder/order/v1/ord
 import { delay } from '../../../libs/testing/free-port.js';
 import { findInvariantViolations } from '../../../services/inventory/data/invariants.js';
 import { orderMigrations } from '../../../services/order/migrations/index.js';
+import { databaseName } from '../../../libs/db/admin.js';
 import { withCleanup } from '../cleanup.js';
 import { throwawayDatabase, type BenchContext } from './context.js';
 import { grpcCase } from './grpc-load.js';
@@ -53,6 +54,7 @@ export async function runCheckout(ctx: BenchContext): Promise<void> {
           apiKey: ORDER_ADMIN_KEY,
           request: { kind: 'createOrder', productIds },
           pids: { inventory: inventory.process.pid, order: order.process.pid },
+          databases: [databaseName(inventoryDb.url), databaseName(orderDb.url)],
         },
         {
           // The window opens after the generator's warm-up: count CONFIRMED from then.

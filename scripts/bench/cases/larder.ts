@@ -37,6 +37,7 @@ export async function createService(
     port,
     { LOG_LEVEL: 'warn', METRICS_PORT: '0', NATS_URL: ctx.natsUrl, ...env },
     join(ctx.logDir, `${logName}.log`),
+    ctx.config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.config.profileDir}`] : [],
   );
   defer(() => process.stop());
   return { process, address: `127.0.0.1:${port}` };

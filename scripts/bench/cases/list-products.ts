@@ -1,3 +1,4 @@
+import { databaseName } from '../../../libs/db/admin.js';
 import { InventoryServiceService, ListProductsRequest } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
 import { encodePageToken } from '../../../libs/validation/page-token.js';
 import { withCleanup } from '../cleanup.js';
@@ -81,6 +82,7 @@ export async function runListProducts(ctx: BenchContext): Promise<void> {
         apiKey: INVENTORY_ADMIN_KEY,
         request: { kind: 'fixed', base64: base64(item.request) },
         pids: { inventory: inventory.process.pid },
+        databases: [databaseName(database.url)],
         concurrency: 1,
       });
       result.extra = { ...result.extra, catalogProducts: count, loadSeconds };

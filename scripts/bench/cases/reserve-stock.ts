@@ -1,5 +1,6 @@
 import { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
 import { findInvariantViolations } from '../../../services/inventory/data/invariants.js';
+import { databaseName } from '../../../libs/db/admin.js';
 import { withCleanup } from '../cleanup.js';
 import type { BenchContext } from './context.js';
 import { grpcCase } from './grpc-load.js';
@@ -22,6 +23,7 @@ export async function runReserveStock(ctx: BenchContext): Promise<void> {
         apiKey: INVENTORY_ADMIN_KEY,
         request: { kind: 'reserveStock', productIds },
         pids: { inventory: inventory.process.pid },
+        databases: [databaseName(database.url)],
       });
       ctx.report(result);
     }

@@ -7,16 +7,32 @@ const rss = (byName: Record<string, number>) =>
     .map(([name, mb]) => `${name} ${mb.toFixed(0)}`)
     .join(', ') || '–';
 
+const cpu = (byName: Record<string, number> | undefined) =>
+  byName
+    ? Object.entries(byName)
+        .map(([name, perCall]) => `${name} ${perCall.toFixed(2)}`)
+        .join(', ')
+    : '–';
+
 function markdown(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** The cases, one row each: throughput, latency, errors, RSS. Markdown, for the terminal and the README alike. */
+/** The cases, one row each: throughput, latency, errors, CPU per call, RSS. Markdown, for the terminal and the README alike. */
 export function casesTable(results: readonly CaseResult[]): string {
   return markdown(
-    ['case', 'ok/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'notes'],
-    results.map((r) => [r.label, r.rps.toFixed(0), ms(r.p50), ms(r.p99), String(r.errors), rss(r.rssMb), r.note || '']),
+    ['case', 'ok/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms per call', 'peak RSS MB', 'notes'],
+    results.map((r) => [
+      r.label,
+      r.rps.toFixed(0),
+      ms(r.p50),
+      ms(r.p99),
+      String(r.errors),
+      cpu(r.cpuMsPerCall),
+      rss(r.rssMb),
+      r.note || '',
+    ]),
   );
 }
 
