@@ -10,6 +10,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export interface CommonConfig {
   production: boolean;
   databaseUrl: string;
+  /** Hot statements as named prepared statements (DATABASE_PREPARED_STATEMENTS); false behind PgBouncer < 1.21 in transaction mode. */
+  dbPreparedStatements: boolean;
   natsUrl: string;
   grpcHost: string;
   grpcPort: number;
@@ -90,6 +92,7 @@ export function readCommonConfig(env: EnvReader, defaults: CommonDefaults): Comm
     tls: readTls(env),
     shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }),
     dbPoolMax: env.int('DB_POOL_MAX', 10, { min: 1, max: 500 }),
+    dbPreparedStatements: env.bool('DATABASE_PREPARED_STATEMENTS', true),
     metricsPort: env.int('METRICS_PORT', defaults.metricsPort, { min: 0, max: 65535 }),
   };
 }

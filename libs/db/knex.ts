@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { hookPreparedStatements } from './prepared.js';
 
 // bigint (int8) columns hold stock counts and money in minor units; all fit in a
 // JS number (< 2^53), so parse them once here instead of in every row mapper.
@@ -12,6 +13,11 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * Run the statements marked with prepared() as named prepared statements
+   * (default false). Off behind PgBouncer in transaction pooling mode before 1.21.
+   */
+  preparedStatements?: boolean;
   /** Where knex's own warnings go (default: dropped; callers see errors as values anyway). */
   onWarning?: (message: string) => void;
 }
@@ -19,6 +25,7 @@ export interface DatabaseOptions {
 /** Builds a knex instance with its own pool; the caller owns it and must destroy() it. */
 export function createDatabase(options: DatabaseOptions): Knex {
   const warn = (message: unknown) => options.onWarning?.(String(message));
+  const preparedStatements = options.preparedStatements ?? false;
   return knexFactory({
     client: 'pg',
     // knex prints pool errors to the console by default; they surface as failed queries anyway.
@@ -32,6 +39,11 @@ export function createDatabase(options: DatabaseOptions): Knex {
       max: options.poolMax ?? 10,
       // Fail a request fast instead of queueing forever when the database is gone.
       acquireTimeoutMillis: 5_000,
+      // Every new connection learns to name the statements marked with prepared().
+      afterCreate(connection: Parameters<typeof hookPreparedStatements>[0], done: (error: Error | null, connection: unknown) => void) {
+        hookPreparedStatements(connection, preparedStatements);
+        done(null, connection);
+      },
     },
   });
 }

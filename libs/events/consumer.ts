@@ -10,6 +10,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import { isUuid } from '../ids/uuid.js';
+import { prepared } from '../db/prepared.js';
 import type { Logger } from '../logging/logger.js';
 import {
   CORRELATION_ID_HEADER,
@@ -244,11 +245,13 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     try {
       let duplicate = false;
       await db.transaction(async (trx) => {
-        const inserted = await trx('inbox')
-          .insert({ consumer: options.inboxName ?? durableName, event_id: id, subject: msg.subject })
-          .onConflict(['consumer', 'event_id'])
-          .ignore()
-          .returning('event_id');
+        const inserted = await prepared(
+          trx('inbox')
+            .insert({ consumer: options.inboxName ?? durableName, event_id: id, subject: msg.subject })
+            .onConflict(['consumer', 'event_id'])
+            .ignore()
+            .returning('event_id'),
+        );
         if (inserted.length === 0) {
           duplicate = true;
           return;

@@ -13,6 +13,9 @@ export function connectNats(url: string, name: string, logger: Logger): Promise<
     waitOnFirstConnect: true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // Otherwise every request (each JetStream publish) captures a stack trace up
+    // front, only to append it to a timeout's message: measurable CPU per event.
+    noAsyncTraces: true,
   }).then((nc) => {
     logger.info({ url }, 'connected to NATS');
     void (async () => {

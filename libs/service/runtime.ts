@@ -65,6 +65,7 @@ export class ServiceRuntime {
     this.db = createDatabase({
       url: config.databaseUrl,
       poolMax: config.dbPoolMax,
+      preparedStatements: config.dbPreparedStatements,
       applicationName: options.name,
       onWarning: (message) => logger.debug({ component: 'knex' }, message),
     });

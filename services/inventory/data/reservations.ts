@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { OutboxEvent } from '../../../libs/events/outbox.js';
 import type { Money, ReservationRecord, ReservationStatus } from '../domain/types.js';
+import { prepared } from '../../../libs/db/prepared.js';
 import { isUniqueViolation, toMoney } from './rows.js';
 
 type Db = Knex | Knex.Transaction;
@@ -135,7 +136,7 @@ const toJson = (m: BatchMember) => ({
  */
 export async function reserveBatch(db: Knex, members: readonly BatchMember[]): Promise<BatchVerdict[]> {
   const batch = JSON.stringify(members.map(toJson));
-  const run = () => db.raw<{ rows: { verdicts: RawVerdict[] }[] }>('select reserve_stock_batch(?::jsonb) as verdicts', [batch]);
+  const run = () => prepared(db.raw<{ rows: { verdicts: RawVerdict[] }[] }>('select reserve_stock_batch(?::jsonb) as verdicts', [batch]));
   // A concurrent claim of one of its order ids committed between the function's
   // look-up and its insert: run it again once, and the look-up sees it (a replay).
   const { rows } = await run().catch((error: unknown) => {
@@ -189,13 +190,16 @@ function fromJson(orderId: string, row: StoredJson): StoredReservation {
 
 export async function findReservation(db: Db, orderId: string): Promise<StoredReservation | undefined> {
   // The reservation and its items in one round trip (commit and release read it before their one statement).
-  const { rows } = await db.raw<{ rows: (ReservationRow & { items: ItemRow[] })[] }>(
-    `select r.*, coalesce((select json_agg(json_build_object(
+  // Explicit columns: a prepared statement's cached plan must keep its result type across migrations.
+  const { rows } = await prepared(
+    db.raw<{ rows: (ReservationRow & { items: ItemRow[] })[] }>(
+      `select r.order_id, r.status, r.request_hash, r.expires_at, r.release_reason, r.created_at, r.updated_at, coalesce((select json_agg(json_build_object(
                  'order_id', i.order_id, 'product_id', i.product_id, 'quantity', i.quantity,
                  'unit_price_minor', i.unit_price_minor, 'currency_code', i.currency_code) order by i.product_id)
                from reservation_items i where i.order_id = r.order_id), '[]'::json) as items
      from reservations r where r.order_id = ?`,
-    [orderId],
+      [orderId],
+    ),
   );
   const row = rows[0];
   return row ? toStored(row, row.items) : undefined;

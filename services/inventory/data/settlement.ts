@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { prepared } from '../../../libs/db/prepared.js';
 import { outboxRow, type OutboxEvent } from '../../../libs/events/outbox.js';
 import type { ReservationRecord } from '../domain/types.js';
 
@@ -36,8 +37,9 @@ export async function settleInOneStatement(
   const toSold = status === 'COMMITTED';
   const lines = JSON.stringify(reservation.items.map((i) => ({ product_id: i.productId, quantity: i.quantity })));
   const row = outboxRow(event);
-  const { rows } = await db.raw<{ rows: { settled: number; missing: number }[] }>(
-    `with wanted as (
+  const { rows } = await prepared(
+    db.raw<{ rows: { settled: number; missing: number }[] }>(
+      `with wanted as (
        select l.product_id, l.quantity from jsonb_to_recordset(?::jsonb) as l(product_id uuid, quantity int)
      ),
      missing as (
@@ -75,26 +77,27 @@ export async function settleInOneStatement(
        select ?::uuid, ?::text, ?::text, ?::bytea, ?::text from settled
      )
      select (select count(*)::int from settled) as settled, (select n from missing) as missing`,
-    [
-      lines,
-      status,
-      reservation.releaseReason ?? null,
-      now,
-      reservation.orderId,
-      toSold,
-      toSold,
-      now,
-      MOVEMENT[status],
-      toSold,
-      toSold,
-      reservation.orderId,
-      now,
-      row.id,
-      row.subject,
-      row.event_type,
-      row.payload,
-      row.correlation_id,
-    ],
+      [
+        lines,
+        status,
+        reservation.releaseReason ?? null,
+        now,
+        reservation.orderId,
+        toSold,
+        toSold,
+        now,
+        MOVEMENT[status],
+        toSold,
+        toSold,
+        reservation.orderId,
+        now,
+        row.id,
+        row.subject,
+        row.event_type,
+        row.payload,
+        row.correlation_id,
+      ],
+    ),
   );
   const { settled, missing } = rows[0]!;
   if (missing > 0) throw new Error(`reservation ${reservation.orderId}: ${missing} of its products have no stock row`);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { prepared } from '../../../libs/db/prepared.js';
 import { outboxRow } from '../../../libs/events/outbox.js';
 import type { NewOrder } from './orders.js';
 import type { LoggedChange } from './step-write.js';
@@ -55,8 +56,9 @@ export async function writePlacedOrder(
   const lines = JSON.stringify(items.map((i) => ({ product_id: i.productId, quantity: i.quantity })));
   const { entry } = logged;
   const event = outboxRow(logged.event);
-  const { rows } = await db.raw<{ rows: { claimed: number }[] }>(
-    `with claim as (?),
+  const { rows } = await prepared(
+    db.raw<{ rows: { claimed: number }[] }>(
+      `with claim as (?),
      items as (
        insert into order_items (order_id, product_id, quantity)
        select claim.id, l.product_id, l.quantity from claim, jsonb_to_recordset(?::jsonb) as l(product_id uuid, quantity int)
@@ -70,19 +72,20 @@ export async function writePlacedOrder(
        select ?::uuid, ?::text, ?::text, ?::bytea, ?::text from claim
      )
      select count(*)::int as claimed from claim`,
-    [
-      source,
-      lines,
-      entry.toStatus,
-      entry.reason,
-      entry.correlationId ?? null,
-      entry.createdAt,
-      event.id,
-      event.subject,
-      event.event_type,
-      event.payload,
-      event.correlation_id,
-    ],
+      [
+        source,
+        lines,
+        entry.toStatus,
+        entry.reason,
+        entry.correlationId ?? null,
+        entry.createdAt,
+        event.id,
+        event.subject,
+        event.event_type,
+        event.payload,
+        event.correlation_id,
+      ],
+    ),
   );
   return rows[0]!.claimed === 1;
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { prepared } from '../../../libs/db/prepared.js';
 import { outboxRow, type OutboxEvent } from '../../../libs/events/outbox.js';
 import type { OrderEventRecord } from '../domain/types.js';
 import { patchColumns, type OrderPatch } from './orders.js';
@@ -43,8 +44,9 @@ export async function writeStepChange(
   );
   const entry = logged?.entry;
   const event = logged ? outboxRow(logged.event) : undefined;
-  const { rows } = await db.raw<{ rows: { changed: number }[] }>(
-    `with changed as (?),
+  const { rows } = await prepared(
+    db.raw<{ rows: { changed: number }[] }>(
+      `with changed as (?),
      priced as (
        update order_items i set unit_price_minor = p.unit_price_minor, currency_code = p.currency_code
        from jsonb_to_recordset(?::jsonb) as p(product_id uuid, unit_price_minor bigint, currency_code text), changed
@@ -61,23 +63,24 @@ export async function writeStepChange(
        select ?::uuid, ?::text, ?::text, ?::bytea, ?::text from changed where ?::boolean
      )
      select count(*)::int as changed from changed`,
-    [
-      update,
-      prices,
-      entry?.fromStatus ?? null,
-      entry?.toStatus ?? null,
-      entry?.reason ?? null,
-      entry?.error ?? null,
-      entry?.correlationId ?? null,
-      entry?.createdAt ?? null,
-      entry !== undefined,
-      event?.id ?? null,
-      event?.subject ?? null,
-      event?.event_type ?? null,
-      event?.payload ?? null,
-      event?.correlation_id ?? null,
-      event !== undefined,
-    ],
+      [
+        update,
+        prices,
+        entry?.fromStatus ?? null,
+        entry?.toStatus ?? null,
+        entry?.reason ?? null,
+        entry?.error ?? null,
+        entry?.correlationId ?? null,
+        entry?.createdAt ?? null,
+        entry !== undefined,
+        event?.id ?? null,
+        event?.subject ?? null,
+        event?.event_type ?? null,
+        event?.payload ?? null,
+        event?.correlation_id ?? null,
+        event !== undefined,
+      ],
+    ),
   );
   return rows[0]!.changed === 1;
 }
