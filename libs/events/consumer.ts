@@ -68,10 +68,18 @@ export interface InboxConsumerOptions {
   /** Messages pulled ahead of processing. Default 10. */
   prefetch?: number;
   handle: InboxHandler;
+  /**
+   * A cheap read before the inbox transaction: true when the event's effect is
+   * already in place for good (or can never apply). Then only the inbox row is
+   * written, in autocommit, with no transaction and no handler: two round trips
+   * instead of four or more. Only for effects that, once in place, never change
+   * back, so there is nothing a concurrent delivery could apply twice.
+   */
+  alreadyApplied?: (msg: InboxMessage) => Promise<boolean>;
 }
 
 export interface InboxConsumerStats {
-  /** Messages whose handler committed. */
+  /** Messages whose handler committed, or whose effect was already in place (alreadyApplied) and now recorded. */
   processed: number;
   /** Messages skipped because the inbox already held their event id. */
   duplicates: number;
@@ -244,7 +252,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     const keepAlive = setInterval(() => msg.working(), progressIntervalMs);
     try {
       let duplicate = false;
-      await db.transaction(async (trx) => {
+      const recordSeen = async (trx: Knex | Knex.Transaction) => {
         const inserted = await prepared(
           trx('inbox')
             .insert({ consumer: options.inboxName ?? durableName, event_id: id, subject: msg.subject })
@@ -252,12 +260,17 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
             .ignore()
             .returning('event_id'),
         );
-        if (inserted.length === 0) {
-          duplicate = true;
-          return;
-        }
-        await handle(inboxMessage, trx);
-      });
+        duplicate = inserted.length === 0;
+      };
+      if (await options.alreadyApplied?.(inboxMessage)) {
+        // Nothing to apply: the inbox row alone, in autocommit, still records the event as seen.
+        await recordSeen(db);
+      } else {
+        await db.transaction(async (trx) => {
+          await recordSeen(trx);
+          if (!duplicate) await handle(inboxMessage, trx);
+        });
+      }
       clearInterval(keepAlive);
       // Ack only after commit: a crash before this line means redelivery, which the inbox absorbs.
       msg.ack();

@@ -7,7 +7,7 @@ import { every } from '../../libs/timers/every.js';
 import type { InventoryConfig } from './config.js';
 import { findInvariantViolations } from './data/invariants.js';
 import { reserveBatch } from './data/reservations.js';
-import { applyOrderEvent, ORDER_SUBJECTS } from './consumers/order-events.js';
+import { applyOrderEvent, ORDER_SUBJECTS, orderEventAlreadyApplied } from './consumers/order-events.js';
 import type { InventoryDeps } from './domain/deps.js';
 import { expireReservations } from './domain/reservations/expire-reservations.js';
 import { reservationBatches } from './domain/reservations/reservation-batches.js';
@@ -97,6 +97,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
       durableName: 'inventory-order-events',
       filterSubjects: ORDER_SUBJECTS,
       handle: (message, trx) => applyOrderEvent(deps, message, trx),
+      alreadyApplied: (message) => orderEventAlreadyApplied(deps, message),
     });
     await consumer.start();
     return consumer;

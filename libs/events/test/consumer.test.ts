@@ -116,6 +116,66 @@ describe('inbox consumer', function () {
     expect(consumer.stats()).to.include({ processed: 1, duplicates: 1, failures: 0, deadLettered: 0 });
   });
 
+  it('alreadyApplied: records the event as seen without running the handler, and a second copy is a duplicate', async () => {
+    const stream = await newStream();
+    const [done, open] = [uuidv7(), uuidv7()];
+    const subject = `${stream.prefix}.thing`;
+    await publish(subject, done, 'done');
+    await sleep(250);
+    await publish(subject, done, 'done'); // after the duplicate window: stored twice
+    await publish(subject, open, 'open');
+
+    const handled: string[] = [];
+    const asked: string[] = [];
+    const consumer = newConsumer({
+      stream: stream.name,
+      durableName: stream.durable,
+      filterSubjects: [`${stream.prefix}.>`],
+      handle: async (msg, trx) => {
+        handled.push(msg.id);
+        await applyEffect(msg, trx, stream.durable);
+      },
+      alreadyApplied: async (msg) => {
+        asked.push(msg.id);
+        return new TextDecoder().decode(msg.data) === 'done';
+      },
+    });
+    await consumer.start();
+    await waitFor('three deliveries handled', () => consumer.stats().processed + consumer.stats().duplicates === 3);
+
+    expect(asked).to.deep.equal([done, done, open]);
+    expect(handled, 'the handler runs only for the event not yet applied').to.deep.equal([open]);
+    expect(await countRows('effects', done)).to.equal(0);
+    expect(await countRows('inbox', done), 'seen once, recorded once').to.equal(1);
+    expect(await countRows('effects', open)).to.equal(1);
+    expect(await countRows('inbox', open)).to.equal(1);
+    expect(consumer.stats()).to.include({ processed: 2, duplicates: 1, failures: 0, deadLettered: 0 });
+  });
+
+  it('alreadyApplied that throws is a failed delivery, retried like a failed handler', async () => {
+    const stream = await newStream();
+    const id = uuidv7();
+    await publish(`${stream.prefix}.thing`, id, 'x');
+    let calls = 0;
+    const consumer = newConsumer({
+      stream: stream.name,
+      durableName: stream.durable,
+      filterSubjects: [`${stream.prefix}.>`],
+      backoffMs: [100],
+      handle: async (msg, trx) => applyEffect(msg, trx, stream.durable),
+      alreadyApplied: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('database gone for a moment');
+        return false;
+      },
+    });
+    await consumer.start();
+    await waitFor('applied on the redelivery', () => consumer.stats().processed === 1);
+    expect(calls).to.equal(2);
+    expect(await countRows('effects', id)).to.equal(1);
+    expect(consumer.stats()).to.include({ processed: 1, failures: 1, redeliveries: 1 });
+  });
+
   it('commits the effect and the inbox row together: a failed attempt leaves neither', async () => {
     const stream = await newStream();
     const id = uuidv7();

@@ -2,11 +2,26 @@ import type { Knex } from 'knex';
 import { OrderCancelled, OrderConfirmed } from '../../../libs/contracts/larder/order/v1/events.js';
 import { AppError } from '../../../libs/errors/app-error.js';
 import type { InboxMessage } from '../../../libs/events/consumer.js';
+import { findReservation } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
+import { isSettled, type Settlement } from '../domain/reservations/reservation-rules.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
 
 /** What inventory listens to on the ORDERS stream. */
 export const ORDER_SUBJECTS = ['orders.confirmed', 'orders.cancelled'] as const;
+
+/** The settlement an order event asks for, if any. */
+function requestedSettlement(message: InboxMessage): { orderId: string; target: Settlement; reason?: string } | undefined {
+  if (message.subject === 'orders.confirmed') {
+    const { order } = OrderConfirmed.decode(message.data);
+    return order && { orderId: order.id, target: 'COMMITTED' };
+  }
+  if (message.subject === 'orders.cancelled') {
+    const { order } = OrderCancelled.decode(message.data);
+    return order && { orderId: order.id, target: 'RELEASED', reason: order.cancelReason || 'order cancelled' };
+  }
+  return undefined;
+}
 
 /**
  * The second path to a settled reservation: the order service commits or
@@ -18,17 +33,26 @@ export const ORDER_SUBJECTS = ['orders.confirmed', 'orders.cancelled'] as const;
  */
 export async function applyOrderEvent(deps: InventoryDeps, message: InboxMessage, trx: Knex.Transaction): Promise<void> {
   const inTrx: InventoryDeps = { ...deps, db: trx as unknown as Knex, afterCommit: () => undefined };
-  const ctx = { correlationId: message.correlationId };
+  const wanted = requestedSettlement(message);
+  if (!wanted) return;
   try {
-    if (message.subject === 'orders.confirmed') {
-      const { order } = OrderConfirmed.decode(message.data);
-      if (order) await settleReservation(inTrx, ctx, order.id, 'COMMITTED');
-    } else if (message.subject === 'orders.cancelled') {
-      const { order } = OrderCancelled.decode(message.data);
-      if (order) await settleReservation(inTrx, ctx, order.id, 'RELEASED', order.cancelReason || 'order cancelled');
-    }
+    await settleReservation(inTrx, { correlationId: message.correlationId }, wanted.orderId, wanted.target, wanted.reason);
   } catch (error) {
     if (error instanceof AppError && (error.kind === 'notFound' || error.kind === 'failedPrecondition')) return;
     throw error;
   }
+}
+
+/**
+ * Usually the direct call came first and the event finds the reservation
+ * settled: one read, and no inbox transaction (its four statements were most
+ * of what inventory did per order). Settled states are final, and an unknown
+ * reservation is left alone by applyOrderEvent as well, so neither has anything
+ * left to apply.
+ */
+export async function orderEventAlreadyApplied(deps: InventoryDeps, message: InboxMessage): Promise<boolean> {
+  const wanted = requestedSettlement(message);
+  if (!wanted) return true;
+  const reservation = await findReservation(deps.db, wanted.orderId);
+  return !reservation || isSettled(reservation.status);
 }

@@ -7,6 +7,11 @@ export type Decision = { action: 'apply' } | { action: 'replay' } | { action: 'r
 
 const TERMINAL: ReadonlySet<ReservationStatus> = new Set(['COMMITTED', 'RELEASED', 'EXPIRED']);
 
+/** Committed, released or expired: final, no settlement or extension changes it again. */
+export function isSettled(status: ReservationStatus): boolean {
+  return TERMINAL.has(status);
+}
+
 export function decideSettlement(reservation: Pick<ReservationRecord, 'status' | 'expiresAt'>, target: Settlement, now: Date): Decision {
   const { status } = reservation;
   if (target === 'COMMITTED') {
