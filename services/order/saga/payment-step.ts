@@ -10,6 +10,7 @@ import type { Step } from './step.js';
  */
 export async function paymentStep(step: Step): Promise<OrderRecord> {
   if (step.order.reservationExpired) return expiredStep(step);
+  if (step.chargeNotSent) return charge(step);
   if (step.order.paymentStatus === 'PENDING') {
     // The last charge's outcome is unknown (timeout or crash): ask before charging.
     const known = await step.deps.payments.lookup(step.order.id);
@@ -25,16 +26,19 @@ export async function paymentStep(step: Step): Promise<OrderRecord> {
 async function charge(step: Step): Promise<OrderRecord> {
   const { deps } = step;
   // A slow payment must not lose its stock to the sweeper: extend, unless this
-  // step reserved it just now and it outlives the charge by a wide margin.
-  if (!outlivesCharge(step)) {
+  // step reserved it just now and it outlives the charge by a wide margin
+  // (always so when PENDING came with RESERVED: see reserveStep).
+  if (!step.chargeNotSent && !step.reservationOutlivesCharge()) {
     const extended = await deps.inventory.extend(step.order.id, deps.saga.reservationTtlMs, step.meta);
     if (extended.kind === 'gone' || extended.kind === 'notFound') return expiredStep(step);
     if (extended.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, extended.message);
   }
 
-  const attempt = step.order.paymentAttempts + 1;
-  await step.record({ paymentStatus: 'PENDING', paymentAttempts: attempt });
-  // A cancel that came in before this write is known now: nothing has left yet, so charge nothing.
+  // PENDING before the charge leaves: written here, or already with RESERVED by this step.
+  if (!step.chargeNotSent) await step.record({ paymentStatus: 'PENDING', paymentAttempts: step.order.paymentAttempts + 1 });
+  step.chargeNotSent = false;
+  const attempt = step.order.paymentAttempts;
+  // A cancel that came in before that write is known now: nothing has left yet, so charge nothing.
   if (step.order.cancelRequested) return cancelStep(step);
   const outcome = await deps.payments.charge(
     { orderId: step.order.id, amount: step.order.total!, token: step.order.paymentToken },
@@ -58,17 +62,6 @@ async function charge(step: Step): Promise<OrderRecord> {
       // Stays PENDING: the next step asks the gateway before anything else, so it is never charged twice.
       return step.retryLater(attempt, outcome.reason);
   }
-}
-
-/**
- * Margin a fresh reservation must have beyond the charge's timeout to skip
- * the extend: generous, so clock skew between the services cannot matter.
- */
-const EXTEND_MARGIN_MS = 30_000;
-
-function outlivesCharge(step: Step): boolean {
-  const until = step.reservedUntil;
-  return until !== undefined && until.getTime() - step.now.getTime() > step.deps.saga.paymentTimeoutMs + EXTEND_MARGIN_MS;
 }
 
 /** The money is taken: commit the reservation and confirm. */

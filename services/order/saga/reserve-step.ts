@@ -29,14 +29,26 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
           { reason: 'mixed currencies' },
         );
       }
-      // Prices, total and status in one write. The step keeps its lease: payment comes
-      // next, in this process (advanceOrder); were it to die, the lease lapses and a
-      // worker takes the order up, due since now.
+      // Prices, total, status and the coming charge's PENDING in one write. The step
+      // keeps its lease: payment comes next, in this process (advanceOrder); were it
+      // to die, the lease lapses and a worker takes the order up, due since now, and
+      // finds PENDING: it asks the gateway before charging, as after any crash.
       step.reservedUntil = outcome.expiresAt;
-      return step.record(
-        { status: 'RESERVED', itemPrices: outcome.items, total, lastError: null, nextAttemptAt: step.now },
+      // Only when the charge follows at once, with no extend first (see paymentStep).
+      const charging = order.paymentStatus === 'NOT_STARTED' && step.reservationOutlivesCharge();
+      const reserved = await step.record(
+        {
+          status: 'RESERVED',
+          itemPrices: outcome.items,
+          total,
+          lastError: null,
+          nextAttemptAt: step.now,
+          ...(charging ? { paymentStatus: 'PENDING' as const, paymentAttempts: order.paymentAttempts + 1 } : {}),
+        },
         { reason: 'stock reserved' },
       );
+      step.chargeNotSent = charging;
+      return reserved;
     }
     case 'insufficient': {
       const attempts = order.attempts + 1;

@@ -8,6 +8,12 @@ import { assertTransition } from '../domain/order-status.js';
 import { backoffMs } from '../domain/retry-policy.js';
 import type { OrderRecord } from '../domain/types.js';
 
+/**
+ * Margin a fresh reservation must have beyond the charge's timeout to skip
+ * the extend: generous, so clock skew between the services cannot matter.
+ */
+const EXTEND_MARGIN_MS = 30_000;
+
 /** Missed writes a step re-reads and retries before it gives the order up (others keep writing flags). */
 const MAX_REREADS = 5;
 
@@ -38,6 +44,20 @@ export class Step {
    * (a step that knows it was just reserved may skip the extend before paying).
    */
   reservedUntil?: Date;
+
+  /** This step reserved the stock just now, and it outlives the charge's timeout by a wide margin: no extend needed. */
+  reservationOutlivesCharge(): boolean {
+    const until = this.reservedUntil;
+    return until !== undefined && until.getTime() - this.now.getTime() > this.deps.saga.paymentTimeoutMs + EXTEND_MARGIN_MS;
+  }
+
+  /**
+   * This step wrote payment PENDING (with the RESERVED change) for a charge it
+   * has not sent yet: its payment step charges without asking the gateway
+   * first. Only this process, under this lease, can know that; anyone else
+   * finding PENDING looks the charge up, as after any unknown outcome.
+   */
+  chargeNotSent = false;
 
   /**
    * Records progress and keeps the lease (more calls follow in this step): one

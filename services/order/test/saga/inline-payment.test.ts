@@ -50,6 +50,55 @@ describe('saga steps in-process: a reservation runs on into its payment; what on
     expect(h.inventory.ops()).to.deep.equal(['reserve', 'extend', 'commit']);
   });
 
+  it('a fresh reservation: payment PENDING is written with RESERVED, and the charge follows without a lookup', async () => {
+    const order = await h.order();
+    h.inventory.next('reserve', { ...RESERVED, expiresAt: new Date(NOW.getTime() + SKIP_EXTEND_AFTER_MS + 1) });
+    let atCharge: { status: string; paymentStatus: string; paymentAttempts: number } | undefined;
+    h.gateway.next('charge', async () => {
+      const { status, paymentStatus, paymentAttempts } = await h.stored(order.id);
+      atCharge = { status, paymentStatus, paymentAttempts };
+      return { kind: 'captured' as const, chargeId: 'ch_1' };
+    });
+    const orderWrites: string[] = [];
+    const countWrites = (query: { sql: string }) => {
+      if (/^with changed as \(update "orders"/.test(query.sql)) orderWrites.push(query.sql);
+    };
+    h.db.on('query', countWrites);
+    try {
+      expect((await h.advance(order.id)).status).to.equal('CONFIRMED');
+    } finally {
+      h.db.off('query', countWrites);
+    }
+    expect(atCharge, 'what a crash during the charge would leave').to.deep.equal({
+      status: 'RESERVED',
+      paymentStatus: 'PENDING',
+      paymentAttempts: 1,
+    });
+    expect(h.gateway.ops()).to.deep.equal(['charge']);
+    // RESERVED (with PENDING), CAPTURED, CONFIRMED.
+    expect(orderWrites).to.have.length(3);
+  });
+
+  it('after a crash right after that write, the next step finds PENDING and asks the gateway before charging', async () => {
+    const order = await h.order({ status: 'RESERVED', total: EUR(500), paymentStatus: 'PENDING', paymentAttempts: 1 });
+    expect((await h.advance(order.id)).status).to.equal('CONFIRMED');
+    expect(h.gateway.ops()).to.deep.equal(['lookup', 'charge']);
+    expect((await h.stored(order.id)).paymentAttempts).to.equal(2);
+  });
+
+  it('a reservation that needs an extend: PENDING is written on its own, after the extend', async () => {
+    const order = await h.order();
+    h.inventory.next('reserve', { ...RESERVED, expiresAt: new Date(NOW.getTime() + SKIP_EXTEND_AFTER_MS) });
+    let paymentAtExtend: string | undefined;
+    h.inventory.next('extend', async () => {
+      paymentAtExtend = (await h.stored(order.id)).paymentStatus;
+      return { kind: 'done' as const };
+    });
+    expect((await h.advance(order.id)).status).to.equal('CONFIRMED');
+    expect(paymentAtExtend).to.equal('NOT_STARTED');
+    expect(h.gateway.ops()).to.deep.equal(['charge']);
+  });
+
   it('detachPayment (inline checkout): answers RESERVED and hands the payment to carryOn', async () => {
     const order = await h.order();
     h.inventory.next('reserve', RESERVED);
