@@ -11,6 +11,7 @@ import { applyOrderEvent, ORDER_SUBJECTS, orderEventAlreadyApplied } from './con
 import type { InventoryDeps } from './domain/deps.js';
 import { expireReservations } from './domain/reservations/expire-reservations.js';
 import { reservationBatches } from './domain/reservations/reservation-batches.js';
+import { settleBatch } from './data/settlement.js';
 import { systemClock, type Clock } from './domain/types.js';
 import { inventoryHandlers } from './transport/handlers.js';
 import { inventoryScopes } from './transport/scopes.js';
@@ -49,6 +50,12 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
       run: (members) => reserveBatch(runtime.db, members),
       maxBatch: config.reserveBatchMax,
       maxInFlight: config.reserveBatchesInFlight,
+    }),
+    // The same natural batching for CommitReservation and ReleaseReservation.
+    settlementBatches: reservationBatches({
+      run: (members) => settleBatch(runtime.db, members),
+      maxBatch: config.settleBatchMax,
+      maxInFlight: config.settleBatchesInFlight,
     }),
   };
   runtime.server.addService(InventoryServiceService, inventoryHandlers(deps), inventoryScopes);

@@ -23,6 +23,10 @@ export interface InventoryConfig extends CommonConfig {
   reserveBatchMax: number;
   /** Reservation batches in the database at once (each holds one pooled connection). */
   reserveBatchesInFlight: number;
+  /** Most CommitReservation/ReleaseReservation calls coalesced into one statement (1 = no coalescing). */
+  settleBatchMax: number;
+  /** Settlement batches in the database at once. */
+  settleBatchesInFlight: number;
 }
 
 /** Reads and validates the environment; throws a ConfigError naming the bad variable. */
@@ -42,5 +46,7 @@ export function readInventoryConfig(env: Env): InventoryConfig {
     invariantCheckIntervalMs: read.int('INVARIANT_CHECK_INTERVAL_MS', 60_000, { min: 0, max: 86_400_000 }),
     reserveBatchMax: read.int('RESERVE_BATCH_MAX', 64, { min: 1, max: 1_000 }),
     reserveBatchesInFlight: read.int('RESERVE_BATCHES_IN_FLIGHT', 2, { min: 1, max: 100 }),
+    settleBatchMax: read.int('SETTLE_BATCH_MAX', 64, { min: 1, max: 1_000 }),
+    settleBatchesInFlight: read.int('SETTLE_BATCHES_IN_FLIGHT', 2, { min: 1, max: 100 }),
   };
 }

@@ -6,100 +6,125 @@ import type { ReservationRecord } from '../domain/types.js';
 /** How a settled reservation's units move: to sold (commit) or back to available (release, expiry). */
 export type SettledStatus = 'COMMITTED' | 'RELEASED' | 'EXPIRED';
 
-const MOVEMENT: Record<SettledStatus, string> = { COMMITTED: 'COMMIT', RELEASED: 'RELEASE', EXPIRED: 'EXPIRE' };
-
 type Db = Knex | Knex.Transaction;
 
+/** One reservation to settle: as it will be (status, reason), its event, and when. */
+export interface SettlementMember {
+  reservation: ReservationRecord;
+  status: SettledStatus;
+  event: OutboxEvent;
+  now: Date;
+}
+
 /**
- * Settles a RESERVED reservation in ONE autocommit statement: its status, a
- * ledger row and the stock move per item, and its event, each conditional on
- * the guarded status change (data-modifying CTEs) — all or nothing, in one
- * round trip where a transaction took eight.
+ * Settles RESERVED reservations in ONE autocommit statement: per member its
+ * status, a ledger row per item and its event, and per product ONE stock
+ * UPDATE for all of the batch's items (reserved down, sold or available up),
+ * each conditional on the guarded status changes (data-modifying CTEs).
+ * Returns, per member, whether it moved.
  *
  * The guard is `status = 'RESERVED'`: of a commit, a release and the sweeper
  * racing for one reservation exactly one moves it; the others get false and
- * decide again on what they then read. Stock rows are locked in product-id
- * order (the ordered FOR UPDATE below), as every other stock writer does, so
- * concurrent multi-item writers cannot deadlock. A reservation whose stock
- * row is missing is not settled at all (nothing written) and throws: the
- * ledger must never record a move the stock did not make.
+ * decide again on what they then read. A member whose order id came earlier in
+ * the batch gets false too (it is settled once; its caller then reads the
+ * result). Stock rows are locked in product-id order (the ordered FOR UPDATE
+ * below), as every other stock writer does, so concurrent writers cannot
+ * deadlock. If a member's stock row is missing nothing at all is written and
+ * it throws (the coalescer then runs each member alone, so only that one
+ * fails): the ledger must never record a move the stock did not make.
  *
- * Autocommit for commit and release; the sweeper runs it in the transaction
- * that holds the expired reservation's row.
+ * Autocommit for commit and release (coalesced: concurrent commits of one hot
+ * product write its stock row once); the sweeper runs it for one reservation
+ * in the transaction that holds the expired row.
  */
-export async function settleInOneStatement(
-  db: Db,
-  reservation: ReservationRecord,
-  status: SettledStatus,
-  event: OutboxEvent,
-  now: Date,
-): Promise<boolean> {
-  const toSold = status === 'COMMITTED';
-  const lines = JSON.stringify(reservation.items.map((i) => ({ product_id: i.productId, quantity: i.quantity })));
-  const row = outboxRow(event);
+export async function settleBatch(db: Db, members: readonly SettlementMember[]): Promise<boolean[]> {
+  const seen = new Set<string>();
+  const unique = members.filter((m) => !seen.has(m.reservation.orderId) && seen.add(m.reservation.orderId));
+  const settleable = JSON.stringify(
+    unique.map((m) => {
+      const row = outboxRow(m.event);
+      return {
+        order_id: m.reservation.orderId,
+        status: m.status,
+        release_reason: m.reservation.releaseReason ?? null,
+        at: m.now.toISOString(),
+        event_id: row.id,
+        subject: row.subject,
+        event_type: row.event_type,
+        payload: row.payload.toString('base64'),
+        correlation_id: row.correlation_id,
+      };
+    }),
+  );
+  const lines = JSON.stringify(
+    unique.flatMap((m) =>
+      m.reservation.items.map((i) => ({ order_id: m.reservation.orderId, product_id: i.productId, quantity: i.quantity })),
+    ),
+  );
   const { rows } = await prepared(
-    db.raw<{ rows: { settled: number; missing: number }[] }>(
-      `with wanted as (
-       select l.product_id, l.quantity from jsonb_to_recordset(?::jsonb) as l(product_id uuid, quantity int)
-     ),
-     missing as (
-       select count(*)::int as n from wanted w where not exists (select 1 from stock_levels s where s.product_id = w.product_id)
-     ),
-     settled as (
-       update reservations set status = ?, release_reason = ?, updated_at = ?
-       where order_id = ? and status = 'RESERVED' and (select n from missing) = 0
-       returning order_id
-     ),
-     lines as (
-       select w.product_id, w.quantity from settled, wanted w
-     ),
-     locked as (
-       select s.product_id from stock_levels s where s.product_id in (select product_id from lines)
-       order by s.product_id for update
-     ),
-     moved as (
-       update stock_levels s
-       set reserved = s.reserved - l.quantity,
-           sold = s.sold + case when ?::boolean then l.quantity else 0 end,
-           available = s.available + case when ?::boolean then 0 else l.quantity end,
-           updated_at = ?
-       from locked, lines l
-       where s.product_id = locked.product_id and l.product_id = locked.product_id
-     ),
-     ledger as (
-       insert into stock_movements (product_id, kind, available_delta, reserved_delta, sold_delta, reference, created_at)
-       select l.product_id, ?, case when ?::boolean then 0 else l.quantity end, -l.quantity,
-              case when ?::boolean then l.quantity else 0 end, ?, ?::timestamptz
-       from lines l
-     ),
-     published as (
-       insert into outbox (id, subject, event_type, payload, correlation_id)
-       select ?::uuid, ?::text, ?::text, ?::bytea, ?::text from settled
-     )
-     select (select count(*)::int from settled) as settled, (select n from missing) as missing`,
-      [
-        lines,
-        status,
-        reservation.releaseReason ?? null,
-        now,
-        reservation.orderId,
-        toSold,
-        toSold,
-        now,
-        MOVEMENT[status],
-        toSold,
-        toSold,
-        reservation.orderId,
-        now,
-        row.id,
-        row.subject,
-        row.event_type,
-        row.payload,
-        row.correlation_id,
-      ],
+    db.raw<{ rows: { settled: string[]; missing: number }[] }>(
+      `with members as (
+         select * from jsonb_to_recordset(?::jsonb) as m(order_id uuid, status text, release_reason text, at timestamptz,
+                                                         event_id uuid, subject text, event_type text, payload text, correlation_id text)
+       ),
+       wanted as (
+         select * from jsonb_to_recordset(?::jsonb) as l(order_id uuid, product_id uuid, quantity int)
+       ),
+       missing as (
+         select count(*)::int as n from wanted w where not exists (select 1 from stock_levels s where s.product_id = w.product_id)
+       ),
+       settled as (
+         update reservations r set status = m.status, release_reason = m.release_reason, updated_at = m.at
+         from members m
+         where r.order_id = m.order_id and r.status = 'RESERVED' and (select n from missing) = 0
+         returning r.order_id, r.status
+       ),
+       lines as (
+         select w.order_id, w.product_id, w.quantity, s.status, m.at
+         from settled s join wanted w on w.order_id = s.order_id join members m on m.order_id = s.order_id
+       ),
+       locked as (
+         select s.product_id from stock_levels s where s.product_id in (select product_id from lines)
+         order by s.product_id for update
+       ),
+       moved as (
+         update stock_levels s
+         set reserved = s.reserved - d.quantity, sold = s.sold + d.sold, available = s.available + d.back, updated_at = d.at
+         from locked, (
+           select product_id, sum(quantity) as quantity, max(at) as at,
+                  sum(case when status = 'COMMITTED' then quantity else 0 end) as sold,
+                  sum(case when status = 'COMMITTED' then 0 else quantity end) as back
+           from lines group by product_id
+         ) d
+         where s.product_id = locked.product_id and d.product_id = locked.product_id
+       ),
+       ledger as (
+         insert into stock_movements (product_id, kind, available_delta, reserved_delta, sold_delta, reference, created_at)
+         select l.product_id, case l.status when 'COMMITTED' then 'COMMIT' when 'RELEASED' then 'RELEASE' else 'EXPIRE' end,
+                case when l.status = 'COMMITTED' then 0 else l.quantity end, -l.quantity,
+                case when l.status = 'COMMITTED' then l.quantity else 0 end, l.order_id::text, l.at
+         from lines l
+       ),
+       published as (
+         insert into outbox (id, subject, event_type, payload, correlation_id)
+         select m.event_id, m.subject, m.event_type, decode(m.payload, 'base64'), m.correlation_id
+         from members m join settled s on s.order_id = m.order_id
+       )
+       select coalesce((select json_agg(order_id) from settled), '[]'::json) as settled, (select n from missing) as missing`,
+      [settleable, lines],
     ),
   );
   const { settled, missing } = rows[0]!;
-  if (missing > 0) throw new Error(`reservation ${reservation.orderId}: ${missing} of its products have no stock row`);
-  return settled === 1;
+  if (missing > 0) {
+    const ids = unique.map((m) => m.reservation.orderId).join(', ');
+    throw new Error(`settling reservation ${ids}: ${missing} of the items have no stock row`);
+  }
+  const moved = new Set(settled);
+  const first = new Set<SettlementMember>(unique);
+  return members.map((m) => first.has(m) && moved.has(m.reservation.orderId));
+}
+
+/** One reservation alone (the sweeper, in its transaction; a caller without a coalescer). */
+export async function settleInOneStatement(db: Db, member: SettlementMember): Promise<boolean> {
+  return (await settleBatch(db, [member]))[0]!;
 }

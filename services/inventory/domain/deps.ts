@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { BatchMember, BatchVerdict } from '../data/reservations.js';
+import type { SettlementMember } from '../data/settlement.js';
 import type { ReservationBatches } from './reservations/reservation-batches.js';
 import type { Clock } from './types.js';
 
@@ -13,6 +14,11 @@ export interface InventoryDeps {
   defaultReservationTtlMs: number;
   /** Coalesces concurrent ReserveStock calls (built in app.ts); without it each call is a batch of one. */
   reservationBatches?: ReservationBatches<BatchMember, BatchVerdict>;
+  /**
+   * Coalesces concurrent commits and releases the same way (built in app.ts):
+   * one stock UPDATE per product per batch. Without it each settles alone.
+   */
+  settlementBatches?: ReservationBatches<SettlementMember, boolean>;
 }
 
 /** Where a use case was asked from: carried into events. */

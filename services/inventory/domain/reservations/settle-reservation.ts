@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { notFound } from '../../../../libs/errors/app-error.js';
 import type { OutboxEvent } from '../../../../libs/events/outbox.js';
 import { extendIfLive, findReservation } from '../../data/reservations.js';
-import { settleInOneStatement } from '../../data/settlement.js';
+import { settleInOneStatement, type SettlementMember } from '../../data/settlement.js';
 import type { InventoryDeps, RequestContext } from '../deps.js';
 import { reservationCommitted, reservationExpired, reservationReleased } from '../events.js';
 import type { ReservationRecord } from '../types.js';
@@ -21,7 +21,7 @@ export async function applySettlement(
   now: Date,
 ): Promise<ReservationRecord> {
   const settled: ReservationRecord = { ...reservation, status, releaseReason: reason, updatedAt: now };
-  if (!(await settleInOneStatement(trx, settled, status, settlementEvent(ctx, settled, now), now))) {
+  if (!(await settleInOneStatement(trx, { reservation: settled, status, event: settlementEvent(ctx, settled, now), now }))) {
     throw new Error(`reservation ${reservation.orderId} was not RESERVED under the caller's lock`);
   }
   return settled;
@@ -32,8 +32,9 @@ const MAX_SETTLE_ATTEMPTS = 3;
 
 /**
  * Commit (payment done) or release (order cancelled). Idempotent; impossible
- * transitions are refused. A read, then one guarded statement (no transaction):
- * if another settle won in between, decide again on what it did.
+ * transitions are refused. A read, then one guarded statement (no transaction),
+ * shared with concurrent settles through deps.settlementBatches: if another
+ * settle won in between, decide again on what it did.
  */
 export async function settleReservation(
   deps: InventoryDeps,
@@ -51,8 +52,9 @@ export async function settleReservation(
     if (decision.action === 'refuse') throw refusal(orderId, target === 'COMMITTED' ? 'commit' : 'release', decision.why, current.status);
     const releaseReason = target === 'RELEASED' ? reason || 'released by caller' : undefined;
     const settled: ReservationRecord = { ...current, status: target, releaseReason, updatedAt: now };
-    const event = settlementEvent(ctx, settled, now);
-    if (await settleInOneStatement(deps.db, settled, target, event, now)) {
+    const member: SettlementMember = { reservation: settled, status: target, event: settlementEvent(ctx, settled, now), now };
+    const moved = deps.settlementBatches ? await deps.settlementBatches.submit(member) : await settleInOneStatement(deps.db, member);
+    if (moved) {
       deps.afterCommit();
       return settled;
     }
