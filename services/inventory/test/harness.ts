@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import type { Knex } from 'knex';
 import * as messages from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
 import { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
@@ -8,6 +9,7 @@ import { silentLogger } from '../../../libs/logging/logger.js';
 import { testNatsUrl } from '../../../libs/testing/root-hooks.js';
 import { startInventory, type RunningInventory } from '../app.js';
 import { readInventoryConfig } from '../config.js';
+import { findInvariantViolations } from '../data/invariants.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import type { Clock } from '../domain/types.js';
 
@@ -75,6 +77,22 @@ export async function startTestInventory(options: TestInventoryOptions = {}): Pr
       await database.drop();
     },
   };
+}
+
+/**
+ * Mocha hooks for a describe(): one inventory on a fresh database for all of its
+ * tests, stock conservation checked after each. Call it at the top of the describe.
+ */
+export function testInventoryPerSuite(options: TestInventoryOptions = {}): () => TestInventory {
+  let inv: TestInventory | undefined;
+  before(async () => {
+    inv = await startTestInventory(options);
+  });
+  after(async () => inv?.stop());
+  afterEach(async () => {
+    expect(await findInvariantViolations(inv!.db)).to.deep.equal([]);
+  });
+  return () => inv!;
 }
 
 let skuCounter = 0;

@@ -64,6 +64,7 @@ describe('ReserveStock batches (coalescer driven directly)', function () {
     held.release();
     const [holderOutcome, ...outcomes] = await Promise.all([first, ...rest]);
     expect(holderOutcome).to.have.property('ok');
+    expect(held.batches.pending, 'nothing pending once every member has its answer').to.equal(0);
     return { outcomes, sizes: held.sizes };
   }
 
@@ -161,10 +162,15 @@ describe('ReserveStock batches (coalescer driven directly)', function () {
         return new;
       end $$;
       create trigger test_refuse_order before insert on reservation_items for each row execute function test_refuse_order();`);
+    const statements: string[] = [];
+    const listener = (query: { sql: string }) => query.sql.includes('reserve_stock_batch') && statements.push(query.sql);
+    inv.running.deps.db.on('query', listener);
     try {
       const { outcomes, sizes } = await inOneBatch([one(product.id, 1), one(product.id, 2, doomed), one(product.id, 3)]);
       // The batch of three failed as a whole, then each member ran alone.
       expect(sizes).to.deep.equal([1, 3, 1, 1, 1]);
+      // One statement per run: a failure that is not a concurrent claim of the order id is not retried.
+      expect(statements).to.have.length(sizes.length);
       expect(outcomes.map((o) => ('ok' in o ? 'OK' : o.error.message.includes(`test: refusing order ${doomed}`)))).to.deep.equal([
         'OK',
         true,
@@ -173,7 +179,13 @@ describe('ReserveStock batches (coalescer driven directly)', function () {
       expect(await stockOf(inv.api, product.id)).to.include({ available: 6, reserved: 4 });
       const held = await inv.db('reservations').where({ order_id: doomed }).first();
       expect(held).to.equal(undefined);
+
+      // A batch of one that fails is that member's answer: it is not run a second time.
+      const lone = await inOneBatch([one(product.id, 2, doomed)]);
+      expect(lone.sizes).to.deep.equal([1, 1]);
+      expect('error' in lone.outcomes[0]!).to.equal(true);
     } finally {
+      inv.running.deps.db.off('query', listener);
       await inv.db.raw('drop trigger test_refuse_order on reservation_items; drop function test_refuse_order()');
     }
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
 import { outcomeOf } from '../../../libs/testing/grpc-errors.js';
+import { settleReservation } from '../domain/reservations/settle-reservation.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
 
 describe('settling a reservation whose stock row is missing', function () {
@@ -34,6 +35,11 @@ describe('settling a reservation whose stock row is missing', function () {
           .first(),
         settle,
       ).to.deep.equal({ n: 0 });
+      // The caller sees INTERNAL; the error behind it says what is wrong, not that the row kept changing.
+      await settleReservation(inv.running.deps, {}, orderId, settle === 'commitReservation' ? 'COMMITTED' : 'RELEASED').then(
+        () => expect.fail(`${settle} should have failed`),
+        (error: Error) => expect(error.message).to.equal(`reservation ${orderId}: 1 of its products have no stock row`),
+      );
     }
   });
 });

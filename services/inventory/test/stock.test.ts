@@ -20,6 +20,8 @@ describe('stock', function () {
 
   before(async () => {
     inv = await startTestInventory();
+    // The first stock row, never changed: a refusal that read another product's row would report its 1000.
+    await createTestProduct(inv.api, { initialStock: 1_000 });
   });
   after(async () => inv?.stop());
 
@@ -94,6 +96,13 @@ describe('stock', function () {
       expect(later.stockLevel).to.include({ available: 15 });
       expect(await stockOf(product.id)).to.include({ available: 13 });
       expect(await outboxEvents('inventory.stock.replenished', StockReplenished, product.id)).to.have.length(1);
+    });
+
+    it('records the idempotency key as the ledger reference of the adjustment', async () => {
+      const product = await createTestProduct(inv.api, { initialStock: 10 });
+      const key = randomUUID();
+      await adjust(product.id, 5, RESTOCK, key);
+      expect(await inv.db('stock_movements').where({ product_id: product.id }).orderBy('id').pluck('reference')).to.deep.equal([null, key]);
     });
 
     it('changes stock once for 20 concurrent repeats of the same request', async () => {
@@ -212,6 +221,14 @@ describe('stock', function () {
       expect(stockLevels.map((s) => s.available)).to.deep.equal([7, 3, 5]);
       const reversed = await inv.api.batchGetStockLevels({ productIds: [b!.id, a!.id, c!.id] });
       expect(reversed.stockLevels.map((s) => s.available)).to.deep.equal([5, 3, 7]);
+    });
+
+    it('says when the stock last changed, not when the product did', async () => {
+      const product = await createTestProduct(inv.api, { initialStock: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const { stockLevel } = await adjust(product.id, 3, RESTOCK);
+      expect(stockLevel!.updateTime!.getTime()).to.be.greaterThan(product.updateTime!.getTime());
+      expect((await stockOf(product.id)).updateTime).to.deep.equal(stockLevel!.updateTime);
     });
 
     it('includes soft-deleted products', async () => {
