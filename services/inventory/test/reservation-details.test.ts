@@ -188,7 +188,7 @@ describe('reservations: answers, events, wake-ups and retry bounds', function ()
     const orderId = randomUUID();
     const { reservation } = await inv().api.reserveStock({ orderId, items: [{ productId: product.id, quantity: 1 }] });
     const settlements: string[] = [];
-    const listener = (query: { sql: string }) => /^with wanted as/.test(query.sql.trim()) && settlements.push(query.sql);
+    const listener = (query: { sql: string }) => /\bupdate reservations\b/.test(query.sql) && settlements.push(query.sql);
     inv().running.deps.db.on('query', listener);
     try {
       await withReservationFrozen(orderId, async () => {
