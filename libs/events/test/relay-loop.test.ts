@@ -8,12 +8,13 @@ import { relayFixture } from './relay-fixture.js';
 import { CLAIM_SQL, heldPublishes, PURGE_SQL, statementTimes } from './relay-probes.js';
 
 /**
- * The relay's loop in time: how often it polls, how it backs off, when it
- * purges, how it stops, and what it logs when a round or a purge fails. Rounds
- * and purges are timed from the SQL the relay sends to a real database.
+ * The relay's loop in time: how often it polls, how it spaces and backs off
+ * rounds, when it purges, how it stops, and what it logs when a round or a
+ * purge fails. Rounds and purges are timed from the SQL the relay sends to a
+ * real database.
  * Found by mutation testing: the delivery tests pass whatever the timing.
  */
-describe('outbox relay: polling, back-off, purge schedule and failures', function () {
+describe('outbox relay: polling, spacing, back-off, purge schedule and failures', function () {
   this.timeout(30_000);
 
   const fx = relayFixture('relay_loop');
@@ -80,10 +81,48 @@ describe('outbox relay: polling, back-off, purge schedule and failures', functio
     for (const gap of claims.gaps()) expect(gap).to.be.at.least(195);
   });
 
-  it('drains full batches back to back, without waiting for the poll', async () => {
+  it('drains full batches back to back, without waiting for the poll or the round spacing', async () => {
     await append(35);
-    newRelay({ batchSize: 10, pollIntervalMs: 60_000 }).start();
+    newRelay({ batchSize: 10, pollIntervalMs: 60_000, roundSpacingMs: 60_000 }).start();
     await waitFor('four rounds drained 35 rows', async () => (await unpublished()) === 0, { timeoutMs: 5_000 });
+  });
+
+  it('starts a woken round no sooner than roundSpacingMs after the last one, however often it is woken', async () => {
+    const claims = statementTimes(fx.db, CLAIM_SQL);
+    const relay = newRelay({ pollIntervalMs: 60_000, roundSpacingMs: 300 });
+    let waking: NodeJS.Timeout | undefined;
+    try {
+      relay.start();
+      await waitFor('the first round', () => claims.times.length === 1);
+      await sleep(200);
+      await append(1);
+      waking = setInterval(() => relay.wake(), 10);
+      await waitFor('the woken round', () => claims.times.length === 2, { timeoutMs: 5_000 });
+    } finally {
+      clearInterval(waking);
+      claims.stop();
+    }
+    // Woken 200 ms after the first round: it waits the remaining 100 ms, not the whole spacing again.
+    expect(claims.gaps()[0]).to.be.within(295, 450);
+    await waitFor('the row published', async () => (await unpublished()) === 0);
+  });
+
+  it('stop() during the round spacing runs no further round', async () => {
+    const claims = statementTimes(fx.db, CLAIM_SQL);
+    const relay = newRelay({ pollIntervalMs: 60_000, roundSpacingMs: 60_000 });
+    try {
+      relay.start();
+      await waitFor('the first round', () => claims.times.length === 1);
+      await append(1);
+      relay.wake();
+      await sleep(50); // past the poll, into the spacing
+      const stopping = relay.stop().then(() => 'stopped');
+      expect(await Promise.race([stopping, sleep(3_000).then(() => 'still waiting after 3 s')])).to.equal('stopped');
+    } finally {
+      claims.stop();
+    }
+    expect(claims.times).to.have.length(1);
+    expect(await unpublished()).to.equal(1);
   });
 
   it('backs off while nothing can be published (no stream), and wake() does not cut the back-off short', async () => {
