@@ -23,9 +23,9 @@ function processCpuMs(pid: number): number | undefined {
   }
 }
 
-/** CPU ms of every PostgreSQL backend connected to one of `databases` (its title names the database). */
-function postgresCpuMs(databases: readonly string[]): number {
-  let total = 0;
+/** CPU ms of every PostgreSQL backend connected to one of `databases` (its title names the database), by pid. */
+function postgresCpuMs(databases: readonly string[]): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let title: string;
@@ -37,13 +37,16 @@ function postgresCpuMs(databases: readonly string[]): number {
     // e.g. "postgres: 15/main: postgres bench_reserve_test_x 127.0.0.1(51234) idle"
     if (!title.startsWith('postgres:')) continue;
     const words = title.split(/\s+/);
-    if (databases.some((db) => words.includes(db))) total += processCpuMs(Number(entry)) ?? 0;
+    const ms = databases.some((db) => words.includes(db)) ? processCpuMs(Number(entry)) : undefined;
+    if (ms !== undefined) byPid.set(Number(entry), ms);
   }
-  return total;
+  return byPid;
 }
 
 export interface CpuSnapshot {
   byName: Record<string, number>;
+  /** PostgreSQL backends by pid: a backend that ended in the window took its time with it, so only pids in both snapshots count. */
+  postgres: Map<number, number>;
 }
 
 export function cpuSnapshot(pids: Record<string, number | undefined>, databases: readonly string[]): CpuSnapshot {
@@ -52,18 +55,22 @@ export function cpuSnapshot(pids: Record<string, number | undefined>, databases:
     const ms = pid === undefined ? undefined : processCpuMs(pid);
     if (ms !== undefined) byName[name] = ms;
   }
-  if (databases.length > 0) byName.postgres = postgresCpuMs(databases);
-  return { byName };
+  return { byName, postgres: databases.length > 0 ? postgresCpuMs(databases) : new Map() };
 }
 
 /**
- * CPU ms per successful call, by process, between two snapshots. A backend
- * that connected during the window counts all its time (at most its own
- * connect): pools are warm by then.
+ * CPU ms per successful call, by process, between two snapshots. Backends
+ * that connected or ended during the window are left out (pools are warm by
+ * then, so that is rare).
  */
 export function cpuPerCall(start: CpuSnapshot, end: CpuSnapshot, calls: number): Record<string, number> {
   const perCall: Record<string, number> = {};
   if (calls <= 0) return perCall;
   for (const [name, ms] of Object.entries(end.byName)) perCall[name] = (ms - (start.byName[name] ?? 0)) / calls;
+  if (end.postgres.size > 0) {
+    let spent = 0;
+    for (const [pid, ms] of end.postgres) spent += ms - (start.postgres.get(pid) ?? ms);
+    perCall.postgres = spent / calls;
+  }
   return perCall;
 }
