@@ -167,14 +167,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
       // One statement for the whole batch: acknowledged rows are marked published,
       // the others count an attempt and keep their error, so they are retried.
+      // `= any(array(…))` is an index condition: joined on r alone, the planner
+      // takes the function's estimate of 100 rows and hashes them against a
+      // sequential scan of the outbox (8 ms at 20,000 rows, for a batch of 8).
       await prepared(
         trx.raw(
-          `update outbox as o
+          `with r as (select * from jsonb_to_recordset(?::jsonb) as r(id uuid, error text))
+          update outbox as o
             set published_at = case when r.error is null then now() end,
                 publish_attempts = o.publish_attempts + (r.error is not null)::int,
                 last_error = coalesce(r.error, o.last_error)
-           from jsonb_to_recordset(?::jsonb) as r(id uuid, error text)
-          where o.id = r.id`,
+           from r
+          where o.id = any(array(select id from r)) and o.id = r.id`,
           [JSON.stringify(rows.map((row, i) => ({ id: row.id, error: outcomes[i]!.error ?? null })))],
         ),
       );

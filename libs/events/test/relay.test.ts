@@ -327,7 +327,7 @@ describe('outbox relay', function () {
         'one claim',
       ).to.have.length(1);
       expect(
-        touchingOutbox.filter((sql) => /^update/i.test(sql)),
+        touchingOutbox.filter((sql) => /\bupdate outbox\b/i.test(sql)),
         'one mark for the whole batch',
       ).to.have.length(1);
       expect(touchingOutbox).to.have.length(2);
@@ -349,7 +349,7 @@ describe('outbox relay', function () {
       const statements = recordStatements(testDb.db);
       expect(await relay.relayOnce()).to.equal(9);
       statements.stop();
-      expect(statements.sql.filter((sql) => /^update/i.test(sql) && /\boutbox\b/.test(sql))).to.have.length(1);
+      expect(statements.sql.filter((sql) => /\bupdate outbox\b/i.test(sql))).to.have.length(1);
 
       const rows = await testDb.db('outbox').select('id', 'published_at', 'publish_attempts', 'last_error');
       const failed = rows.filter((row) => row.id === orphan!.id);

@@ -71,12 +71,17 @@ export async function settleBatch(db: Db, members: readonly SettlementMember[]):
          select * from jsonb_to_recordset(?::jsonb) as l(order_id uuid, product_id uuid, quantity int)
        ),
        missing as (
-         select count(*)::int as n from wanted w where not exists (select 1 from stock_levels s where s.product_id = w.product_id)
+         -- A subplan per item (an index probe), not an anti join: see settled.
+         select count(*)::int as n from wanted w
+         where (select s.product_id from stock_levels s where s.product_id = w.product_id) is null
        ),
        settled as (
          update reservations r set status = m.status, release_reason = m.release_reason, updated_at = m.at
          from members m
-         where r.order_id = m.order_id and r.status = 'RESERVED' and (select n from missing) = 0
+         -- "= any(array(…))" is an index condition: joined on the members alone, the planner
+         -- takes the function's estimate of 100 rows and hashes them against a whole-table scan.
+         where r.order_id = any(array(select order_id from members)) and r.order_id = m.order_id
+           and r.status = 'RESERVED' and (select n from missing) = 0
          returning r.order_id, r.status
        ),
        lines as (
@@ -84,7 +89,7 @@ export async function settleBatch(db: Db, members: readonly SettlementMember[]):
          from settled s join wanted w on w.order_id = s.order_id join members m on m.order_id = s.order_id
        ),
        locked as (
-         select s.product_id from stock_levels s where s.product_id in (select product_id from lines)
+         select s.product_id from stock_levels s where s.product_id = any(array(select product_id from lines))
          order by s.product_id for update
        ),
        moved as (

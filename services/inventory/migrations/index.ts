@@ -4,6 +4,7 @@ import { categories } from './002-categories.js';
 import { categoryLookupIndex } from './003-category-lookup-index.js';
 import { productNameSearchIndex } from './004-product-name-search-index.js';
 import { reserveStockBatch } from './005-reserve-stock-batch.js';
+import { reserveStockBatchIndexConditions } from './006-reserve-stock-batch-index-conditions.js';
 
 /** Inventory's migrations, oldest first. Append only. */
 export const inventoryMigrations: readonly Migration[] = [
@@ -12,4 +13,5 @@ export const inventoryMigrations: readonly Migration[] = [
   categoryLookupIndex,
   productNameSearchIndex,
   reserveStockBatch,
+  reserveStockBatchIndexConditions,
 ];
