@@ -70,16 +70,16 @@ export interface InboxConsumerOptions {
   handle: InboxHandler;
   /**
    * A cheap read before the inbox transaction: true when the event's effect is
-   * already in place for good (or can never apply). Then only the inbox row is
-   * written, in autocommit, with no transaction and no handler: two round trips
-   * instead of four or more. Only for effects that, once in place, never change
-   * back, so there is nothing a concurrent delivery could apply twice.
+   * already in place for good (or can never apply). Then the message is acked
+   * with nothing written: one round trip instead of four or more. Only for
+   * effects that, once in place, never change back: a redelivered copy gets the
+   * same answer, so this check deduplicates it as the inbox row would.
    */
   alreadyApplied?: (msg: InboxMessage) => Promise<boolean>;
 }
 
 export interface InboxConsumerStats {
-  /** Messages whose handler committed, or whose effect was already in place (alreadyApplied) and now recorded. */
+  /** Messages whose handler committed, or whose effect was already in place (alreadyApplied). */
   processed: number;
   /** Messages skipped because the inbox already held their event id. */
   duplicates: number;
@@ -252,22 +252,17 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     const keepAlive = setInterval(() => msg.working(), progressIntervalMs);
     try {
       let duplicate = false;
-      const recordSeen = async (trx: Knex | Knex.Transaction) => {
-        const inserted = await prepared(
-          trx('inbox')
-            .insert({ consumer: options.inboxName ?? durableName, event_id: id, subject: msg.subject })
-            .onConflict(['consumer', 'event_id'])
-            .ignore()
-            .returning('event_id'),
-        );
-        duplicate = inserted.length === 0;
-      };
-      if (await options.alreadyApplied?.(inboxMessage)) {
-        // Nothing to apply: the inbox row alone, in autocommit, still records the event as seen.
-        await recordSeen(db);
-      } else {
+      // Nothing to apply, now or on any redelivery: no inbox row either.
+      if (!(await options.alreadyApplied?.(inboxMessage))) {
         await db.transaction(async (trx) => {
-          await recordSeen(trx);
+          const inserted = await prepared(
+            trx('inbox')
+              .insert({ consumer: options.inboxName ?? durableName, event_id: id, subject: msg.subject })
+              .onConflict(['consumer', 'event_id'])
+              .ignore()
+              .returning('event_id'),
+          );
+          duplicate = inserted.length === 0;
           if (!duplicate) await handle(inboxMessage, trx);
         });
       }

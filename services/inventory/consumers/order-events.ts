@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { OrderCancelled, OrderConfirmed } from '../../../libs/contracts/larder/order/v1/events.js';
 import { AppError } from '../../../libs/errors/app-error.js';
 import type { InboxMessage } from '../../../libs/events/consumer.js';
-import { findReservation } from '../data/reservations.js';
+import { findReservationStatus } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { isSettled, type Settlement } from '../domain/reservations/reservation-rules.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
@@ -45,14 +45,14 @@ export async function applyOrderEvent(deps: InventoryDeps, message: InboxMessage
 
 /**
  * Usually the direct call came first and the event finds the reservation
- * settled: one read, and no inbox transaction (its four statements were most
- * of what inventory did per order). Settled states are final, and an unknown
+ * settled: one read of its status, and no inbox transaction (its four
+ * statements were most of what inventory did per order). Settled states are final, and an unknown
  * reservation is left alone by applyOrderEvent as well, so neither has anything
  * left to apply.
  */
 export async function orderEventAlreadyApplied(deps: InventoryDeps, message: InboxMessage): Promise<boolean> {
   const wanted = requestedSettlement(message);
   if (!wanted) return true;
-  const reservation = await findReservation(deps.db, wanted.orderId);
-  return !reservation || isSettled(reservation.status);
+  const status = await findReservationStatus(deps.db, wanted.orderId);
+  return !status || isSettled(status);
 }

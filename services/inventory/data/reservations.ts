@@ -205,6 +205,14 @@ export async function findReservation(db: Db, orderId: string): Promise<StoredRe
   return row ? toStored(row, row.items) : undefined;
 }
 
+/** Only its status, for a caller that needs no more (the order-event check). */
+export async function findReservationStatus(db: Db, orderId: string): Promise<ReservationStatus | undefined> {
+  const { rows } = await prepared(
+    db.raw<{ rows: { status: ReservationStatus }[] }>('select status from reservations where order_id = ?', [orderId]),
+  );
+  return rows[0]?.status;
+}
+
 /**
  * Moves a live reservation's expiry (RESERVED, not yet expired) in one
  * statement; undefined when it is not live (the caller reads why).
