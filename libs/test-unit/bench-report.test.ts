@@ -8,6 +8,7 @@ import { bodyMaker } from '../../scripts/bench/load/requests.js';
 import { parsePgbench } from '../../scripts/bench/pgbench.js';
 import { checkGoals } from '../../scripts/bench/report/goals.js';
 import { README_BEGIN, README_END, writeReadmeTable } from '../../scripts/bench/report/readme.js';
+import { cpuCeiling } from '../../scripts/bench/report/table.js';
 import type { CaseResult } from '../../scripts/bench/result.js';
 import { percentile } from '../../scripts/bench/stats.js';
 
@@ -116,5 +117,12 @@ describe('scripts/bench (npm run bench): figures and reports', () => {
     writeFileSync(path, 'no markers\n');
     expect(writeReadmeTable(path, '| new |')).to.equal(false);
     expect(readFileSync(path, 'utf8')).to.equal('no markers\n');
+  });
+  it('CPU ceiling: core-milliseconds a second over the CPU all processes spent per call', () => {
+    // 0.19 + 0.29 + 0.07 ms per call on 2 cores: at most 2000 / 0.55 calls a second.
+    expect(cpuCeiling({ inventory: 0.19, postgres: 0.29, generator: 0.07 }, 2)).to.be.closeTo(3636.4, 0.1);
+    expect(cpuCeiling({ server: 0.5 }, 1)).to.equal(2000);
+    expect(cpuCeiling(undefined, 2), 'no CPU figures (pgbench rows)').to.equal(undefined);
+    expect(cpuCeiling({}, 2)).to.equal(undefined);
   });
 });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { CaseResult } from '../result.js';
 import type { GoalCheck } from './goals.js';
 
@@ -14,6 +15,18 @@ const cpu = (byName: Record<string, number> | undefined) =>
         .join(', ')
     : '–';
 
+/**
+ * The most calls a second this machine could do for the case if all its cores
+ * did nothing else: core-milliseconds a second over the CPU every process spent
+ * per call. Only an upper bound (locks, waits and other load leave cores idle),
+ * but it does not move with the machine's other load as throughput does, and it
+ * says how far a goal is from what the case's work allows here.
+ */
+export function cpuCeiling(cpuMsPerCall: Record<string, number> | undefined, cores = availableParallelism()): number | undefined {
+  const total = Object.values(cpuMsPerCall ?? {}).reduce((sum, perCall) => sum + perCall, 0);
+  return total > 0 ? (cores * 1000) / total : undefined;
+}
+
 function markdown(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
@@ -22,7 +35,7 @@ function markdown(header: string[], rows: string[][]): string {
 /** The cases, one row each: throughput, latency, errors, CPU per call, RSS. Markdown, for the terminal and the README alike. */
 export function casesTable(results: readonly CaseResult[]): string {
   return markdown(
-    ['case', 'ok/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms per call', 'peak RSS MB', 'notes'],
+    ['case', 'ok/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms per call', 'CPU ceiling /s', 'peak RSS MB', 'notes'],
     results.map((r) => [
       r.label,
       r.rps.toFixed(0),
@@ -30,6 +43,7 @@ export function casesTable(results: readonly CaseResult[]): string {
       ms(r.p99),
       String(r.errors),
       cpu(r.cpuMsPerCall),
+      cpuCeiling(r.cpuMsPerCall)?.toFixed(0) ?? '–',
       rss(r.rssMb),
       r.note || '',
     ]),
