@@ -97,30 +97,39 @@ export class GrpcServer {
     const correlationId = correlationIdFrom(call.metadata);
     const started = performance.now();
     let caller = 'anonymous';
-    let logger = this.options.logger.child({ method: path, correlationId });
+    // The call's logger is made when something logs: a child logger serialises its
+    // bindings at once, and most calls log nothing at the usual levels.
+    const bindings: Record<string, string> = { method: path, correlationId };
+    let bound: Logger | undefined;
+    const logger = () => (bound ??= this.options.logger.child(bindings));
     const deadline = call.getDeadline();
     const prepare = (): CallContext => {
       const authorization = call.metadata.get('authorization')[0];
       caller = authorize(this.options.apiKeys, typeof authorization === 'string' ? authorization : undefined, scope).name;
-      logger = logger.child({ caller });
+      bindings.caller = caller;
+      bound = undefined;
       if ((call.request as Record<symbol, unknown>)?.[UNDECODABLE] !== undefined) {
         throw new AppError('invalid', 'request is not a valid protobuf message', { reason: 'MALFORMED_REQUEST' });
       }
       return {
         correlationId,
         caller,
-        logger,
+        get logger() {
+          return logger();
+        },
         deadline: deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined,
       };
     };
     const finish = (code: Code, error?: unknown) => {
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
-      const line = { code: Code[code], durationMs };
-      if (code === Code.OK) logger.info(line, 'rpc');
-      else logger.info({ ...line, error: error instanceof Error ? error.message : String(error) }, 'rpc');
+      if (this.options.logger.isLevelEnabled('info')) {
+        const line = { code: Code[code], durationMs };
+        if (code === Code.OK) logger().info(line, 'rpc');
+        else logger().info({ ...line, error: error instanceof Error ? error.message : String(error) }, 'rpc');
+      }
       this.options.observe?.(path, code, durationMs, error);
     };
-    return { prepare, finish, logger: () => logger };
+    return { prepare, finish, logger };
   }
 
   private wrapUnary(path: string, scope: string, handler: UnaryHandler<unknown, unknown>) {
