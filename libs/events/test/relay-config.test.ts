@@ -7,7 +7,8 @@ import { ensureStream } from '../streams.js';
 import { connectNats, readStream, uniqueToken, waitFor } from './helpers.js';
 import { testNatsUrl } from '../../testing/root-hooks.js';
 import { relayFixture } from './relay-fixture.js';
-import { PURGE_SQL, recordStatements, statementTimes } from './relay-probes.js';
+import { createDatabase } from '../../db/knex.js';
+import { publishesRejectingWith, PURGE_SQL, recordStatements, statementTimes } from './relay-probes.js';
 
 /**
  * The outbox relay's defaults, what it records and logs for rows it cannot
@@ -122,6 +123,41 @@ describe('outbox relay: settings, failure records, logs and purge', function () 
     await closed.close();
     expect(await relay.relayOnce()).to.equal(0);
     expect((await fx.db('outbox').where({ id: event!.id }).first()).last_error).to.equal('CONNECTION_CLOSED');
+  });
+
+  it('records a rejection that is not an Error as its text', async () => {
+    const stream = await newStream();
+    const [event] = await append(`${stream.prefix}.x`, 1);
+    const relay = newRelay({ nats: publishesRejectingWith(fx.nc, 'broker said no') });
+    expect(await relay.relayOnce()).to.equal(0);
+    expect(await fx.db('outbox').where({ id: event!.id }).first('published_at', 'publish_attempts', 'last_error')).to.deep.equal({
+      published_at: null,
+      publish_attempts: 1,
+      last_error: 'broker said no',
+    });
+    expect(relay.stats()).to.include({ published: 0, publishFailures: 1 });
+  });
+
+  it('its claim names its columns: a connection that prepared it keeps relaying after a migration adds an outbox column', async () => {
+    const stream = await newStream();
+    // One connection with named prepared statements, as the services run: the second claim reuses the first one's plan.
+    const url = fx.db.client.config.connection.connectionString as string;
+    const prepared = createDatabase({ url, poolMax: 1, preparedStatements: true, applicationName: 'relay-prepared' });
+    try {
+      const relay = newRelay({ db: prepared });
+      await append(`${stream.prefix}.x`, 1);
+      expect(await relay.relayOnce()).to.equal(1);
+      await fx.db.schema.alterTable('outbox', (t) => t.text('test_added'));
+      try {
+        await append(`${stream.prefix}.x`, 1);
+        // A cached plan of "select *" would now fail: "cached plan must not change result type".
+        expect(await relay.relayOnce()).to.equal(1);
+      } finally {
+        await fx.db.schema.alterTable('outbox', (t) => t.dropColumn('test_added'));
+      }
+    } finally {
+      await prepared.destroy();
+    }
   });
 
   it('an empty round sends its claim and nothing else', async () => {

@@ -18,38 +18,53 @@ export function heldPublishes(options: { onPublish?(waiting: number): void } = {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
 
+  const publish =
+    (target: JetStreamClient['publish']) =>
+    async (...args: Parameters<JetStreamClient['publish']>): Promise<PubAck> => {
+      waiting++;
+      options.onPublish?.(waiting);
+      // Settled at once, so a failure while held is not an unhandled rejection.
+      const outcome = target(...args).then(
+        (ack) => ({ ack }),
+        (error: unknown) => ({ error }),
+      );
+      await released;
+      waiting--;
+      const result = await outcome;
+      if ('error' in result) throw result.error;
+      return result.ack;
+    };
+
+  return {
+    wrap: (nc) => withPublish(nc, publish),
+    waiting: () => waiting,
+    release: () => release(),
+  };
+}
+
+/**
+ * A connection whose JetStream publishes all reject with `reason`, whatever it
+ * is (nats.js rejects with its NatsError; this stands for anything else).
+ */
+export function publishesRejectingWith(nc: NatsConnection, reason: unknown): NatsConnection {
+  return withPublish(nc, () => () => Promise.reject(reason));
+}
+
+/** The connection, with every JetStream client it makes publishing through wrap(its publish). */
+function withPublish(nc: NatsConnection, wrap: (publish: JetStreamClient['publish']) => JetStreamClient['publish']): NatsConnection {
   const wrapJetStream = (js: JetStreamClient): JetStreamClient =>
     new Proxy(js, {
       get(target, prop) {
         if (prop !== 'publish') return bind(target, prop);
-        return async (...args: Parameters<JetStreamClient['publish']>): Promise<PubAck> => {
-          waiting++;
-          options.onPublish?.(waiting);
-          // Settled at once, so a failure while held is not an unhandled rejection.
-          const outcome = target.publish(...args).then(
-            (ack) => ({ ack }),
-            (error: unknown) => ({ error }),
-          );
-          await released;
-          waiting--;
-          const result = await outcome;
-          if ('error' in result) throw result.error;
-          return result.ack;
-        };
+        return wrap(target.publish.bind(target));
       },
     });
-
-  return {
-    wrap: (nc) =>
-      new Proxy(nc, {
-        get(target, prop) {
-          if (prop !== 'jetstream') return bind(target, prop);
-          return (...args: Parameters<NatsConnection['jetstream']>) => wrapJetStream(target.jetstream(...args));
-        },
-      }),
-    waiting: () => waiting,
-    release: () => release(),
-  };
+  return new Proxy(nc, {
+    get(target, prop) {
+      if (prop !== 'jetstream') return bind(target, prop);
+      return (...args: Parameters<NatsConnection['jetstream']>) => wrapJetStream(target.jetstream(...args));
+    },
+  });
 }
 
 function bind(target: object, prop: string | symbol): unknown {
