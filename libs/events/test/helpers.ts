@@ -27,14 +27,17 @@ export function uniqueToken(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
-/** Polls until check() is true; fails after timeoutMs. Every test wait is bounded this way. */
+/**
+ * Polls until check() is true; fails after timeoutMs. Every test wait is bounded this way
+ * (by performance.now(): a test may stub Date.now).
+ */
 export async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
   { timeoutMs = 10_000, intervalMs = 50 } = {},
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
     if (await check()) return;
     await sleep(intervalMs);
   }

@@ -205,6 +205,53 @@ describe('outbox relay: polling, spacing, back-off, purge schedule and failures'
     expect(startedBeforeNextTurn).to.equal(100);
   });
 
+  it('starts the first 100 publishes in the turn its claim returns: the turn is given up between slices only', async () => {
+    await append(3);
+    const gate = heldPublishes();
+    let startedByNextTurn: number | undefined;
+    // Queued as the claim's rows arrive: it runs at the first turn the relay gives up after them.
+    const listener = (_response: unknown, query: { sql: string }) => {
+      if (CLAIM_SQL.test(query.sql)) setImmediate(() => (startedByNextTurn ??= gate.waiting()));
+    };
+    fx.db.on('query-response', listener);
+    try {
+      const round = newRelay({ nats: gate.wrap(fx.nc) }).relayOnce();
+      await waitFor('all 3 publishes started', () => gate.waiting() === 3);
+      gate.release();
+      expect(await round).to.equal(3);
+    } finally {
+      fx.db.off('query-response', listener);
+    }
+    expect(startedByNextTurn).to.equal(3);
+  });
+
+  it('purges again once exactly cleanupIntervalMs has passed since the last purge (Date.now stubbed)', async () => {
+    const realNow = Date.now;
+    const start = realNow();
+    let now = start;
+    Date.now = () => now;
+    const purges = statementTimes(fx.db, PURGE_SQL);
+    const claims = statementTimes(fx.db, CLAIM_SQL);
+    /** Waits for two more rounds (each runs the purge check after it), then says how many purges ran. */
+    const purgesAfterTwoRounds = async () => {
+      const target = claims.times.length + 2;
+      await waitFor('two more rounds', () => claims.times.length >= target);
+      return purges.times.length;
+    };
+    try {
+      newRelay({ pollIntervalMs: 20, cleanupIntervalMs: 1_000 }).start();
+      await waitFor('the first purge', () => purges.times.length === 1);
+      now = start + 999;
+      expect(await purgesAfterTwoRounds(), '999 ms after the first purge').to.equal(1);
+      now = start + 1_000;
+      expect(await purgesAfterTwoRounds(), '1000 ms after it').to.equal(2);
+    } finally {
+      Date.now = realNow;
+      purges.stop();
+      claims.stop();
+    }
+  });
+
   it('logs a crashed loop as fatal instead of leaving an unhandled rejection (the last guard)', async () => {
     const lines: Record<string, unknown>[] = [];
     // A logger that fails on error(): the round-failure handler itself throws, so the loop dies.
