@@ -8,7 +8,8 @@ import { connectNats, readStream, uniqueToken, waitFor } from './helpers.js';
 import { testNatsUrl } from '../../testing/root-hooks.js';
 import { relayFixture } from './relay-fixture.js';
 import { createDatabase } from '../../db/knex.js';
-import { publishesRejectingWith, PURGE_SQL, recordStatements, statementTimes } from './relay-probes.js';
+import { recordStatements } from '../../testing/record-statements.js';
+import { publishesRejectingWith, PURGE_SQL, statementTimes } from './relay-probes.js';
 
 /**
  * The outbox relay's defaults, what it records and logs for rows it cannot

@@ -72,14 +72,6 @@ function bind(target: object, prop: string | symbol): unknown {
   return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
 }
 
-/** The SQL of every statement the knex instance (and its transactions) sends until stop(). */
-export function recordStatements(db: Knex): { sql: string[]; stop(): void } {
-  const sql: string[] = [];
-  const listener = (query: { sql: string }) => sql.push(query.sql.trim());
-  db.on('query', listener);
-  return { sql, stop: () => db.off('query', listener) };
-}
-
 /** When each statement matching `pattern` was sent (Date.now()), until stop(): a relay's rounds and purges, timed. */
 export function statementTimes(db: Knex, pattern: RegExp): { times: number[]; gaps(): number[]; stop(): void } {
   const times: number[] = [];

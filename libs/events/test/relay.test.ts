@@ -8,7 +8,8 @@ import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from '..
 import { ensureStream } from '../streams.js';
 import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../testing/nats-server.js';
 import { connectNats, duplicatesIn, eventsMigration, messageIds, readStream, sleep, uniqueToken, waitFor } from './helpers.js';
-import { heldPublishes, recordStatements } from './relay-probes.js';
+import { heldPublishes } from './relay-probes.js';
+import { recordStatements } from '../../testing/record-statements.js';
 import { createDatabase } from '../../db/knex.js';
 
 describe('outbox relay', function () {
