@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
+import { recordStatements } from '../../../libs/testing/record-statements.js';
 import { claimExpired } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { expireReservations } from '../domain/reservations/expire-reservations.js';
@@ -29,8 +30,19 @@ describe('expiry sweep', function () {
   };
   const statusOf = async (orderId: string) => (await inv().api.getReservation({ orderId })).reservation!;
 
-  it('expires nothing and answers 0 when nothing is due', async () => {
-    expect(await expireReservations(later, 10)).to.equal(0);
+  it('expires nothing and answers 0 when nothing is due, with its claim alone (no read of items for no rows)', async () => {
+    // On the test's own pool, which the service's sweeper does not use.
+    const statements = recordStatements(inv().db);
+    try {
+      expect(await expireReservations({ ...later, db: inv().db }, 10)).to.equal(0);
+    } finally {
+      statements.stop();
+    }
+    expect(
+      statements.sql.filter((sql) => /"reservations"/.test(sql)),
+      'the claim',
+    ).to.have.length(1);
+    expect(statements.sql.filter((sql) => /reservation_items/.test(sql))).to.deep.equal([]);
   });
 
   it('expires the earliest due first, at most `limit` a sweep, gives the reason, and answers how many', async () => {

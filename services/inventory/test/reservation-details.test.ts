@@ -5,10 +5,12 @@ import { ReservationReserved } from '../../../libs/contracts/larder/inventory/v1
 import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
 import type { AppError } from '../../../libs/errors/app-error.js';
 import { expectGrpcError } from '../../../libs/testing/grpc-errors.js';
-import { findReservation } from '../data/reservations.js';
+import { recordStatements } from '../../../libs/testing/record-statements.js';
+import { extendIfLive, findReservation } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { applySettlement, extendReservation, settleReservation } from '../domain/reservations/settle-reservation.js';
+import type { ReservationRecord } from '../domain/types.js';
 import { createTestProduct, testInventoryPerSuite } from './harness.js';
 
 const { RESERVATION_STATUS_RESERVED: RESERVED, RESERVATION_STATUS_RELEASED: RELEASED } = ReservationStatus;
@@ -203,6 +205,59 @@ describe('reservations: answers, events, wake-ups and retry bounds', function ()
       inv().running.deps.db.off('query', listener);
     }
     expect((await inv().api.getReservation({ orderId })).reservation!.status).to.equal(RESERVED);
+  });
+
+  it('extends a live reservation with its one guarded statement and the read of its items, not a second read of the reservation', async () => {
+    const product = await createTestProduct(inv().api, { initialStock: 10 });
+    const orderId = randomUUID();
+    await inv().api.reserveStock({ orderId, items: [{ productId: product.id, quantity: 2 }] });
+    // On the test's own pool, which nothing else uses meanwhile.
+    const deps: InventoryDeps = { ...inv().running.deps, db: inv().db };
+    const statements = recordStatements(inv().db);
+    let extended: ReservationRecord;
+    const before = deps.clock.now().getTime();
+    try {
+      extended = await extendReservation(deps, orderId, 600_000);
+    } finally {
+      statements.stop();
+    }
+    const after = deps.clock.now().getTime();
+    expect(statements.sql.map((sql) => sql.split(' ').slice(0, 4).join(' '))).to.deep.equal([
+      'update "reservations" set "expires_at"',
+      'select * from "reservation_items"',
+    ]);
+    expect(statements.sql[0]).to.match(/returning \*$/);
+    expect(extended.expiresAt.getTime()).to.be.within(before + 600_000, after + 600_000);
+    expect(extended.items.map((i) => [i.productId, i.quantity])).to.deep.equal([[product.id, 2]]);
+  });
+
+  it('reads an extended reservation with its items in product-id order, whatever order the plan meets them in', async () => {
+    const [a, b] = await Promise.all([createTestProduct(inv().api), createTestProduct(inv().api)]);
+    const [low, high] = [a!.id, b!.id].sort();
+    const orderId = randomUUID();
+    await inv().api.reserveStock({
+      orderId,
+      items: [
+        { productId: low!, quantity: 1 },
+        { productId: high!, quantity: 2 },
+      ],
+    });
+    // A no-op update writes a new version of the low item's row after the high one in the table.
+    await inv()
+      .db('reservation_items')
+      .where({ order_id: orderId, product_id: low })
+      .update({ quantity: inv().db.raw('quantity') });
+    const now = new Date();
+    const extended = await inv().db.transaction(async (trx) => {
+      // A sequential scan, in storage order: through the index (a bitmap scan follows the updated row's
+      // chain from its first place), the items come in product-id order anyway.
+      await trx.raw('set local enable_indexscan = off; set local enable_bitmapscan = off');
+      return extendIfLive(trx, orderId, new Date(now.getTime() + 600_000), now);
+    });
+    expect(extended!.items.map((i) => [i.productId, i.quantity])).to.deep.equal([
+      [low, 1],
+      [high, 2],
+    ]);
   });
 
   it("the sweeper's settlement refuses a reservation that is no longer RESERVED under its lock", async () => {
