@@ -240,13 +240,3 @@ export async function claimExpired(trx: Knex.Transaction, now: Date, limit: numb
     .skipLocked();
   return withItems(trx, rows);
 }
-
-/** Sum of quantities held by RESERVED reservations, per product (for the invariant check). */
-export async function reservedQuantities(db: Db): Promise<Map<string, number>> {
-  const rows: { product_id: string; quantity: string | number }[] = await db('reservation_items as i')
-    .join('reservations as r', 'r.order_id', 'i.order_id')
-    .where('r.status', 'RESERVED')
-    .groupBy('i.product_id')
-    .select('i.product_id', db.raw('sum(i.quantity) as quantity'));
-  return new Map(rows.map((r) => [r.product_id, Number(r.quantity)]));
-}
