@@ -96,7 +96,6 @@ export class GrpcServer {
   private begin(path: string, scope: string, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>) {
     const correlationId = correlationIdFrom(call.metadata);
     const started = performance.now();
-    let caller = 'anonymous';
     // The call's logger is made when something logs: a child logger serialises its
     // bindings at once, and most calls log nothing at the usual levels.
     const bindings: Record<string, string> = { method: path, correlationId };
@@ -105,7 +104,7 @@ export class GrpcServer {
     const deadline = call.getDeadline();
     const prepare = (): CallContext => {
       const authorization = call.metadata.get('authorization')[0];
-      caller = authorize(this.options.apiKeys, typeof authorization === 'string' ? authorization : undefined, scope).name;
+      const caller = authorize(this.options.apiKeys, typeof authorization === 'string' ? authorization : undefined, scope).name;
       bindings.caller = caller;
       bound = undefined;
       if ((call.request as Record<symbol, unknown>)?.[UNDECODABLE] !== undefined) {

@@ -45,10 +45,10 @@ export async function applyOrderEvent(deps: InventoryDeps, message: InboxMessage
 
 /**
  * Usually the direct call came first and the event finds the reservation
- * settled: one read of its status, and no inbox transaction (its four
- * statements were most of what inventory did per order). Settled states are final, and an unknown
- * reservation is left alone by applyOrderEvent as well, so neither has anything
- * left to apply.
+ * settled: one read of its status, and nothing written (the inbox transaction's
+ * four statements were most of what inventory did per order). Settled states
+ * are final, and an unknown reservation is left alone by applyOrderEvent as
+ * well, so neither has anything left to apply.
  */
 export async function orderEventAlreadyApplied(deps: InventoryDeps, message: InboxMessage): Promise<boolean> {
   const wanted = requestedSettlement(message);
