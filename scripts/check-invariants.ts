@@ -3,7 +3,7 @@
  * on a live inventory database (DATABASE_URL or INVENTORY_DATABASE_URL, default
  * the local larder_inventory). Exits 1 naming each product that breaks it.
  */
-import { createDatabase } from '../libs/db/knex.js';
+import { createDatabase } from '#libs/db/knex.js';
 import { countProducts, findInvariantViolations } from '../services/inventory/data/invariants.js';
 
 const url = process.env.INVENTORY_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/larder_inventory';

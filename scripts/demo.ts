@@ -6,15 +6,15 @@
  * anything is not as it should be.
  */
 import { randomUUID } from 'node:crypto';
-import * as inventoryMessages from '../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { InventoryServiceService } from '../libs/contracts/larder/inventory/v1/inventory_service.js';
-import * as cartMessages from '../libs/contracts/larder/order/v1/cart_service.js';
-import { CartServiceService } from '../libs/contracts/larder/order/v1/cart_service.js';
-import * as orderMessages from '../libs/contracts/larder/order/v1/order_service.js';
-import { OrderServiceService } from '../libs/contracts/larder/order/v1/order_service.js';
-import { OrderStatus, type Order } from '../libs/contracts/larder/order/v1/resources.js';
-import { createDatabase } from '../libs/db/knex.js';
-import { createPromiseClient } from '../libs/grpc/client.js';
+import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import * as cartMessages from '#libs/contracts/larder/order/v1/cart_service.js';
+import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
+import * as orderMessages from '#libs/contracts/larder/order/v1/order_service.js';
+import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
+import { OrderStatus, type Order } from '#libs/contracts/larder/order/v1/resources.js';
+import { createDatabase } from '#libs/db/knex.js';
+import { createPromiseClient } from '#libs/grpc/client.js';
 import { findInvariantViolations } from '../services/inventory/data/invariants.js';
 
 const INVENTORY = process.env.INVENTORY_ADDR ?? '127.0.0.1:50051';

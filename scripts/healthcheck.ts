@@ -15,7 +15,7 @@ import {
   HealthCheckResponse_ServingStatus as Serving,
   healthCheckResponse_ServingStatusToJSON as statusName,
   HealthClient,
-} from '../libs/contracts/grpc/health/v1/health.js';
+} from '#libs/contracts/grpc/health/v1/health.js';
 
 const DEADLINE_MS = 2_000;
 

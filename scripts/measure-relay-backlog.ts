@@ -15,13 +15,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createDatabase } from '../libs/db/knex.js';
-import { createTestDatabase } from '../libs/db/test-database.js';
-import { createOutboxRelay } from '../libs/events/relay.js';
-import { ensureStream } from '../libs/events/streams.js';
-import { eventsMigration, connectNats } from '../libs/events/test/helpers.js';
-import { silentLogger } from '../libs/logging/logger.js';
-import { startThrowawayNatsServer } from '../libs/testing/nats-server.js';
+import { createDatabase } from '#libs/db/knex.js';
+import { createTestDatabase } from '#test/support/test-database.js';
+import { createOutboxRelay } from '#libs/events/relay.js';
+import { ensureStream } from '#libs/events/streams.js';
+import { eventsMigration, connectNats } from '#libs/events/test/helpers.js';
+import { silentLogger } from '#libs/logging/logger.js';
+import { startThrowawayNatsServer } from '#test/support/nats-server.js';
 
 const ROWS = Number(process.env.RELAY_ROWS ?? 50_000);
 const BATCH_SIZE = process.env.RELAY_BATCH_SIZE ? Number(process.env.RELAY_BATCH_SIZE) : undefined;

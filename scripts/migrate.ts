@@ -11,9 +11,9 @@
  * for its own database.
  */
 import { existsSync } from 'node:fs';
-import { ensureDatabase } from '../libs/db/admin.js';
-import { createDatabase } from '../libs/db/knex.js';
-import { migrateToLatest, type Migration } from '../libs/db/migrate.js';
+import { ensureDatabase } from '#libs/db/admin.js';
+import { createDatabase } from '#libs/db/knex.js';
+import { migrateToLatest, type Migration } from '#libs/db/migrate.js';
 
 export const SERVICES = ['inventory', 'order'] as const;
 export type ServiceName = (typeof SERVICES)[number];

@@ -1,6 +1,6 @@
 import { connect as tcpConnect } from 'node:net';
 import pg from 'pg';
-import { withDatabase } from '../libs/db/admin.js';
+import { withDatabase } from '#libs/db/admin.js';
 
 /**
  * Checks that PostgreSQL and NATS answer before anything starts, and says

@@ -5,8 +5,8 @@
  * row and its event. Products whose SKU exists are skipped: running it twice
  * changes nothing.
  */
-import { createDatabase } from '../libs/db/knex.js';
-import { AppError } from '../libs/errors/app-error.js';
+import { createDatabase } from '#libs/db/knex.js';
+import { AppError } from '#libs/errors/app-error.js';
 import { findCategoryByName } from '../services/inventory/data/categories.js';
 import { createCategory } from '../services/inventory/domain/catalog/categories.js';
 import { createProduct } from '../services/inventory/domain/catalog/create-product.js';

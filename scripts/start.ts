@@ -7,8 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createDatabase } from '../libs/db/knex.js';
-import { waitUntilServing } from '../libs/grpc/health-probe.js';
+import { createDatabase } from '#libs/db/knex.js';
+import { waitUntilServing } from '#libs/grpc/health-probe.js';
 import { migrateAll, DATABASES } from './migrate.js';
 import { preflight } from './preflight.js';
 import { seedInventory } from './seed.js';

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseApiKeys, type ApiKey } from '../grpc/auth.js';
-import type { TlsOptions } from '../grpc/server.js';
+import { parseApiKeys, type ApiKey } from '#libs/grpc/auth.js';
+import type { TlsOptions } from '#libs/grpc/server.js';
 import { ConfigError, type EnvReader } from './env.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

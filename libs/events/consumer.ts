@@ -9,9 +9,9 @@ import {
   type JsMsg,
   type NatsConnection,
 } from 'nats';
-import { isUuid } from '../ids/uuid.js';
-import { prepared } from '../db/prepared.js';
-import type { Logger } from '../logging/logger.js';
+import { isUuid } from '#libs/ids/uuid.js';
+import { prepared } from '#libs/db/prepared.js';
+import type { Logger } from '#libs/logging/logger.js';
 import {
   CORRELATION_ID_HEADER,
   DEAD_LETTER_CONSUMER_HEADER,

@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from 'nats';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '#libs/logging/logger.js';
 
 /**
  * Connects to NATS in the background and keeps reconnecting forever: a broker

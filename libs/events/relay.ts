@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { headers, NatsError, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
-import { prepared } from '../db/prepared.js';
-import type { Logger } from '../logging/logger.js';
+import { prepared } from '#libs/db/prepared.js';
+import type { Logger } from '#libs/logging/logger.js';
 import { CORRELATION_ID_HEADER, EVENT_TYPE_HEADER } from './headers.js';
 import { createWaiter } from './wait.js';
 

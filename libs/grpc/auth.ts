@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { AppError } from '../errors/app-error.js';
+import { AppError } from '#libs/errors/app-error.js';
 
 /** One API key: who it is (for logs) and what it may do. */
 export interface ApiKey {

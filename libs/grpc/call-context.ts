@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '#libs/logging/logger.js';
 
 /** What a handler knows about the call besides its request. */
 export interface CallContext {

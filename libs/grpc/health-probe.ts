@@ -1,5 +1,5 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '../contracts/grpc/health/v1/health.js';
+import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '#libs/contracts/grpc/health/v1/health.js';
 
 /**
  * Polls grpc.health.v1 Check (whole server, service "") on a plaintext address

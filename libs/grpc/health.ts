@@ -5,7 +5,7 @@ import {
   type HealthServer,
   type HealthCheckRequest,
   type HealthCheckResponse,
-} from '../contracts/grpc/health/v1/health.js';
+} from '#libs/contracts/grpc/health/v1/health.js';
 
 export { Serving };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { status as Code, type Server, type ServerDuplexStream } from '@grpc/grpc-js';
-import * as v1 from '../contracts/grpc/reflection/v1/reflection.js';
-import * as v1alpha from '../contracts/grpc/reflection/v1alpha/reflection.js';
+import * as v1 from '#libs/contracts/grpc/reflection/v1/reflection.js';
+import * as v1alpha from '#libs/contracts/grpc/reflection/v1alpha/reflection.js';
 import { indexDescriptorSet, withDependencies, type DescriptorIndex } from './descriptor-index.js';
 
 /** Built by `npm run gen` (buf build): every .proto of ours, with imports and comments. */

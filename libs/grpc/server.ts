@@ -9,8 +9,8 @@ import {
   type UntypedServiceImplementation,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import { AppError } from '../errors/app-error.js';
-import type { Logger } from '../logging/logger.js';
+import { AppError } from '#libs/errors/app-error.js';
+import type { Logger } from '#libs/logging/logger.js';
 import { authorize, type ApiKey } from './auth.js';
 import { correlationIdFrom, type CallContext } from './call-context.js';
 import { HealthRegistry, Serving } from './health.js';

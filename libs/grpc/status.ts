@@ -1,9 +1,9 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
-import { Any } from '../contracts/google/protobuf/any.js';
-import { ErrorInfo } from '../contracts/google/rpc/error_details.js';
-import { Status } from '../contracts/google/rpc/status.js';
-import { AppError, type ErrorKind } from '../errors/app-error.js';
-import type { Logger } from '../logging/logger.js';
+import { Any } from '#libs/contracts/google/protobuf/any.js';
+import { ErrorInfo } from '#libs/contracts/google/rpc/error_details.js';
+import { Status } from '#libs/contracts/google/rpc/status.js';
+import { AppError, type ErrorKind } from '#libs/errors/app-error.js';
+import type { Logger } from '#libs/logging/logger.js';
 
 const codeOfKind: Record<ErrorKind, Code> = {
   invalid: Code.INVALID_ARGUMENT,

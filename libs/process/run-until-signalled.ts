@@ -1,4 +1,4 @@
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '#libs/logging/logger.js';
 
 /**
  * Starts a service and stops it gracefully on SIGTERM or SIGINT (exit 0), or

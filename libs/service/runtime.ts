@@ -1,18 +1,18 @@
 import type { Knex } from 'knex';
 import type { NatsConnection } from 'nats';
-import type { CommonConfig } from '../config/common.js';
-import { createDatabase, isDatabaseReachable } from '../db/knex.js';
-import { connectNats } from '../events/nats-connection.js';
-import { createOutboxRelay, type OutboxBacklog, type OutboxRelay } from '../events/relay.js';
-import { ensureStream, type StreamSpec } from '../events/streams.js';
-import { Serving } from '../grpc/health.js';
-import { GrpcServer } from '../grpc/server.js';
-import type { Logger } from '../logging/logger.js';
+import type { CommonConfig } from '#libs/config/common.js';
+import { createDatabase, isDatabaseReachable } from '#libs/db/knex.js';
+import { connectNats } from '#libs/events/nats-connection.js';
+import { createOutboxRelay, type OutboxBacklog, type OutboxRelay } from '#libs/events/relay.js';
+import { ensureStream, type StreamSpec } from '#libs/events/streams.js';
+import { Serving } from '#libs/grpc/health.js';
+import { GrpcServer } from '#libs/grpc/server.js';
+import type { Logger } from '#libs/logging/logger.js';
 import { status as Code } from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
-import { AppError } from '../errors/app-error.js';
-import { ServiceMetrics } from '../metrics/service-metrics.js';
-import { every } from '../timers/every.js';
+import { AppError } from '#libs/errors/app-error.js';
+import { ServiceMetrics } from '#libs/metrics/service-metrics.js';
+import { every } from '#libs/timers/every.js';
 
 export interface Stoppable {
   stop(): Promise<void>;

@@ -1,4 +1,4 @@
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '#libs/logging/logger.js';
 
 export interface Repeating {
   /** Runs the task now (waiting for a run in progress first). */

@@ -1,5 +1,5 @@
-import { invalid } from '../errors/app-error.js';
-import { isUuid } from '../ids/uuid.js';
+import { invalid } from '#libs/errors/app-error.js';
+import { isUuid } from '#libs/ids/uuid.js';
 
 /**
  * Validators for decoded requests. Each names the field (proto path) it

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { invalid } from '../errors/app-error.js';
+import { invalid } from '#libs/errors/app-error.js';
 
 /**
  * Opaque keyset page tokens: base64url JSON of the last key seen plus a

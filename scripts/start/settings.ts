@@ -1,5 +1,5 @@
-import { envReader, type Env } from '../../libs/config/env.js';
-import type { ApiKey } from '../../libs/grpc/auth.js';
+import { envReader, type Env } from '#libs/config/env.js';
+import type { ApiKey } from '#libs/grpc/auth.js';
 import { readInventoryConfig } from '../../services/inventory/config.js';
 import { readOrderConfig } from '../../services/order/config.js';
 

@@ -1,9 +1,9 @@
-import { InventoryServiceService } from '../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { createSubjectConsumers } from '../../libs/events/subject-consumers.js';
-import { INVENTORY_STREAM, ORDERS_STREAM } from '../../libs/events/streams.js';
-import type { Logger } from '../../libs/logging/logger.js';
-import { ServiceRuntime } from '../../libs/service/runtime.js';
-import { every } from '../../libs/timers/every.js';
+import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { createSubjectConsumers } from '#libs/events/subject-consumers.js';
+import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
+import type { Logger } from '#libs/logging/logger.js';
+import { ServiceRuntime } from '#libs/service/runtime.js';
+import { every } from '#libs/timers/every.js';
 import type { InventoryConfig } from './config.js';
 import { findInvariantViolations } from './data/invariants.js';
 import { reserveBatch } from './data/reservations.js';

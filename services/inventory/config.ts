@@ -1,5 +1,5 @@
-import { readCommonConfig, type CommonConfig } from '../../libs/config/common.js';
-import { envReader, type Env } from '../../libs/config/env.js';
+import { readCommonConfig, type CommonConfig } from '#libs/config/common.js';
+import { envReader, type Env } from '#libs/config/env.js';
 import { INVENTORY_SCOPES } from './transport/scopes.js';
 
 /**

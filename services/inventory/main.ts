@@ -1,6 +1,6 @@
-import { ConfigError } from '../../libs/config/env.js';
-import { createLogger } from '../../libs/logging/logger.js';
-import { runUntilSignalled } from '../../libs/process/run-until-signalled.js';
+import { ConfigError } from '#libs/config/env.js';
+import { createLogger } from '#libs/logging/logger.js';
+import { runUntilSignalled } from '#libs/process/run-until-signalled.js';
 import { startInventory } from './app.js';
 import { readInventoryConfig } from './config.js';
 

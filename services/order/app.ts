@@ -1,9 +1,9 @@
-import { CartServiceService } from '../../libs/contracts/larder/order/v1/cart_service.js';
-import { OrderServiceService } from '../../libs/contracts/larder/order/v1/order_service.js';
-import { createSubjectConsumers } from '../../libs/events/subject-consumers.js';
-import { INVENTORY_STREAM, ORDERS_STREAM } from '../../libs/events/streams.js';
-import type { Logger } from '../../libs/logging/logger.js';
-import { ServiceRuntime } from '../../libs/service/runtime.js';
+import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
+import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
+import { createSubjectConsumers } from '#libs/events/subject-consumers.js';
+import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
+import type { Logger } from '#libs/logging/logger.js';
+import { ServiceRuntime } from '#libs/service/runtime.js';
 import type { OrderConfig } from './config.js';
 import { applyInventoryEvent, INVENTORY_SUBJECTS } from './consumers/inventory-events.js';
 import type { OrderDeps, OrderObserver } from './domain/deps.js';

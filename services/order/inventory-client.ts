@@ -1,10 +1,10 @@
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
-import * as inventoryMessages from '../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { InventoryServiceService } from '../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { AdjustmentReason, ReservationStatus } from '../../libs/contracts/larder/inventory/v1/resources.js';
-import { createPromiseClient, type PromiseClient } from '../../libs/grpc/client.js';
-import { errorInfoOf } from '../../libs/grpc/status.js';
-import type { Logger } from '../../libs/logging/logger.js';
+import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { AdjustmentReason, ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
+import { errorInfoOf } from '#libs/grpc/status.js';
+import type { Logger } from '#libs/logging/logger.js';
 import type { AvailabilityOutcome, InventoryPort, ReserveOutcome, SettleOutcome } from './domain/inventory-port.js';
 
 type Api = PromiseClient<typeof InventoryServiceService>;

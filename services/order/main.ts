@@ -1,6 +1,6 @@
-import { ConfigError } from '../../libs/config/env.js';
-import { createLogger } from '../../libs/logging/logger.js';
-import { runUntilSignalled } from '../../libs/process/run-until-signalled.js';
+import { ConfigError } from '#libs/config/env.js';
+import { createLogger } from '#libs/logging/logger.js';
+import { runUntilSignalled } from '#libs/process/run-until-signalled.js';
 import { startOrder } from './app.js';
 import { readOrderConfig } from './config.js';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { dropDatabase, ensureDatabase, withDatabase } from '../admin.js';
 import { createDatabase } from '../knex.js';
 import { prepared, statementName } from '../prepared.js';
-import { TEST_DATABASE_SERVER } from '../test-database.js';
+import { TEST_DATABASE_SERVER } from '#test/support/test-database.js';
 
 /** Names of the statements prepared on the connection that runs `query` (pg_prepared_statements is per session). */
 const SESSION_STATEMENTS = 'select name from pg_prepared_statements order by name';

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { headers, nanos, type Msg, type NatsConnection } from 'nats';
-import { capturingLogger } from '../../testing/capturing-logger.js';
-import { createTestDatabase, type TestDatabase } from '../../db/test-database.js';
-import { uuidv7 } from '../../ids/uuid.js';
-import { silentLogger } from '../../logging/logger.js';
-import { testNatsUrl } from '../../testing/root-hooks.js';
+import { capturingLogger } from '#test/support/capturing-logger.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
+import { silentLogger } from '#libs/logging/logger.js';
+import { testNatsUrl } from '#test/support/root-hooks.js';
 import { createInboxConsumer, type InboxConsumer, type InboxConsumerOptions } from '../consumer.js';
 import { ensureStream } from '../streams.js';
 import { connectNats, eventsMigration, sleep, uniqueToken, waitFor } from './helpers.js';

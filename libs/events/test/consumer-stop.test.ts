@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { NatsConnection } from 'nats';
-import { createTestDatabase, type TestDatabase } from '../../db/test-database.js';
-import { silentLogger } from '../../logging/logger.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { silentLogger } from '#libs/logging/logger.js';
 import { createInboxConsumer } from '../consumer.js';
 import { ensureStream } from '../streams.js';
-import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../testing/nats-server.js';
+import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
 import { connectNats, eventsMigration, uniqueToken } from './helpers.js';
 
 describe('inbox consumer stop()', function () {

@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { headers, type Msg, type NatsConnection, type PubAck } from 'nats';
-import type { Migration } from '../../db/migrate.js';
-import { createTestDatabase, type TestDatabase } from '../../db/test-database.js';
-import { uuidv7 } from '../../ids/uuid.js';
-import { silentLogger } from '../../logging/logger.js';
+import type { Migration } from '#libs/db/migrate.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
+import { silentLogger } from '#libs/logging/logger.js';
 import { createInboxConsumer, type InboxConsumer, type InboxConsumerOptions, type InboxMessage } from '../consumer.js';
 import { appendToOutbox } from '../outbox.js';
 import { createOutboxRelay } from '../relay.js';
 import { ensureStream } from '../streams.js';
-import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../testing/nats-server.js';
+import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
 import { connectNats, eventsMigration, sleep, uniqueToken, waitFor } from './helpers.js';
 
 /** The "effect" a handler applies; no unique key, so an effect applied twice shows as two rows. */

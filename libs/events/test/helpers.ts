@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { connect, type NatsConnection, type StoredMsg } from 'nats';
-import type { Migration } from '../../db/migrate.js';
+import type { Migration } from '#libs/db/migrate.js';
 import { createInboxTable, createOutboxTable } from '../outbox-schema.js';
 
 /** The outbox and inbox tables, as the services' own migrations will create them. */

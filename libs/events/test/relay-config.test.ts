@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { DiscardPolicy, StorageType } from 'nats';
-import { capturingLogger } from '../../testing/capturing-logger.js';
-import { uuidv7 } from '../../ids/uuid.js';
+import { capturingLogger } from '#test/support/capturing-logger.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
 import { appendToOutbox } from '../outbox.js';
 import { ensureStream } from '../streams.js';
 import { connectNats, readStream, uniqueToken, waitFor } from './helpers.js';
-import { testNatsUrl } from '../../testing/root-hooks.js';
+import { testNatsUrl } from '#test/support/root-hooks.js';
 import { relayFixture } from './relay-fixture.js';
-import { createDatabase } from '../../db/knex.js';
-import { recordStatements } from '../../testing/record-statements.js';
+import { createDatabase } from '#libs/db/knex.js';
+import { recordStatements } from '#test/support/record-statements.js';
 import { publishesRejectingWith, PURGE_SQL, statementTimes } from './relay-probes.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import type { NatsConnection } from 'nats';
 import { pino } from 'pino';
-import { createTestDatabase, type TestDatabase } from '../../db/test-database.js';
-import { uuidv7 } from '../../ids/uuid.js';
-import { testNatsUrl } from '../../testing/root-hooks.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
+import { testNatsUrl } from '#test/support/root-hooks.js';
 import { appendToOutbox, type OutboxEvent } from '../outbox.js';
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from '../relay.js';
 import { connectNats, eventsMigration } from './helpers.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { pino, type Logger } from 'pino';
-import { capturingLogger } from '../../testing/capturing-logger.js';
+import { capturingLogger } from '#test/support/capturing-logger.js';
 import type { OutboxRelay, OutboxRelayOptions } from '../relay.js';
 import { ensureStream } from '../streams.js';
 import { sleep, uniqueToken, waitFor } from './helpers.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { capturePlans, type PlanCapture } from '../../testing/plan-capture.js';
+import { capturePlans, type PlanCapture } from '#test/support/plan-capture.js';
 import { ensureStream } from '../streams.js';
 import { createOutboxRelay } from '../relay.js';
 import { relayFixture } from './relay-fixture.js';

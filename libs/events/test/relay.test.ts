@@ -1,16 +1,16 @@
 import { expect } from 'chai';
 import type { NatsConnection } from 'nats';
-import { createTestDatabase, type TestDatabase } from '../../db/test-database.js';
-import { uuidv7 } from '../../ids/uuid.js';
-import { silentLogger } from '../../logging/logger.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
+import { silentLogger } from '#libs/logging/logger.js';
 import { appendToOutbox, type OutboxEvent } from '../outbox.js';
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from '../relay.js';
 import { ensureStream } from '../streams.js';
-import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../testing/nats-server.js';
+import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
 import { connectNats, duplicatesIn, eventsMigration, messageIds, readStream, sleep, uniqueToken, waitFor } from './helpers.js';
 import { heldPublishes } from './relay-probes.js';
-import { recordStatements } from '../../testing/record-statements.js';
-import { createDatabase } from '../../db/knex.js';
+import { recordStatements } from '#test/support/record-statements.js';
+import { createDatabase } from '#libs/db/knex.js';
 
 describe('outbox relay', function () {
   this.timeout(30_000);

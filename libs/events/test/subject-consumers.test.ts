@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { headers, type NatsConnection } from 'nats';
-import { createTestDatabase, type TestDatabase } from '../../db/test-database.js';
-import { uuidv7 } from '../../ids/uuid.js';
-import { silentLogger } from '../../logging/logger.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
+import { silentLogger } from '#libs/logging/logger.js';
 import { ensureStream } from '../streams.js';
 import { createSubjectConsumers, subjectDurable } from '../subject-consumers.js';
-import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../testing/nats-server.js';
+import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
 import { connectNats, eventsMigration, uniqueToken, waitFor } from './helpers.js';
 
 describe('inbox consumers, one per subject', function () {

@@ -1,5 +1,5 @@
-import { ReserveStockRequest } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { databaseName } from '../../../libs/db/admin.js';
+import { ReserveStockRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { databaseName } from '#libs/db/admin.js';
 import { withCleanup } from '../cleanup.js';
 import { psqlFile } from '../pgbench.js';
 import { BENCH_METHOD_PATH } from '../servers/bench-server.js';

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
-import { OrderServiceService } from '../../../libs/contracts/larder/order/v1/order_service.js';
-import { delay } from '../../../libs/testing/free-port.js';
+import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
+import { delay } from '#test/support/free-port.js';
 import { findInvariantViolations } from '../../../services/inventory/data/invariants.js';
 import { orderMigrations } from '../../../services/order/migrations/index.js';
-import { databaseName } from '../../../libs/db/admin.js';
+import { databaseName } from '#libs/db/admin.js';
 import { withCleanup } from '../cleanup.js';
 import { throwawayDatabase, type BenchContext } from './context.js';
 import { grpcCase } from './grpc-load.js';

@@ -1,5 +1,5 @@
-import type { Migration } from '../../../libs/db/migrate.js';
-import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
+import type { Migration } from '#libs/db/migrate.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { onCleanup } from '../cleanup.js';
 import type { BenchConfig } from '../config.js';
 import type { CaseResult } from '../result.js';
@@ -12,7 +12,7 @@ export interface BenchContext {
   report(result: CaseResult): void;
 }
 
-/** A throwaway database (libs/db/test-database.ts) that is dropped even if the run is interrupted. */
+/** A throwaway database (test/support/test-database.ts) that is dropped even if the run is interrupted. */
 export async function throwawayDatabase(
   prefix: string,
   migrations: readonly Migration[],

@@ -4,7 +4,7 @@ import type { LoadResult, RequestShape } from '../load/spec.js';
 import { describeErrors, errorCount, type CaseResult } from '../result.js';
 import { cpuPerCall, cpuSnapshot, type CpuSnapshot } from '../cpu.js';
 import { sampleRss } from '../rss.js';
-import { delay } from '../../../libs/testing/free-port.js';
+import { delay } from '#test/support/free-port.js';
 
 export interface GrpcCase {
   id: string;

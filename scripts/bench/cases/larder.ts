@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import * as inventoryMessages from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { createPromiseClient, type PromiseClient } from '../../../libs/grpc/client.js';
-import { freePort } from '../../../libs/testing/free-port.js';
-import { serviceProcess, type ServiceProcess } from '../../../libs/testing/service-process.js';
+import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
+import { freePort } from '#test/support/free-port.js';
+import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
 import { inventoryMigrations } from '../../../services/inventory/migrations/index.js';
-import type { TestDatabase } from '../../../libs/db/test-database.js';
+import type { TestDatabase } from '#test/support/test-database.js';
 import { throwawayDatabase, type BenchContext } from './context.js';
 
 export const INVENTORY_ADMIN_KEY = 'dev-inventory-admin-key';

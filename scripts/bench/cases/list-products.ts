@@ -1,6 +1,6 @@
-import { databaseName } from '../../../libs/db/admin.js';
-import { InventoryServiceService, ListProductsRequest } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { encodePageToken } from '../../../libs/validation/page-token.js';
+import { databaseName } from '#libs/db/admin.js';
+import { InventoryServiceService, ListProductsRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { encodePageToken } from '#libs/validation/page-token.js';
 import { withCleanup } from '../cleanup.js';
 import type { BenchContext } from './context.js';
 import { bulkLoadCatalog, RARE_QUERY } from './catalog.js';

@@ -1,6 +1,6 @@
-import { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { findInvariantViolations } from '../../../services/inventory/data/invariants.js';
-import { databaseName } from '../../../libs/db/admin.js';
+import { databaseName } from '#libs/db/admin.js';
 import { withCleanup } from '../cleanup.js';
 import type { BenchContext } from './context.js';
 import { grpcCase } from './grpc-load.js';

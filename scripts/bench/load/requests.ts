@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ReserveStockRequest } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { CreateOrderRequest } from '../../../libs/contracts/larder/order/v1/order_service.js';
+import { ReserveStockRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { CreateOrderRequest } from '#libs/contracts/larder/order/v1/order_service.js';
 import { frame } from './grpc-frame.js';
 import type { RequestShape } from './spec.js';
 

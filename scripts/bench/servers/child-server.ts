@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { delay } from '../../../libs/testing/free-port.js';
+import { delay } from '#test/support/free-port.js';
 
 export interface ChildServer {
   address: string;

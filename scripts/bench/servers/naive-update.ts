@@ -5,7 +5,7 @@
  */
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
-import { ReserveStockRequest } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { ReserveStockRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { serveBaseline } from './bench-server.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_MAX ?? 10) });

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { OrderCancelled, OrderConfirmed } from '../../../libs/contracts/larder/order/v1/events.js';
-import { AppError } from '../../../libs/errors/app-error.js';
-import type { InboxMessage } from '../../../libs/events/consumer.js';
+import { OrderCancelled, OrderConfirmed } from '#libs/contracts/larder/order/v1/events.js';
+import { AppError } from '#libs/errors/app-error.js';
+import type { InboxMessage } from '#libs/events/consumer.js';
 import { findReservationStatus } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { isSettled, type Settlement } from '../domain/reservations/reservation-rules.js';

@@ -1,11 +1,11 @@
-import type { Money as MoneyMessage } from '../../../libs/contracts/larder/common/v1/money.js';
+import type { Money as MoneyMessage } from '#libs/contracts/larder/common/v1/money.js';
 import {
   ReservationStatus,
   type Category,
   type Product,
   type Reservation,
   type StockLevel,
-} from '../../../libs/contracts/larder/inventory/v1/resources.js';
+} from '#libs/contracts/larder/inventory/v1/resources.js';
 import type { CategoryRecord, Money, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
 
 /** Domain records → protobuf messages, shared by the gRPC handlers and the events. */

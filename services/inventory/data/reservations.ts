@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import type { OutboxEvent } from '../../../libs/events/outbox.js';
+import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { Money, ReservationRecord, ReservationStatus } from '../domain/types.js';
-import { prepared } from '../../../libs/db/prepared.js';
+import { prepared } from '#libs/db/prepared.js';
 import { isUniqueViolation, toMoney } from './rows.js';
 
 type Db = Knex | Knex.Transaction;

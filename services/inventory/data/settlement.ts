@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { prepared } from '../../../libs/db/prepared.js';
-import { outboxRow, type OutboxEvent } from '../../../libs/events/outbox.js';
+import { prepared } from '#libs/db/prepared.js';
+import { outboxRow, type OutboxEvent } from '#libs/events/outbox.js';
 import type { ReservationRecord } from '../domain/types.js';
 
 /** How a settled reservation's units move: to sold (commit) or back to available (release, expiry). */

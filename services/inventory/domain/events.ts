@@ -1,7 +1,7 @@
-import { uuidv7 } from '../../../libs/ids/uuid.js';
-import type { OutboxEvent } from '../../../libs/events/outbox.js';
-import * as events from '../../../libs/contracts/larder/inventory/v1/events.js';
-import { AdjustmentReason as AdjustmentReasonMessage } from '../../../libs/contracts/larder/inventory/v1/resources.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
+import type { OutboxEvent } from '#libs/events/outbox.js';
+import * as events from '#libs/contracts/larder/inventory/v1/events.js';
+import { AdjustmentReason as AdjustmentReasonMessage } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { isLowStock, toProductMessage, toReservationMessage, toStockLevelMessage } from '../contract/to-proto.js';
 import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from './types.js';
 

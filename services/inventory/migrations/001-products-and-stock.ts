@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import type { Migration } from '../../../libs/db/migrate.js';
-import { setLockTimeout } from '../../../libs/db/migrate.js';
-import { createInboxTable, createOutboxTable } from '../../../libs/events/outbox-schema.js';
+import type { Migration } from '#libs/db/migrate.js';
+import { setLockTimeout } from '#libs/db/migrate.js';
+import { createInboxTable, createOutboxTable } from '#libs/events/outbox-schema.js';
 
 /** Products, their stock (one row each, the reservation hot row), the ledger, reservations, outbox/inbox. */
 export const productsAndStock: Migration = {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { Migration } from '../../../libs/db/migrate.js';
-import { setLockTimeout } from '../../../libs/db/migrate.js';
+import type { Migration } from '#libs/db/migrate.js';
+import { setLockTimeout } from '#libs/db/migrate.js';
 
 /**
  * Categories, many-to-many with products. Written to run under live traffic

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Migration } from '../../../libs/db/migrate.js';
+import type { Migration } from '#libs/db/migrate.js';
 
 /**
  * "Products in category X" reads product_categories by category. Built

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Migration } from '../../../libs/db/migrate.js';
+import type { Migration } from '#libs/db/migrate.js';
 
 export const PRODUCT_NAME_SEARCH_INDEX = 'products_name_trgm_idx';
 

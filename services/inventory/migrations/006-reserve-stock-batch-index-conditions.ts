@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { Migration } from '../../../libs/db/migrate.js';
-import { setLockTimeout } from '../../../libs/db/migrate.js';
+import type { Migration } from '#libs/db/migrate.js';
+import { setLockTimeout } from '#libs/db/migrate.js';
 import { RESERVE_STOCK_BATCH } from './sql/reserve-stock-batch.js';
 
 /**

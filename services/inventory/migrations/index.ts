@@ -1,4 +1,4 @@
-import type { Migration } from '../../../libs/db/migrate.js';
+import type { Migration } from '#libs/db/migrate.js';
 import { productsAndStock } from './001-products-and-stock.js';
 import { categories } from './002-categories.js';
 import { categoryLookupIndex } from './003-category-lookup-index.js';

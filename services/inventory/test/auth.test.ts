@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Client, credentials, Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { ConfigError } from '../../../libs/config/env.js';
-import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '../../../libs/contracts/grpc/health/v1/health.js';
+import { ConfigError } from '#libs/config/env.js';
+import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '#libs/contracts/grpc/health/v1/health.js';
 import {
   ServerReflectionClient,
   type ServerReflectionRequest,
   type ServerReflectionResponse,
-} from '../../../libs/contracts/grpc/reflection/v1/reflection.js';
-import { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { AdjustmentReason, ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { expectGrpcError, outcomeOf } from '../../../libs/testing/grpc-errors.js';
+} from '#libs/contracts/grpc/reflection/v1/reflection.js';
+import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { AdjustmentReason, ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { expectGrpcError, outcomeOf } from '#test/support/grpc-errors.js';
 import { readInventoryConfig } from '../config.js';
 import {
   ADMIN_KEY,

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import type { Product } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { expectGrpcError, outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
+import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { expectGrpcError, outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { createTestProduct, startTestInventory, type InventoryApi, type TestInventory } from './harness.js';
 

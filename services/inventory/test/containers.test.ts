@@ -1,9 +1,9 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { HealthRegistry } from '../../../libs/grpc/health.js';
-import { describeServiceContainer } from '../../../libs/testing/container-checks.js';
-import { ignoredByDocker, loadCompose, runNode, words, type Run } from '../../../libs/testing/container-files.js';
-import { freePort } from '../../../libs/testing/free-port.js';
+import { HealthRegistry } from '#libs/grpc/health.js';
+import { describeServiceContainer } from '#test/support/container-checks.js';
+import { ignoredByDocker, loadCompose, runNode, words, type Run } from '#test/support/container-files.js';
+import { freePort } from '#test/support/free-port.js';
 import { DEVELOPMENT_API_KEYS, readInventoryConfig } from '../config.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { startTestInventory, type TestInventory } from './harness.js';
@@ -11,7 +11,7 @@ import { startTestInventory, type TestInventory } from './harness.js';
 /**
  * The container files, checked without a Docker engine: docker-compose.yml and
  * services/inventory/Dockerfile must agree with each other, with the files on
- * disk and with the configuration code (libs/testing/container-checks.ts, the
+ * disk and with the configuration code (test/support/container-checks.ts, the
  * same checks as the order service's); the files the image's build stage copies
  * type-check and migrate on their own; scripts/healthcheck.ts (the image's
  * HEALTHCHECK) runs for real against a real inventory service.
@@ -63,11 +63,13 @@ describe('container files', () => {
         '.git',
         'services/order/test/system.ts',
         'services/inventory/test',
-        'libs/testing/free-port.ts',
+        'test/support/free-port.ts',
+        'test/support/test-database.ts',
+        'libs/events/test/helpers.ts',
       ]) {
         expect(ignoredByDocker(path), path).to.equal(true);
       }
-      for (const path of ['services/inventory/main.ts', 'libs/db/test-database.ts', 'scripts/migrate.ts', 'proto']) {
+      for (const path of ['services/inventory/main.ts', 'libs/db/knex.ts', 'scripts/migrate.ts', 'proto']) {
         expect(ignoredByDocker(path), path).to.equal(false);
       }
     });

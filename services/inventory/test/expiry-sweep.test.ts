@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { recordStatements } from '../../../libs/testing/record-statements.js';
+import { ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { recordStatements } from '#test/support/record-statements.js';
 import { claimExpired } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { expireReservations } from '../domain/reservations/expire-reservations.js';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { credentials, status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '../../../libs/contracts/grpc/health/v1/health.js';
-import { createTestDatabase } from '../../../libs/db/test-database.js';
-import { expectGrpcError } from '../../../libs/testing/grpc-errors.js';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../../../libs/testing/postgres-server.js';
+import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '#libs/contracts/grpc/health/v1/health.js';
+import { createTestDatabase } from '#test/support/test-database.js';
+import { expectGrpcError } from '#test/support/grpc-errors.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '#test/support/postgres-server.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
 

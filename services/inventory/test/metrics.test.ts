@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { outcomeOf } from '../../../libs/testing/grpc-errors.js';
-import { metricDelta, metricValue, scrapeMetrics } from '../../../libs/testing/scrape.js';
+import { outcomeOf } from '#test/support/grpc-errors.js';
+import { metricDelta, metricValue, scrapeMetrics } from '#test/support/scrape.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
 
 describe('inventory metrics', function () {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
-import { migrateDownAll, migrateToLatest, type Migration } from '../../../libs/db/migrate.js';
-import { eventually } from '../../../libs/testing/eventually.js';
-import { delay } from '../../../libs/testing/free-port.js';
-import { outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { migrateDownAll, migrateToLatest, type Migration } from '#libs/db/migrate.js';
+import { eventually } from '#test/support/eventually.js';
+import { delay } from '#test/support/free-port.js';
+import { outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { categories } from '../migrations/002-categories.js';
 import { reserveStockBatch } from '../migrations/005-reserve-stock-batch.js';
 import { inventoryMigrations } from '../migrations/index.js';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { OrderCancelled, OrderConfirmed } from '../../../libs/contracts/larder/order/v1/events.js';
-import { Order } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
-import type { InboxMessage } from '../../../libs/events/consumer.js';
+import { OrderCancelled, OrderConfirmed } from '#libs/contracts/larder/order/v1/events.js';
+import { Order } from '#libs/contracts/larder/order/v1/resources.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import type { InboxMessage } from '#libs/events/consumer.js';
 import { applyOrderEvent, orderEventAlreadyApplied } from '../consumers/order-events.js';
 import { findReservation } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';

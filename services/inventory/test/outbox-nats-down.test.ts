@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { connect, nanos, type NatsConnection } from 'nats';
-import { AdjustmentReason } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { ensureStream, INVENTORY_STREAM } from '../../../libs/events/streams.js';
-import { duplicatesIn } from '../../../libs/events/test/helpers.js';
-import { eventually } from '../../../libs/testing/eventually.js';
-import { delay } from '../../../libs/testing/free-port.js';
-import { startThrowawayNatsServer, type ThrowawayNatsServer } from '../../../libs/testing/nats-server.js';
+import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { ensureStream, INVENTORY_STREAM } from '#libs/events/streams.js';
+import { duplicatesIn } from '#libs/events/test/helpers.js';
+import { eventually } from '#test/support/eventually.js';
+import { delay } from '#test/support/free-port.js';
+import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
 import { createTestProduct, startTestInventory, stockOf, type TestInventory } from './harness.js';
 
 /**

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { migrateToLatest } from '../../../libs/db/migrate.js';
-import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
-import type { ListProductsRequest } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
+import { migrateToLatest } from '#libs/db/migrate.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import type { ListProductsRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { PRODUCT_NAME_SEARCH_INDEX, productNameSearchIndex } from '../migrations/004-product-name-search-index.js';
 import { createTestProduct, startTestInventory, type InventoryApi, type TestInventory } from './harness.js';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { ReservationReserved, StockLow } from '../../../libs/contracts/larder/inventory/v1/events.js';
-import { AppError } from '../../../libs/errors/app-error.js';
-import { expectGrpcError } from '../../../libs/testing/grpc-errors.js';
+import { ReservationReserved, StockLow } from '#libs/contracts/larder/inventory/v1/events.js';
+import { AppError } from '#libs/errors/app-error.js';
+import { expectGrpcError } from '#test/support/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { reserveBatch, type BatchMember, type BatchVerdict } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { ReservationReserved } from '../../../libs/contracts/larder/inventory/v1/events.js';
-import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import type { AppError } from '../../../libs/errors/app-error.js';
-import { expectGrpcError } from '../../../libs/testing/grpc-errors.js';
-import { recordStatements } from '../../../libs/testing/record-statements.js';
+import { ReservationReserved } from '#libs/contracts/larder/inventory/v1/events.js';
+import { ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
+import type { AppError } from '#libs/errors/app-error.js';
+import { expectGrpcError } from '#test/support/grpc-errors.js';
+import { recordStatements } from '#test/support/record-statements.js';
 import { extendIfLive, findReservation } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { expectGrpcError, outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
+import { ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { expectGrpcError, outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { createTestProduct, startTestInventory, type TestInventory, stockOf as stockOfProduct } from './harness.js';
 

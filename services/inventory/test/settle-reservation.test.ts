@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { connect, type Msg, type NatsConnection } from 'nats';
-import { ReservationExpired } from '../../../libs/contracts/larder/inventory/v1/events.js';
-import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { eventually } from '../../../libs/testing/eventually.js';
-import { expectGrpcError, outcomeOf } from '../../../libs/testing/grpc-errors.js';
-import { testNatsUrl } from '../../../libs/testing/root-hooks.js';
+import { ReservationExpired } from '#libs/contracts/larder/inventory/v1/events.js';
+import { ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { eventually } from '#test/support/eventually.js';
+import { expectGrpcError, outcomeOf } from '#test/support/grpc-errors.js';
+import { testNatsUrl } from '#test/support/root-hooks.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { createTestProduct, manualClock, startTestInventory, type TestInventory, stockOf as stockOfProduct } from './harness.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { ReservationStatus } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { outcomeOf } from '../../../libs/testing/grpc-errors.js';
+import { ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { outcomeOf } from '#test/support/grpc-errors.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
 

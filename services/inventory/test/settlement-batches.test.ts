@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { findReservation } from '../data/reservations.js';
 import { settleBatch, type SettledStatus, type SettlementMember } from '../data/settlement.js';

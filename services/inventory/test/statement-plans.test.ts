@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
-import { capturePlans, type PlanCapture } from '../../../libs/testing/plan-capture.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { capturePlans, type PlanCapture } from '#test/support/plan-capture.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { StockLow, StockReplenished } from '../../../libs/contracts/larder/inventory/v1/events.js';
-import { AdjustmentReason } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { expectGrpcError, outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
+import { StockLow, StockReplenished } from '#libs/contracts/larder/inventory/v1/events.js';
+import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { expectGrpcError, outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { createTestProduct, startTestInventory, type TestInventory, stockOf as stockOfProduct } from './harness.js';
 

@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { credentials, Metadata, status as Code, type ChannelCredentials } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { ConfigError } from '../../../libs/config/env.js';
-import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '../../../libs/contracts/grpc/health/v1/health.js';
-import * as messages from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { createPromiseClient } from '../../../libs/grpc/client.js';
-import { createTestCertificates, opensslUnavailable, type TestCertificates } from '../../../libs/testing/certificates.js';
-import { expectGrpcError } from '../../../libs/testing/grpc-errors.js';
+import { ConfigError } from '#libs/config/env.js';
+import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '#libs/contracts/grpc/health/v1/health.js';
+import * as messages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { createPromiseClient } from '#libs/grpc/client.js';
+import { createTestCertificates, opensslUnavailable, type TestCertificates } from '#test/support/certificates.js';
+import { expectGrpcError } from '#test/support/grpc-errors.js';
 import { readInventoryConfig } from '../config.js';
 import { ADMIN_KEY, startTestInventory, type InventoryApi, type TestInventory } from './harness.js';
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client, credentials, Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import type { AdjustStockRequest } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { AdjustmentReason } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { errorInfoOf } from '../../../libs/grpc/status.js';
-import { encodePageToken } from '../../../libs/validation/page-token.js';
+import type { AdjustStockRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { errorInfoOf } from '#libs/grpc/status.js';
+import { encodePageToken } from '#libs/validation/page-token.js';
 import { ADMIN_KEY, createTestProduct, startTestInventory, type InventoryApi, type TestInventory } from './harness.js';
 
 /**

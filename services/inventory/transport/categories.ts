@@ -9,10 +9,10 @@ import type {
   ListCategoriesResponse,
   UpdateCategoryRequest,
   UpdateCategoryResponse,
-} from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { invalid } from '../../../libs/errors/app-error.js';
-import { decodePageToken, encodePageToken } from '../../../libs/validation/page-token.js';
-import * as v from '../../../libs/validation/fields.js';
+} from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { invalid } from '#libs/errors/app-error.js';
+import { decodePageToken, encodePageToken } from '#libs/validation/page-token.js';
+import * as v from '#libs/validation/fields.js';
 import { toCategoryMessage } from '../contract/to-proto.js';
 import * as categories from '../domain/catalog/categories.js';
 import type { InventoryDeps } from '../domain/deps.js';

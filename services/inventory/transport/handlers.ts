@@ -1,5 +1,5 @@
-import type { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import type { Handlers } from '../../../libs/grpc/server.js';
+import type { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import type { Handlers } from '#libs/grpc/server.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { categoryHandlers } from './categories.js';
 import { productHandlers } from './products.js';

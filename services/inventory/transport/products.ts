@@ -11,12 +11,12 @@ import type {
   UndeleteProductResponse,
   UpdateProductRequest,
   UpdateProductResponse,
-} from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import type { Product } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { invalid } from '../../../libs/errors/app-error.js';
-import type { CallContext } from '../../../libs/grpc/call-context.js';
-import { decodePageToken, encodePageToken } from '../../../libs/validation/page-token.js';
-import * as v from '../../../libs/validation/fields.js';
+} from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { invalid } from '#libs/errors/app-error.js';
+import type { CallContext } from '#libs/grpc/call-context.js';
+import { decodePageToken, encodePageToken } from '#libs/validation/page-token.js';
+import * as v from '#libs/validation/fields.js';
 import { toProductMessage } from '../contract/to-proto.js';
 import { createProduct } from '../domain/catalog/create-product.js';
 import { getProduct, listProductPage } from '../domain/catalog/read-products.js';

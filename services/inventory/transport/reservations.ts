@@ -9,10 +9,10 @@ import type {
   ReleaseReservationResponse,
   ReserveStockRequest,
   ReserveStockResponse,
-} from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { invalid } from '../../../libs/errors/app-error.js';
-import type { CallContext } from '../../../libs/grpc/call-context.js';
-import * as v from '../../../libs/validation/fields.js';
+} from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { invalid } from '#libs/errors/app-error.js';
+import type { CallContext } from '#libs/grpc/call-context.js';
+import * as v from '#libs/validation/fields.js';
 import { toReservationMessage } from '../contract/to-proto.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';

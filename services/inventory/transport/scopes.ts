@@ -1,5 +1,5 @@
-import type { InventoryServiceService } from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import type { Scopes } from '../../../libs/grpc/server.js';
+import type { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import type { Scopes } from '#libs/grpc/server.js';
 
 /** API-key scopes of the inventory service. */
 export const INVENTORY_SCOPES = ['catalog.read', 'catalog.write', 'stock.write', 'reservations'] as const;

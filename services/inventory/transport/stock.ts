@@ -3,11 +3,11 @@ import type {
   AdjustStockResponse,
   BatchGetStockLevelsRequest,
   BatchGetStockLevelsResponse,
-} from '../../../libs/contracts/larder/inventory/v1/inventory_service.js';
-import { AdjustmentReason as Reason } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { invalid } from '../../../libs/errors/app-error.js';
-import type { CallContext } from '../../../libs/grpc/call-context.js';
-import * as v from '../../../libs/validation/fields.js';
+} from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { AdjustmentReason as Reason } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { invalid } from '#libs/errors/app-error.js';
+import type { CallContext } from '#libs/grpc/call-context.js';
+import * as v from '#libs/validation/fields.js';
 import { toStockLevelMessage } from '../contract/to-proto.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { adjustStock, batchGetStockLevels } from '../domain/stock/adjust-stock.js';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { ReservationExpired, ReservationReleased, StockReplenished } from '../../../libs/contracts/larder/inventory/v1/events.js';
-import type { InboxMessage } from '../../../libs/events/consumer.js';
+import { ReservationExpired, ReservationReleased, StockReplenished } from '#libs/contracts/larder/inventory/v1/events.js';
+import type { InboxMessage } from '#libs/events/consumer.js';
 import { flagReservationExpired, wakeOrdersWaitingFor } from '../data/orders.js';
 import type { OrderDeps } from '../domain/deps.js';
 

@@ -1,4 +1,4 @@
-import type { Cart } from '../../../libs/contracts/larder/order/v1/resources.js';
+import type { Cart } from '#libs/contracts/larder/order/v1/resources.js';
 import type { CartRecord } from '../domain/types.js';
 
 /** Cart record → the Cart message; items keep the record's order (by product id). */

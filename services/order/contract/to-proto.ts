@@ -3,7 +3,7 @@ import {
   PaymentStatus as PaymentStatusMessage,
   type Order,
   type OrderEvent,
-} from '../../../libs/contracts/larder/order/v1/resources.js';
+} from '#libs/contracts/larder/order/v1/resources.js';
 import type { OrderEventRecord, OrderRecord, OrderStatus, PaymentStatus } from '../domain/types.js';
 
 /** Domain records → protobuf messages, shared by the gRPC handlers and the events. */

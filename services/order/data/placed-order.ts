@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { prepared } from '../../../libs/db/prepared.js';
-import { outboxRow } from '../../../libs/events/outbox.js';
+import { prepared } from '#libs/db/prepared.js';
+import { outboxRow } from '#libs/events/outbox.js';
 import type { NewOrder } from './orders.js';
 import type { LoggedChange } from './step-write.js';
 

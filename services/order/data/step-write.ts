@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { prepared } from '../../../libs/db/prepared.js';
-import { outboxRow, type OutboxEvent } from '../../../libs/events/outbox.js';
+import { prepared } from '#libs/db/prepared.js';
+import { outboxRow, type OutboxEvent } from '#libs/events/outbox.js';
 import type { OrderEventRecord } from '../domain/types.js';
 import { patchColumns, type OrderPatch } from './orders.js';
 

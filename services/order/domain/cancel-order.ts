@@ -1,4 +1,4 @@
-import { failedPrecondition, notFound } from '../../../libs/errors/app-error.js';
+import { failedPrecondition, notFound } from '#libs/errors/app-error.js';
 import { claimOrder, findOrder } from '../data/orders.js';
 import { advanceOrder } from '../saga/advance-order.js';
 import { changeOrder } from './change-order.js';

@@ -1,4 +1,4 @@
-import { failedPrecondition, invalid, notFound, unavailable } from '../../../libs/errors/app-error.js';
+import { failedPrecondition, invalid, notFound, unavailable } from '#libs/errors/app-error.js';
 import {
   addToCartLine,
   clearCartItems,

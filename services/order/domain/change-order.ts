@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { aborted } from '../../../libs/errors/app-error.js';
-import { appendToOutbox } from '../../../libs/events/outbox.js';
+import { aborted } from '#libs/errors/app-error.js';
+import { appendToOutbox } from '#libs/events/outbox.js';
 import { appendOrderEvent } from '../data/order-events.js';
 import { findOrder, updateOrder, type OrderPatch, type WriteGuard } from '../data/orders.js';
 import { orderStatusEvent } from './events.js';

@@ -1,6 +1,6 @@
-import * as events from '../../../libs/contracts/larder/order/v1/events.js';
-import type { OutboxEvent } from '../../../libs/events/outbox.js';
-import { uuidv7 } from '../../../libs/ids/uuid.js';
+import * as events from '#libs/contracts/larder/order/v1/events.js';
+import type { OutboxEvent } from '#libs/events/outbox.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
 import { toOrderMessage } from '../contract/to-proto.js';
 import type { OrderRecord, OrderStatus } from './types.js';
 

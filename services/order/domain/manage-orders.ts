@@ -1,5 +1,5 @@
-import { failedPrecondition, invalid, notFound } from '../../../libs/errors/app-error.js';
-import { splitPage } from '../../../libs/db/keyset-page.js';
+import { failedPrecondition, invalid, notFound } from '#libs/errors/app-error.js';
+import { splitPage } from '#libs/db/keyset-page.js';
 import { listOrderEvents } from '../data/order-events.js';
 import { findOrder, listOrders } from '../data/orders.js';
 import { changeOrder } from './change-order.js';

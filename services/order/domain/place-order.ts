@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { alreadyExists, failedPrecondition } from '../../../libs/errors/app-error.js';
-import { requestHash } from '../../../libs/idempotency/request-hash.js';
-import { uuidv7 } from '../../../libs/ids/uuid.js';
+import { alreadyExists, failedPrecondition } from '#libs/errors/app-error.js';
+import { requestHash } from '#libs/idempotency/request-hash.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
 import { clearCartItems, lockCartItems } from '../data/carts.js';
 import { findOrderByKey } from '../data/orders.js';
 import { claimInsert, writePlacedOrder, type OrderClaim } from '../data/placed-order.js';

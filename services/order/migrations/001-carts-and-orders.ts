@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import type { Migration } from '../../../libs/db/migrate.js';
-import { setLockTimeout } from '../../../libs/db/migrate.js';
-import { createInboxTable, createOutboxTable } from '../../../libs/events/outbox-schema.js';
+import type { Migration } from '#libs/db/migrate.js';
+import { setLockTimeout } from '#libs/db/migrate.js';
+import { createInboxTable, createOutboxTable } from '#libs/events/outbox-schema.js';
 
 /** Carts, orders with their items and log, the simulated gateway's charges, outbox/inbox. */
 export const cartsAndOrders: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../../../libs/db/migrate.js';
+import type { Migration } from '#libs/db/migrate.js';
 import { cartsAndOrders } from './001-carts-and-orders.js';
 
 /** The order service's migrations, oldest first. Append only. */

@@ -42,7 +42,7 @@
  * lookup() and refund() it answers "unavailable".
  */
 import type { Knex } from 'knex';
-import { isUuid } from '../../../libs/ids/uuid.js';
+import { isUuid } from '#libs/ids/uuid.js';
 import type { Clock, Money, Random } from '../domain/types.js';
 import type { ChargeOutcome, ChargeRecord, PaymentGateway } from './gateway.js';
 

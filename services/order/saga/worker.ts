@@ -1,7 +1,7 @@
 import { claimDueOrders } from '../data/orders.js';
 import { OrderOwnershipLost } from '../domain/change-order.js';
 import type { OrderDeps } from '../domain/deps.js';
-import type { Logger } from '../../../libs/logging/logger.js';
+import type { Logger } from '#libs/logging/logger.js';
 import { advanceOrder } from './advance-order.js';
 
 export interface SagaWorker {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
-import { AppError, type ErrorKind } from '../../../libs/errors/app-error.js';
-import type { CallContext } from '../../../libs/grpc/call-context.js';
-import { silentLogger } from '../../../libs/logging/logger.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { AppError, type ErrorKind } from '#libs/errors/app-error.js';
+import type { CallContext } from '#libs/grpc/call-context.js';
+import { silentLogger } from '#libs/logging/logger.js';
 import { clearCartItems, lockCartItems } from '../data/carts.js';
 import type { OrderDeps } from '../domain/deps.js';
 import type { AvailabilityOutcome, InventoryPort } from '../domain/inventory-port.js';

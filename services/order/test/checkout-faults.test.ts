@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { OrderStatus, PaymentStatus, type Order } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { errorInfoOf } from '../../../libs/grpc/status.js';
-import { delay } from '../../../libs/testing/free-port.js';
+import { OrderStatus, PaymentStatus, type Order } from '#libs/contracts/larder/order/v1/resources.js';
+import { errorInfoOf } from '#libs/grpc/status.js';
+import { delay } from '#test/support/free-port.js';
 import { paymentViolations, unansweredCharges } from './gateway-log.js';
 import { chargesOf, createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { OrderStatus, PaymentStatus } from '../../../libs/contracts/larder/order/v1/resources.js';
+import { OrderStatus, PaymentStatus } from '#libs/contracts/larder/order/v1/resources.js';
 import { createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
 
 describe('checkout (both services as processes)', function () {

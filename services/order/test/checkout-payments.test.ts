@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client, credentials, Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { OrderServiceService, WatchOrderRequest, type WatchOrderResponse } from '../../../libs/contracts/larder/order/v1/order_service.js';
-import { OrderStatus, PaymentStatus, type Order, type ShippingAddress } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { delay } from '../../../libs/testing/free-port.js';
-import { expectGrpcError } from '../../../libs/testing/grpc-errors.js';
+import { OrderServiceService, WatchOrderRequest, type WatchOrderResponse } from '#libs/contracts/larder/order/v1/order_service.js';
+import { OrderStatus, PaymentStatus, type Order, type ShippingAddress } from '#libs/contracts/larder/order/v1/resources.js';
+import { delay } from '#test/support/free-port.js';
+import { expectGrpcError } from '#test/support/grpc-errors.js';
 import {
   ORDER_ADMIN_KEY,
   TERMINAL,

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { AdjustmentReason } from '../../../libs/contracts/larder/inventory/v1/resources.js';
-import { OrderStatus, type Order } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { delay } from '../../../libs/testing/free-port.js';
+import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { OrderStatus, type Order } from '#libs/contracts/larder/order/v1/resources.js';
+import { delay } from '#test/support/free-port.js';
 import { createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
 
 const S = OrderStatus;

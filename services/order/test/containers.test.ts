@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { createTestDatabase, type TestDatabase } from '../../../libs/db/test-database.js';
-import { parseApiKeys } from '../../../libs/grpc/auth.js';
-import { describeServiceContainer } from '../../../libs/testing/container-checks.js';
-import { loadCompose, runNode } from '../../../libs/testing/container-files.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { parseApiKeys } from '#libs/grpc/auth.js';
+import { describeServiceContainer } from '#test/support/container-checks.js';
+import { loadCompose, runNode } from '#test/support/container-files.js';
 import { DEVELOPMENT_API_KEYS as INVENTORY_DEVELOPMENT_API_KEYS } from '../../inventory/config.js';
 import { INVENTORY_SCOPES } from '../../inventory/transport/scopes.js';
 import { DEVELOPMENT_API_KEYS, readOrderConfig } from '../config.js';
@@ -11,7 +11,7 @@ import { orderMigrations } from '../migrations/index.js';
 /**
  * The order side of the container files, checked without a Docker engine:
  * docker-compose.yml and services/order/Dockerfile pass the checks every
- * service's do (libs/testing/container-checks.ts); the order service reaches
+ * service's do (test/support/container-checks.ts); the order service reaches
  * the inventory where compose runs it, with a key the inventory accepts for
  * what the order service asks of it; scripts/migrate.ts migrates one service
  * on request. services/inventory/test/containers.test.ts checks the rest.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { OrderStatus } from '../../../libs/contracts/larder/order/v1/resources.js';
+import { OrderStatus } from '#libs/contracts/larder/order/v1/resources.js';
 import {
   createProduct,
   hasStatus,

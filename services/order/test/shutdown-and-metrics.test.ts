@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { OrderStatus } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { outcomeOf, tally } from '../../../libs/testing/grpc-errors.js';
-import { eventually } from '../../../libs/testing/eventually.js';
-import { findMetric, metricValue, scrapeMetrics } from '../../../libs/testing/scrape.js';
+import { OrderStatus } from '#libs/contracts/larder/order/v1/resources.js';
+import { outcomeOf, tally } from '#test/support/grpc-errors.js';
+import { eventually } from '#test/support/eventually.js';
+import { findMetric, metricValue, scrapeMetrics } from '#test/support/scrape.js';
 import { ORDER_SUBJECTS } from '../../inventory/consumers/order-events.js';
 import { INVENTORY_SUBJECTS } from '../consumers/inventory-events.js';
 import { createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';

@@ -1,26 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { Client, credentials, Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '../../../libs/contracts/grpc/health/v1/health.js';
+import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '#libs/contracts/grpc/health/v1/health.js';
 import {
   ServerReflectionClient,
   type ServerReflectionRequest,
   type ServerReflectionResponse,
-} from '../../../libs/contracts/grpc/reflection/v1/reflection.js';
-import * as cartMessages from '../../../libs/contracts/larder/order/v1/cart_service.js';
-import { CartServiceService } from '../../../libs/contracts/larder/order/v1/cart_service.js';
-import * as orderMessages from '../../../libs/contracts/larder/order/v1/order_service.js';
+} from '#libs/contracts/grpc/reflection/v1/reflection.js';
+import * as cartMessages from '#libs/contracts/larder/order/v1/cart_service.js';
+import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
+import * as orderMessages from '#libs/contracts/larder/order/v1/order_service.js';
 import {
   OrderServiceService,
   WatchOrderRequest,
   type CreateOrderRequest,
   type WatchOrderResponse,
-} from '../../../libs/contracts/larder/order/v1/order_service.js';
-import { OrderStatus, type ShippingAddress } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { createPromiseClient, type DeepPartial } from '../../../libs/grpc/client.js';
-import { errorInfoOf } from '../../../libs/grpc/status.js';
-import { expectGrpcError, outcomeOf } from '../../../libs/testing/grpc-errors.js';
-import { encodePageToken } from '../../../libs/validation/page-token.js';
+} from '#libs/contracts/larder/order/v1/order_service.js';
+import { OrderStatus, type ShippingAddress } from '#libs/contracts/larder/order/v1/resources.js';
+import { createPromiseClient, type DeepPartial } from '#libs/grpc/client.js';
+import { errorInfoOf } from '#libs/grpc/status.js';
+import { expectGrpcError, outcomeOf } from '#test/support/grpc-errors.js';
+import { encodePageToken } from '#libs/validation/page-token.js';
 import {
   createProduct,
   hasStatus,

@@ -10,10 +10,10 @@ import type {
   RemoveCartItemResponse,
   UpdateCartItemRequest,
   UpdateCartItemResponse,
-} from '../../../libs/contracts/larder/order/v1/cart_service.js';
-import type { CallContext } from '../../../libs/grpc/call-context.js';
-import type { Handlers } from '../../../libs/grpc/server.js';
-import * as v from '../../../libs/validation/fields.js';
+} from '#libs/contracts/larder/order/v1/cart_service.js';
+import type { CallContext } from '#libs/grpc/call-context.js';
+import type { Handlers } from '#libs/grpc/server.js';
+import * as v from '#libs/validation/fields.js';
 import { toCartMessage } from '../contract/to-proto-cart.js';
 import { addCartItem, clearCart, getCart, MAX_LINE_QUANTITY, removeCartItem, updateCartItem } from '../domain/carts.js';
 import type { OrderDeps } from '../domain/deps.js';

@@ -1,6 +1,6 @@
-import type { ShippingAddress as ShippingAddressMessage } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { invalid } from '../../../libs/errors/app-error.js';
-import * as v from '../../../libs/validation/fields.js';
+import type { ShippingAddress as ShippingAddressMessage } from '#libs/contracts/larder/order/v1/resources.js';
+import { invalid } from '#libs/errors/app-error.js';
+import * as v from '#libs/validation/fields.js';
 import type { ShippingAddress } from '../domain/types.js';
 
 /** Validators for order requests, naming fields by their proto paths. */

@@ -15,12 +15,12 @@ import type {
   ListOrdersResponse,
   UpdateOrderRequest,
   UpdateOrderResponse,
-} from '../../../libs/contracts/larder/order/v1/order_service.js';
-import { OrderStatus as OrderStatusMessage } from '../../../libs/contracts/larder/order/v1/resources.js';
-import { AppError, invalid } from '../../../libs/errors/app-error.js';
-import type { CallContext } from '../../../libs/grpc/call-context.js';
-import * as v from '../../../libs/validation/fields.js';
-import { decodePageToken, encodePageToken } from '../../../libs/validation/page-token.js';
+} from '#libs/contracts/larder/order/v1/order_service.js';
+import { OrderStatus as OrderStatusMessage } from '#libs/contracts/larder/order/v1/resources.js';
+import { AppError, invalid } from '#libs/errors/app-error.js';
+import type { CallContext } from '#libs/grpc/call-context.js';
+import * as v from '#libs/validation/fields.js';
+import { decodePageToken, encodePageToken } from '#libs/validation/page-token.js';
 import { orderStatusFromMessage, toOrderEventMessage, toOrderMessage } from '../contract/to-proto.js';
 import { cancelOrder } from '../domain/cancel-order.js';
 import type { OrderDeps } from '../domain/deps.js';

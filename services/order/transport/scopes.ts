@@ -1,6 +1,6 @@
-import type { CartServiceService } from '../../../libs/contracts/larder/order/v1/cart_service.js';
-import type { OrderServiceService } from '../../../libs/contracts/larder/order/v1/order_service.js';
-import type { Scopes } from '../../../libs/grpc/server.js';
+import type { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
+import type { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
+import type { Scopes } from '#libs/grpc/server.js';
 
 /** API-key scopes of the order service. */
 export const ORDER_SCOPES = ['carts', 'orders.read', 'orders.write', 'orders.admin'] as const;

@@ -1,6 +1,6 @@
-import type { WatchOrderRequest, WatchOrderResponse } from '../../../libs/contracts/larder/order/v1/order_service.js';
-import type { CallContext } from '../../../libs/grpc/call-context.js';
-import * as v from '../../../libs/validation/fields.js';
+import type { WatchOrderRequest, WatchOrderResponse } from '#libs/contracts/larder/order/v1/order_service.js';
+import type { CallContext } from '#libs/grpc/call-context.js';
+import * as v from '#libs/validation/fields.js';
 import { toOrderEventMessage, toOrderMessage } from '../contract/to-proto.js';
 import { listOrderEvents } from '../data/order-events.js';
 import type { OrderDeps } from '../domain/deps.js';

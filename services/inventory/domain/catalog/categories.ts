@@ -1,6 +1,6 @@
-import { splitPage } from '../../../../libs/db/keyset-page.js';
-import { alreadyExists, failedPrecondition, notFound } from '../../../../libs/errors/app-error.js';
-import { uuidv7 } from '../../../../libs/ids/uuid.js';
+import { splitPage } from '#libs/db/keyset-page.js';
+import { alreadyExists, failedPrecondition, notFound } from '#libs/errors/app-error.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
 import * as categories from '../../data/categories.js';
 import { isUniqueViolation } from '../../data/rows.js';
 import type { InventoryDeps } from '../deps.js';

@@ -1,6 +1,6 @@
-import { alreadyExists, invalid } from '../../../../libs/errors/app-error.js';
-import { appendToOutbox } from '../../../../libs/events/outbox.js';
-import { uuidv7 } from '../../../../libs/ids/uuid.js';
+import { alreadyExists, invalid } from '#libs/errors/app-error.js';
+import { appendToOutbox } from '#libs/events/outbox.js';
+import { uuidv7 } from '#libs/ids/uuid.js';
 import { missingCategoryIds } from '../../data/categories.js';
 import { findProduct, insertProduct, setProductCategories, type NewProduct } from '../../data/products.js';
 import { isUniqueViolation } from '../../data/rows.js';

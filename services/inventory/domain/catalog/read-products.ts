@@ -1,5 +1,5 @@
-import { splitPage } from '../../../../libs/db/keyset-page.js';
-import { notFound } from '../../../../libs/errors/app-error.js';
+import { splitPage } from '#libs/db/keyset-page.js';
+import { notFound } from '#libs/errors/app-error.js';
 import { findProduct, listProducts, type ProductFilter } from '../../data/products.js';
 import type { InventoryDeps } from '../deps.js';
 import type { ProductRecord } from '../types.js';

@@ -1,5 +1,5 @@
-import { aborted, invalid, notFound } from '../../../../libs/errors/app-error.js';
-import { appendToOutbox } from '../../../../libs/events/outbox.js';
+import { aborted, invalid, notFound } from '#libs/errors/app-error.js';
+import { appendToOutbox } from '#libs/events/outbox.js';
 import { missingCategoryIds } from '../../data/categories.js';
 import { findProduct, setDeleted, setProductCategories, updateProduct, type ProductPatch } from '../../data/products.js';
 import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';

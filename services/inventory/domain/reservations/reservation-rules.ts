@@ -1,4 +1,4 @@
-import { failedPrecondition } from '../../../../libs/errors/app-error.js';
+import { failedPrecondition } from '#libs/errors/app-error.js';
 import type { ReservationRecord, ReservationStatus } from '../types.js';
 
 /** What a settle request does to a reservation in a given state: the state machine in one table. */

@@ -1,5 +1,5 @@
-import { alreadyExists, failedPrecondition, notFound } from '../../../../libs/errors/app-error.js';
-import { requestHash } from '../../../../libs/idempotency/request-hash.js';
+import { alreadyExists, failedPrecondition, notFound } from '#libs/errors/app-error.js';
+import { requestHash } from '#libs/idempotency/request-hash.js';
 import { reserveBatch, reservedAs, type BatchMember, type BatchVerdict } from '../../data/reservations.js';
 import type { InventoryDeps, RequestContext } from '../deps.js';
 import type { ReservationRecord } from '../types.js';

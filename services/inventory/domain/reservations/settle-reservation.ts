@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { notFound } from '../../../../libs/errors/app-error.js';
-import type { OutboxEvent } from '../../../../libs/events/outbox.js';
+import { notFound } from '#libs/errors/app-error.js';
+import type { OutboxEvent } from '#libs/events/outbox.js';
 import { extendIfLive, findReservation } from '../../data/reservations.js';
 import { settleInOneStatement, type SettlementMember } from '../../data/settlement.js';
 import type { InventoryDeps, RequestContext } from '../deps.js';

@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
-import { alreadyExists, failedPrecondition, notFound } from '../../../../libs/errors/app-error.js';
-import { appendToOutbox } from '../../../../libs/events/outbox.js';
+import { alreadyExists, failedPrecondition, notFound } from '#libs/errors/app-error.js';
+import { appendToOutbox } from '#libs/events/outbox.js';
 import { claimAdjustment, findAdjustment, recordAdjustmentResult } from '../../data/adjustments.js';
 import { findStockLevels, adjustAvailable, recordMovements } from '../../data/stock-levels.js';
 import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
 import { stockAdjusted, stockLowIfCrossed } from '../events.js';
-import { requestHash } from '../../../../libs/idempotency/request-hash.js';
+import { requestHash } from '#libs/idempotency/request-hash.js';
 import type { AdjustmentReason, StockRecord } from '../types.js';
 
 export interface AdjustStockCommand {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, type Env } from '../../../../libs/config/env.js';
+import { ConfigError, type Env } from '#libs/config/env.js';
 import { DEVELOPMENT_API_KEYS, readInventoryConfig } from '../../config.js';
 
 const PRODUCTION_KEY = 'prod-admin-key-0123456789abcdef';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { withDatabase } from '../../../../libs/db/admin.js';
-import { createDatabase } from '../../../../libs/db/knex.js';
-import { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from '../../../../libs/db/test-database.js';
+import { withDatabase } from '#libs/db/admin.js';
+import { createDatabase } from '#libs/db/knex.js';
+import { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from '#test/support/test-database.js';
 import { orderMigrations } from '../../migrations/index.js';
 import { createPaymentSimulator, type PaymentSimulatorOptions } from '../../payments/simulator.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import knexFactory from 'knex';
-import { createTestDatabase, type TestDatabase } from '../../../../libs/db/test-database.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import type { Clock, Money, Random } from '../../domain/types.js';
 import { orderMigrations } from '../../migrations/index.js';
 import type { PaymentGateway } from '../../payments/gateway.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { createTestDatabase, type TestDatabase } from '../../../../libs/db/test-database.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { listOrderEvents } from '../../data/order-events.js';
 import { claimOrder, claimOrderKey, findOrder, insertOrderItems } from '../../data/orders.js';
 import type { OrderDeps, SagaSettings } from '../../domain/deps.js';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { capturingLogger } from '../../../../libs/testing/capturing-logger.js';
-import { withDatabase } from '../../../../libs/db/admin.js';
-import { createDatabase } from '../../../../libs/db/knex.js';
-import { TEST_DATABASE_SERVER } from '../../../../libs/db/test-database.js';
-import { sleep, waitFor } from '../../../../libs/events/test/helpers.js';
+import { capturingLogger } from '#test/support/capturing-logger.js';
+import { withDatabase } from '#libs/db/admin.js';
+import { createDatabase } from '#libs/db/knex.js';
+import { TEST_DATABASE_SERVER } from '#test/support/test-database.js';
+import { sleep, waitFor } from '#libs/events/test/helpers.js';
 import { createSagaWorker, type SagaWorker } from '../../saga/worker.js';
 import { EUR, PRODUCT_A, useSagaHarness } from './saga-harness.js';
 

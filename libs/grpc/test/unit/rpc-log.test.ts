@@ -6,8 +6,8 @@ import {
   InventoryServiceClient,
   InventoryServiceService,
   type GetReservationResponse,
-} from '../contracts/larder/inventory/v1/inventory_service.js';
-import { GrpcServer, type Handlers, type Scopes } from '../grpc/server.js';
+} from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { GrpcServer, type Handlers, type Scopes } from '../../server.js';
 
 type Line = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { createDatabase } from '../db/knex.js';
+import { createDatabase } from '#libs/db/knex.js';
 
 export interface PlanCapture {
   /** One connection, prepared statements on as in the services: every statement it runs has its plan captured. */

@@ -1,9 +1,9 @@
 import { Metadata, status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { AppError, invalid, notFound, type ErrorKind } from '../errors/app-error.js';
-import { errorInfoOf, toServiceError } from '../grpc/status.js';
-import { silentLogger } from '../logging/logger.js';
+import { AppError, invalid, notFound, type ErrorKind } from '#libs/errors/app-error.js';
+import { errorInfoOf, toServiceError } from '../../status.js';
+import { silentLogger } from '#libs/logging/logger.js';
 
 const logger = silentLogger();
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { authorize, parseApiKeys, type ApiKey } from '../grpc/auth.js';
-import { expectAppError } from './expect-app-error.js';
+import { authorize, parseApiKeys, type ApiKey } from '../../auth.js';
+import { expectAppError } from '#test/support/expect-app-error.js';
 
 const SCOPES = ['catalog.read', 'catalog.write', 'stock.write', 'reservations'] as const;
 const ADMIN_KEY = 'admin-secret-0123456789';

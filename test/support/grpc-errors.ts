@@ -1,6 +1,6 @@
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { errorInfoOf } from '../grpc/status.js';
+import { errorInfoOf } from '#libs/grpc/status.js';
 
 /**
  * Awaits a call that must fail with `code`; returns the error and its

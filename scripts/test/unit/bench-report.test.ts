@@ -2,15 +2,15 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReserveStockRequest } from '../contracts/larder/inventory/v1/inventory_service.js';
-import { frame } from '../../scripts/bench/load/grpc-frame.js';
-import { bodyMaker } from '../../scripts/bench/load/requests.js';
-import { parsePgbench } from '../../scripts/bench/pgbench.js';
-import { checkGoals } from '../../scripts/bench/report/goals.js';
-import { README_BEGIN, README_END, writeReadmeTable } from '../../scripts/bench/report/readme.js';
-import { cpuCeiling } from '../../scripts/bench/report/table.js';
-import type { CaseResult } from '../../scripts/bench/result.js';
-import { percentile } from '../../scripts/bench/stats.js';
+import { ReserveStockRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { frame } from '../../bench/load/grpc-frame.js';
+import { bodyMaker } from '../../bench/load/requests.js';
+import { parsePgbench } from '../../bench/pgbench.js';
+import { checkGoals } from '../../bench/report/goals.js';
+import { README_BEGIN, README_END, writeReadmeTable } from '../../bench/report/readme.js';
+import { cpuCeiling } from '../../bench/report/table.js';
+import type { CaseResult } from '../../bench/result.js';
+import { percentile } from '../../bench/stats.js';
 
 /** The parts of the bench that decide its figures, on fixed inputs (no timing here: speed lives in `npm run bench`). */
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ReservationStatus } from '../contracts/larder/inventory/v1/resources.js';
+import { ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
 import {
   currencyCode,
   distinctUuids,
@@ -12,8 +12,8 @@ import {
   pageSize,
   requireUuid,
   text,
-} from '../validation/fields.js';
-import { expectInvalid } from './expect-app-error.js';
+} from '../../fields.js';
+import { expectInvalid } from '#test/support/expect-app-error.js';
 
 const ID = '0190a6e2-7c3b-7def-8abc-0123456789ab';
 const OTHER_ID = '0190a6e2-7c3b-7def-8abc-ba9876543210';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { dropDatabase, ensureDatabase, withDatabase } from './admin.js';
-import { createDatabase } from './knex.js';
-import { migrateToLatest, type Migration } from './migrate.js';
+import { dropDatabase, ensureDatabase, withDatabase } from '#libs/db/admin.js';
+import { createDatabase } from '#libs/db/knex.js';
+import { migrateToLatest, type Migration } from '#libs/db/migrate.js';
 
 /** Server that tests create their throwaway databases on. */
 export const TEST_DATABASE_SERVER = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

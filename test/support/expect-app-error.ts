@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AppError, type ErrorKind } from '../errors/app-error.js';
+import { AppError, type ErrorKind } from '#libs/errors/app-error.js';
 
 /** Runs `fn`, which must throw an AppError of `kind`; returns it for further checks. */
 export function expectAppError(fn: () => unknown, kind: ErrorKind, field?: string): AppError {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isUuid, uuidv7 } from '../ids/uuid.js';
+import { isUuid, uuidv7 } from '../../uuid.js';
 
 /** The 48-bit Unix-millisecond prefix of a v7 UUID. */
 const timeOf = (id: string): number => parseInt(id.replace(/-/g, '').slice(0, 12), 16);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { parseApiKeys } from '../grpc/auth.js';
-import { text } from '../validation/fields.js';
-import { expectInvalid } from './expect-app-error.js';
+import { parseApiKeys } from '#libs/grpc/auth.js';
+import { text } from '../../fields.js';
+import { expectInvalid } from '#test/support/expect-app-error.js';
 
 describe('input hardening', () => {
   it('refuses C1 control characters (U+0080–U+009F) as it refuses C0 ones', () => {

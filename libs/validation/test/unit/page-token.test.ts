@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { decodePageToken, encodePageToken } from '../validation/page-token.js';
-import { expectInvalid } from './expect-app-error.js';
+import { decodePageToken, encodePageToken } from '../../page-token.js';
+import { expectInvalid } from '#test/support/expect-app-error.js';
 
 const filter = { categoryId: '0190a6e2-7c3b-7def-8abc-0123456789ab', nameContains: 'milk', includeDeleted: false };
 const b64url = (text: string): string => Buffer.from(text).toString('base64url');

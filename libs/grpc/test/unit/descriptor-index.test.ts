@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { indexDescriptorSet, withDependencies, type DescriptorIndex } from '../grpc/descriptor-index.js';
+import { indexDescriptorSet, withDependencies, type DescriptorIndex } from '../../descriptor-index.js';
 
 const SERVICE_FILE = 'larder/inventory/v1/inventory_service.proto';
 
@@ -8,7 +8,7 @@ describe('libs/grpc/descriptor-index', () => {
   let index: DescriptorIndex;
 
   before(() => {
-    index = indexDescriptorSet(readFileSync(new URL('../contracts/descriptors.binpb', import.meta.url)));
+    index = indexDescriptorSet(readFileSync(new URL('../../../contracts/descriptors.binpb', import.meta.url)));
   });
 
   it('indexes every file of the descriptor set by name, with its imports', () => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { waitUntilServing } from '../grpc/health-probe.js';
+import { waitUntilServing } from '#libs/grpc/health-probe.js';
 import { delay } from './free-port.js';
 
 /**

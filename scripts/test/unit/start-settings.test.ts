@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { createServer } from 'node:net';
-import { banner } from '../../scripts/start/banner.js';
-import { takenPorts } from '../../scripts/start/ports.js';
-import { readStartSettings, StartSettingsError } from '../../scripts/start/settings.js';
-import { freePort } from '../testing/free-port.js';
+import { banner } from '../../start/banner.js';
+import { takenPorts } from '../../start/ports.js';
+import { readStartSettings, StartSettingsError } from '../../start/settings.js';
+import { freePort } from '#test/support/free-port.js';
 
 // npm start's settings live in scripts/, which the mocha spec does not cover; their test lives here.
 

@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { CommonConfig } from '../config/common.js';
-import { ConfigError, type Env } from '../config/env.js';
-import type { Migration } from '../db/migrate.js';
-import { createTestDatabase } from '../db/test-database.js';
+import type { CommonConfig } from '#libs/config/common.js';
+import { ConfigError, type Env } from '#libs/config/env.js';
+import type { Migration } from '#libs/db/migrate.js';
+import { createTestDatabase } from './test-database.js';
 import {
   assembleStage,
   ignoredByDocker,
@@ -289,7 +289,7 @@ export function describeServiceContainer(spec: ServiceContainer): void {
       expect(readdirSync(join(dir, 'services'))).to.deep.equal([name]);
       expect(existsSync(join(dir, `services/${name}/main.ts`))).to.equal(true);
       expect(existsSync(join(dir, `services/${name}/test`)), 'tests stay out (.dockerignore)').to.equal(false);
-      expect(existsSync(join(dir, 'libs/testing')), 'test helpers stay out (.dockerignore)').to.equal(false);
+      expect(existsSync(join(dir, 'test')), 'test helpers stay out (.dockerignore)').to.equal(false);
       expect(readdirSync(join(dir, 'scripts')).sort()).to.deep.equal(['healthcheck.ts', 'migrate.ts']);
       expect(existsSync(join(dir, 'libs/contracts/descriptors.binpb'))).to.equal(true);
     });
