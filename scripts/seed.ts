@@ -11,7 +11,7 @@ import { findCategoryByName } from '../services/inventory/data/categories.js';
 import { createCategory } from '../services/inventory/domain/catalog/categories.js';
 import { createProduct } from '../services/inventory/domain/catalog/create-product.js';
 import type { InventoryDeps } from '../services/inventory/domain/deps.js';
-import { systemClock } from '../services/inventory/domain/types.js';
+import { systemClock } from '#libs/timers/clock.js';
 import { SEED_CATEGORIES, SEED_PRODUCTS } from './seed/catalog.js';
 
 export async function seedInventory(

@@ -12,7 +12,7 @@ import type { InventoryDeps } from './domain/deps.js';
 import { expireReservations } from './domain/reservations/expire-reservations.js';
 import { reservationBatches } from './domain/reservations/reservation-batches.js';
 import { settleBatch } from './data/settlement.js';
-import { systemClock, type Clock } from './domain/types.js';
+import { systemClock, type Clock } from '#libs/timers/clock.js';
 import { inventoryHandlers } from './transport/handlers.js';
 import { inventoryScopes } from './transport/scopes.js';
 

@@ -6,7 +6,8 @@ import {
   type Reservation,
   type StockLevel,
 } from '#libs/contracts/larder/inventory/v1/resources.js';
-import type { CategoryRecord, Money, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
+import type { Money } from '#libs/money/money.js';
+import type { CategoryRecord, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
 
 /** Domain records → protobuf messages, shared by the gRPC handlers and the events. */
 

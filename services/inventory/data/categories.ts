@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
+import type { Db } from '#libs/db/types.js';
 import type { CategoryRecord } from '../domain/types.js';
-
-type Db = Knex | Knex.Transaction;
 
 interface CategoryRow {
   id: string;

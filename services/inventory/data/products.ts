@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import type { Money, ProductRecord } from '../domain/types.js';
+import type { Db } from '#libs/db/types.js';
+import type { Money } from '#libs/money/money.js';
+import type { ProductRecord } from '../domain/types.js';
 import { toMoney, toStock, type StockRow } from './rows.js';
-
-type Db = Knex | Knex.Transaction;
 
 interface ProductRow extends StockRow {
   id: string;

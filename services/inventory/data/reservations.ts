@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
+import type { Db } from '#libs/db/types.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
-import type { Money, ReservationRecord, ReservationStatus } from '../domain/types.js';
+import type { Money } from '#libs/money/money.js';
+import type { ReservationRecord, ReservationStatus } from '../domain/types.js';
 import { prepared } from '#libs/db/prepared.js';
 import { isUniqueViolation, toMoney } from './rows.js';
-
-type Db = Knex | Knex.Transaction;
 
 interface ReservationRow {
   order_id: string;

@@ -1,4 +1,5 @@
-import type { Money, StockRecord } from '../domain/types.js';
+import type { Money } from '#libs/money/money.js';
+import type { StockRecord } from '../domain/types.js';
 
 /** Row shapes shared by the data modules; pg returns int8 as number (libs/db/knex.ts). */
 export interface StockRow {

@@ -1,12 +1,10 @@
-import type { Knex } from 'knex';
+import type { Db } from '#libs/db/types.js';
 import { prepared } from '#libs/db/prepared.js';
 import { outboxRow, type OutboxEvent } from '#libs/events/outbox.js';
 import type { ReservationRecord } from '../domain/types.js';
 
 /** How a settled reservation's units move: to sold (commit) or back to available (release, expiry). */
 export type SettledStatus = 'COMMITTED' | 'RELEASED' | 'EXPIRED';
-
-type Db = Knex | Knex.Transaction;
 
 /** One reservation to settle: as it will be (status, reason), its event, and when. */
 export interface SettlementMember {

@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
+import type { Db } from '#libs/db/types.js';
 import type { Movement, StockRecord } from '../domain/types.js';
 import { toStock, type StockRow } from './rows.js';
-
-type Db = Knex | Knex.Transaction;
 
 /** Either the stock after the change, or how many units were available when it fell short. */
 export type StockChange = { ok: true; stock: StockRecord } | { ok: false; available: number | undefined };

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { BatchMember, BatchVerdict } from '../data/reservations.js';
 import type { SettlementMember } from '../data/settlement.js';
 import type { ReservationBatches } from './reservations/reservation-batches.js';
-import type { Clock } from './types.js';
+import type { Clock } from '#libs/timers/clock.js';
 
 /** What the inventory's use cases need; built once in main.ts (or per test). */
 export interface InventoryDeps {
@@ -19,16 +19,4 @@ export interface InventoryDeps {
    * one stock UPDATE per product per batch. Without it each settles alone.
    */
   settlementBatches?: ReservationBatches<SettlementMember, boolean>;
-}
-
-/** Where a use case was asked from: carried into events. */
-export interface RequestContext {
-  correlationId?: string;
-}
-
-/** Runs `work` in one transaction and wakes the relay once it committed. */
-export async function inTransaction<T>(deps: InventoryDeps, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  const result = await deps.db.transaction(work);
-  deps.afterCommit();
-  return result;
 }

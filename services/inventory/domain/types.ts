@@ -1,9 +1,5 @@
 /** The inventory's records as the domain sees them (no SQL, no protobuf). */
-
-export interface Money {
-  currencyCode: string;
-  minorUnits: number;
-}
+import type { Money } from '#libs/money/money.js';
 
 export interface StockRecord {
   productId: string;
@@ -71,8 +67,3 @@ export interface Movement {
 }
 
 /** Injected time, so TTLs and expiry are testable without sleeping. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };

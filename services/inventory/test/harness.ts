@@ -11,7 +11,7 @@ import { startInventory, type RunningInventory } from '../app.js';
 import { readInventoryConfig } from '../config.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { inventoryMigrations } from '../migrations/index.js';
-import type { Clock } from '../domain/types.js';
+import type { Clock } from '#libs/timers/clock.js';
 
 export const ADMIN_KEY = 'dev-inventory-admin-key';
 export const STOREFRONT_KEY = 'dev-storefront-key';

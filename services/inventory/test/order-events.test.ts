@@ -10,7 +10,7 @@ import { findReservation } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
-import { systemClock } from '../domain/types.js';
+import { systemClock } from '#libs/timers/clock.js';
 import { inventoryMigrations } from '../migrations/index.js';
 
 /** The inventory side of orders.confirmed / orders.cancelled, in-process on a real database. */

@@ -9,7 +9,7 @@ import { reservationBatches } from '../domain/reservations/reservation-batches.j
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
 import { reservationCommitted, reservationReleased } from '../domain/events.js';
-import { systemClock } from '../domain/types.js';
+import { systemClock } from '#libs/timers/clock.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { createTestProduct, startTestInventory } from './harness.js';
 

@@ -5,7 +5,7 @@ import { capturePlans, type PlanCapture } from '#test/support/plan-capture.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
-import { systemClock } from '../domain/types.js';
+import { systemClock } from '#libs/timers/clock.js';
 import { inventoryMigrations } from '../migrations/index.js';
 
 const ROWS = 20_000;

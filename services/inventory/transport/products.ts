@@ -22,7 +22,7 @@ import { createProduct } from '../domain/catalog/create-product.js';
 import { getProduct, listProductPage } from '../domain/catalog/read-products.js';
 import { setProductDeleted, updateProductFields } from '../domain/catalog/update-product.js';
 import type { InventoryDeps } from '../domain/deps.js';
-import type { Money } from '../domain/types.js';
+import type { Money } from '#libs/money/money.js';
 
 const MAX_MINOR_UNITS = 100_000_000_00; // 100 million in major units: no grocery item costs more.
 

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
+import type { Db } from '#libs/db/types.js';
 import type { OrderEventRecord, OrderStatus } from '../domain/types.js';
-
-type Db = Knex | Knex.Transaction;
 
 /**
  * Appends to the order log. Call after updating the order row in the same

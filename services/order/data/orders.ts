@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { Db } from '#libs/db/types.js';
 import { claimInsert } from './placed-order.js';
-import type { Money, OrderItemRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from '../domain/types.js';
-
-type Db = Knex | Knex.Transaction;
+import type { Money } from '#libs/money/money.js';
+import type { OrderItemRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from '../domain/types.js';
 
 interface OrderRow {
   id: string;

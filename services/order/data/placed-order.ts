@@ -1,10 +1,9 @@
 import type { Knex } from 'knex';
+import type { Db } from '#libs/db/types.js';
 import { prepared } from '#libs/db/prepared.js';
 import { outboxRow } from '#libs/events/outbox.js';
 import type { NewOrder } from './orders.js';
 import type { LoggedChange } from './step-write.js';
-
-type Db = Knex | Knex.Transaction;
 
 /** A new order's row, claimed for the placing request's own step (its lease) and due after `dueAt` otherwise. */
 export interface OrderClaim {

@@ -2,7 +2,9 @@ import { failedPrecondition, notFound } from '#libs/errors/app-error.js';
 import { claimOrder, findOrder } from '../data/orders.js';
 import { advanceOrder } from '../saga/advance-order.js';
 import { changeOrder } from './change-order.js';
-import { inTransaction, type OrderDeps, type RequestContext } from './deps.js';
+import { inTransaction } from '#libs/db/in-transaction.js';
+import type { RequestContext } from '#libs/context/request-context.js';
+import { type OrderDeps } from './deps.js';
 import { CANCELLABLE } from './order-status.js';
 import type { OrderRecord } from './types.js';
 

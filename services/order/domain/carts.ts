@@ -12,7 +12,8 @@ import {
   touchCart,
   type CartLine,
 } from '../data/carts.js';
-import type { OrderDeps, RequestContext } from './deps.js';
+import type { RequestContext } from '#libs/context/request-context.js';
+import type { OrderDeps } from './deps.js';
 import type { CartRecord } from './types.js';
 
 /** Most units of one product a cart line may hold (the table's CHECK says the same). */

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { PaymentGateway } from '../payments/gateway.js';
 import type { InventoryPort } from './inventory-port.js';
-import type { Clock, OrderStatus, Random } from './types.js';
+import type { Clock } from '#libs/timers/clock.js';
+import type { OrderStatus, Random } from './types.js';
 
 export interface SagaSettings {
   retry: { baseMs: number; maxMs: number; maxAttempts: number };
@@ -38,19 +39,4 @@ export interface OrderDeps {
    */
   carryOn(work: () => Promise<unknown>, orderId: string): void;
   observer?: OrderObserver;
-}
-
-/** Where a use case was asked from: carried into the order log and events. */
-export interface RequestContext {
-  correlationId?: string;
-}
-
-/** Runs `work` in one transaction and wakes the relay once it committed. */
-export async function inTransaction<T>(
-  deps: Pick<OrderDeps, 'db' | 'afterCommit'>,
-  work: (trx: Knex.Transaction) => Promise<T>,
-): Promise<T> {
-  const result = await deps.db.transaction(work);
-  deps.afterCommit();
-  return result;
 }

@@ -1,4 +1,4 @@
-import type { Money } from './types.js';
+import type { Money } from '#libs/money/money.js';
 
 /**
  * What the order service needs from inventory, as values rather than gRPC

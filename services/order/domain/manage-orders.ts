@@ -3,7 +3,9 @@ import { splitPage } from '#libs/db/keyset-page.js';
 import { listOrderEvents } from '../data/order-events.js';
 import { findOrder, listOrders } from '../data/orders.js';
 import { changeOrder } from './change-order.js';
-import { inTransaction, type OrderDeps, type RequestContext } from './deps.js';
+import { inTransaction } from '#libs/db/in-transaction.js';
+import type { RequestContext } from '#libs/context/request-context.js';
+import { type OrderDeps } from './deps.js';
 import { canTransition, isTerminal } from './order-status.js';
 import type { OrderEventRecord, OrderRecord, OrderStatus, ShippingAddress } from './types.js';
 

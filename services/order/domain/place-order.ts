@@ -7,7 +7,9 @@ import { findOrderByKey } from '../data/orders.js';
 import { claimInsert, writePlacedOrder, type OrderClaim } from '../data/placed-order.js';
 import type { LoggedChange } from '../data/step-write.js';
 import { advanceOrder } from '../saga/advance-order.js';
-import { inTransaction, type OrderDeps, type RequestContext } from './deps.js';
+import { inTransaction } from '#libs/db/in-transaction.js';
+import type { RequestContext } from '#libs/context/request-context.js';
+import { type OrderDeps } from './deps.js';
 import { orderStatusEvent } from './events.js';
 import type { OrderRecord, ShippingAddress } from './types.js';
 

@@ -1,9 +1,5 @@
 /** The order service's records as the domain sees them (no SQL, no protobuf). */
-
-export interface Money {
-  currencyCode: string;
-  minorUnits: number;
-}
+import type { Money } from '#libs/money/money.js';
 
 export type OrderStatus = 'PENDING' | 'AWAITING_STOCK' | 'RESERVED' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'FAILED';
 
@@ -72,12 +68,6 @@ export interface CartRecord {
   items: CartItemRecord[];
   updatedAt?: Date;
 }
-
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
 
 /** Random numbers in [0, 1): injected so jitter and the payment simulator are testable. */
 export type Random = () => number;

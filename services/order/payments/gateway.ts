@@ -1,4 +1,4 @@
-import type { Money } from '../domain/types.js';
+import type { Money } from '#libs/money/money.js';
 
 /** What a charge attempt came to. */
 export type ChargeOutcome =

@@ -43,7 +43,9 @@
  */
 import type { Knex } from 'knex';
 import { isUuid } from '#libs/ids/uuid.js';
-import type { Clock, Money, Random } from '../domain/types.js';
+import type { Clock } from '#libs/timers/clock.js';
+import type { Money } from '#libs/money/money.js';
+import type { Random } from '../domain/types.js';
 import type { ChargeOutcome, ChargeRecord, PaymentGateway } from './gateway.js';
 
 export const SIMULATOR_TEST_TOKENS = {

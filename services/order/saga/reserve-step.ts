@@ -1,4 +1,5 @@
-import type { Money, OrderRecord } from '../domain/types.js';
+import type { Money } from '#libs/money/money.js';
+import type { OrderRecord } from '../domain/types.js';
 import type { Step } from './step.js';
 
 function totalOf(items: { quantity: number; unitPrice: Money }[]): Money | undefined {

@@ -5,7 +5,9 @@ import { missingCategoryIds } from '../../data/categories.js';
 import { findProduct, insertProduct, setProductCategories, type NewProduct } from '../../data/products.js';
 import { isUniqueViolation } from '../../data/rows.js';
 import { insertStockLevel, recordMovements } from '../../data/stock-levels.js';
-import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
+import { inTransaction } from '#libs/db/in-transaction.js';
+import type { RequestContext } from '#libs/context/request-context.js';
+import { type InventoryDeps } from '../deps.js';
 import { productCreated } from '../events.js';
 import type { ProductRecord } from '../types.js';
 

@@ -2,7 +2,9 @@ import { aborted, invalid, notFound } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { missingCategoryIds } from '../../data/categories.js';
 import { findProduct, setDeleted, setProductCategories, updateProduct, type ProductPatch } from '../../data/products.js';
-import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
+import { inTransaction } from '#libs/db/in-transaction.js';
+import type { RequestContext } from '#libs/context/request-context.js';
+import { type InventoryDeps } from '../deps.js';
 import { productDeleted, productUndeleted, productUpdated } from '../events.js';
 import type { ProductRecord } from '../types.js';
 

@@ -1,5 +1,6 @@
 import { claimExpired } from '../../data/reservations.js';
-import { inTransaction, type InventoryDeps } from '../deps.js';
+import { inTransaction } from '#libs/db/in-transaction.js';
+import { type InventoryDeps } from '../deps.js';
 import { applySettlement } from './settle-reservation.js';
 
 /**

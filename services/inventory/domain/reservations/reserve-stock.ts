@@ -1,7 +1,8 @@
 import { alreadyExists, failedPrecondition, notFound } from '#libs/errors/app-error.js';
 import { requestHash } from '#libs/idempotency/request-hash.js';
 import { reserveBatch, reservedAs, type BatchMember, type BatchVerdict } from '../../data/reservations.js';
-import type { InventoryDeps, RequestContext } from '../deps.js';
+import type { RequestContext } from '#libs/context/request-context.js';
+import type { InventoryDeps } from '../deps.js';
 import type { ReservationRecord } from '../types.js';
 import { reservedEventParts, STOCK_LOW_ROUTING } from './reservation-events.js';
 

@@ -3,7 +3,9 @@ import { alreadyExists, failedPrecondition, notFound } from '#libs/errors/app-er
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { claimAdjustment, findAdjustment, recordAdjustmentResult } from '../../data/adjustments.js';
 import { findStockLevels, adjustAvailable, recordMovements } from '../../data/stock-levels.js';
-import { inTransaction, type InventoryDeps, type RequestContext } from '../deps.js';
+import { inTransaction } from '#libs/db/in-transaction.js';
+import type { RequestContext } from '#libs/context/request-context.js';
+import { type InventoryDeps } from '../deps.js';
 import { stockAdjusted, stockLowIfCrossed } from '../events.js';
 import { requestHash } from '#libs/idempotency/request-hash.js';
 import type { AdjustmentReason, StockRecord } from '../types.js';
