@@ -6,6 +6,7 @@
  * changes nothing.
  */
 import { createDatabase } from '#libs/db/knex.js';
+import { inventoryEvents } from '../services/inventory/contract/inventory-events.js';
 import { AppError } from '#libs/errors/app-error.js';
 import { findCategoryByName } from '../services/inventory/data/categories.js';
 import { createCategory } from '../services/inventory/domain/catalog/categories.js';
@@ -19,7 +20,13 @@ export async function seedInventory(
   log: (line: string) => void = console.log,
 ): Promise<{ products: number; categories: number }> {
   const db = createDatabase({ url, poolMax: 2, applicationName: 'larder-seed' });
-  const deps: InventoryDeps = { db, clock: systemClock, afterCommit: () => undefined, defaultReservationTtlMs: 15 * 60_000 };
+  const deps: InventoryDeps = {
+    db,
+    clock: systemClock,
+    events: inventoryEvents,
+    afterCommit: () => undefined,
+    defaultReservationTtlMs: 15 * 60_000,
+  };
   const ctx = { correlationId: 'seed' };
   let products = 0;
   let categories = 0;

@@ -1,4 +1,5 @@
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { inventoryEvents } from './contract/inventory-events.js';
 import { createSubjectConsumers } from '#libs/events/subject-consumers.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import type { Logger } from '#libs/logging/logger.js';
@@ -44,6 +45,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
   const deps: InventoryDeps = {
     db: runtime.db,
     clock,
+    events: inventoryEvents,
     afterCommit: runtime.wakeRelay,
     defaultReservationTtlMs: config.defaultReservationTtlMs,
     reservationBatches: reservationBatches({

@@ -5,6 +5,7 @@ import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import type { Logger } from '#libs/logging/logger.js';
 import { ServiceRuntime } from '#libs/service/runtime.js';
 import type { OrderConfig } from './config.js';
+import { orderEvents } from './contract/events.js';
 import { applyInventoryEvent, INVENTORY_SUBJECTS } from './consumers/inventory-events.js';
 import type { OrderDeps, OrderObserver } from './domain/deps.js';
 import { systemClock, type Clock } from '#libs/timers/clock.js';
@@ -13,6 +14,7 @@ import { createInventoryClient } from './inventory-client.js';
 import type { PaymentGateway } from './payments/gateway.js';
 import { jsonLinesWriter, recordingGateway } from './payments/recording-gateway.js';
 import { createPaymentSimulator } from './payments/simulator.js';
+import { advanceOrder } from './saga/advance-order.js';
 import { createSagaWorker } from './saga/worker.js';
 import { cartHandlers } from './transport/carts.js';
 import { orderHandlers } from './transport/orders.js';
@@ -78,6 +80,8 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
       reservationTtlMs: config.reservationTtlMs,
       leaseMs: config.leaseMs,
     },
+    events: orderEvents,
+    advance: (claimed, correlationId, options) => advanceOrder(deps, claimed, correlationId, options),
     afterCommit: runtime.wakeRelay,
     wakeWorker: () => wakeWorker(),
     carryOn: (work, orderId) => carryOn(work, orderId),

@@ -2,10 +2,9 @@ import type { Knex } from 'knex';
 import { OrderCancelled, OrderConfirmed } from '#libs/contracts/larder/order/v1/events.js';
 import { AppError } from '#libs/errors/app-error.js';
 import type { InboxMessage } from '#libs/events/consumer.js';
-import { findReservationStatus } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
-import { isSettled, type Settlement } from '../domain/reservations/reservation-rules.js';
-import { settleReservation } from '../domain/reservations/settle-reservation.js';
+import type { Settlement } from '../domain/reservations/reservation-rules.js';
+import { awaitsSettlement, settleReservation } from '../domain/reservations/settle-reservation.js';
 
 /** What inventory listens to on the ORDERS stream. */
 export const ORDER_SUBJECTS = ['orders.confirmed', 'orders.cancelled'] as const;
@@ -53,6 +52,5 @@ export async function applyOrderEvent(deps: InventoryDeps, message: InboxMessage
 export async function orderEventAlreadyApplied(deps: InventoryDeps, message: InboxMessage): Promise<boolean> {
   const wanted = requestedSettlement(message);
   if (!wanted) return true;
-  const status = await findReservationStatus(deps.db, wanted.orderId);
-  return !status || isSettled(status);
+  return !(await awaitsSettlement(deps, wanted.orderId));
 }

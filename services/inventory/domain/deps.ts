@@ -3,11 +3,14 @@ import type { BatchMember, BatchVerdict } from '../data/reservations.js';
 import type { SettlementMember } from '../data/settlement.js';
 import type { ReservationBatches } from './reservations/reservation-batches.js';
 import type { Clock } from '#libs/timers/clock.js';
+import type { InventoryEvents } from './event-port.js';
 
 /** What the inventory's use cases need; built once in main.ts (or per test). */
 export interface InventoryDeps {
   db: Knex;
   clock: Clock;
+  /** Encodes the facts use cases write to the outbox (contract/inventory-events.ts). */
+  events: InventoryEvents;
   /** Called after a transaction that wrote outbox rows commits (wakes the relay). */
   afterCommit(): void;
   /** TTL of a reservation when the caller gives none. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inventoryEvents } from '../contract/inventory-events.js';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { OrderCancelled, OrderConfirmed } from '#libs/contracts/larder/order/v1/events.js';
@@ -22,7 +23,7 @@ describe('order events at inventory (consumers/order-events.ts)', function () {
 
   before(async () => {
     database = await createTestDatabase('inventory_order_events', inventoryMigrations);
-    deps = { db: database.db, clock: systemClock, afterCommit: () => undefined, defaultReservationTtlMs: 60_000 };
+    deps = { db: database.db, clock: systemClock, events: inventoryEvents, afterCommit: () => undefined, defaultReservationTtlMs: 60_000 };
     productId = randomUUID();
     const now = new Date();
     await database.db('products').insert({

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inventoryEvents } from '../contract/inventory-events.js';
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { findInvariantViolations } from '../data/invariants.js';
@@ -8,7 +9,7 @@ import type { InventoryDeps } from '../domain/deps.js';
 import { reservationBatches } from '../domain/reservations/reservation-batches.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
-import { reservationCommitted, reservationReleased } from '../domain/events.js';
+import { reservationCommitted, reservationReleased } from '../contract/events.js';
 import { systemClock } from '#libs/timers/clock.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { createTestProduct, startTestInventory } from './harness.js';
@@ -21,7 +22,7 @@ describe('settlement batches', function () {
 
   before(async () => {
     database = await createTestDatabase('inventory_settle_batches', inventoryMigrations);
-    deps = { db: database.db, clock: systemClock, afterCommit: () => undefined, defaultReservationTtlMs: 60_000 };
+    deps = { db: database.db, clock: systemClock, events: inventoryEvents, afterCommit: () => undefined, defaultReservationTtlMs: 60_000 };
   });
   after(async () => database?.drop());
 

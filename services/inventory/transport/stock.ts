@@ -10,7 +10,8 @@ import type { CallContext } from '#libs/grpc/call-context.js';
 import * as v from '#libs/validation/fields.js';
 import { toStockLevelMessage } from '../contract/to-proto.js';
 import type { InventoryDeps } from '../domain/deps.js';
-import { adjustStock, batchGetStockLevels } from '../domain/stock/adjust-stock.js';
+import { adjustStock } from '../domain/stock/adjust-stock.js';
+import { batchGetStockLevels } from '../domain/stock/read-stock.js';
 import type { AdjustmentReason } from '../domain/types.js';
 
 const reasons: Record<number, { reason: AdjustmentReason; sign: 1 | -1 | 0 }> = {

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { ReservationExpired, ReservationReleased, StockReplenished } from '#libs/contracts/larder/inventory/v1/events.js';
 import type { InboxMessage } from '#libs/events/consumer.js';
-import { flagReservationExpired, wakeOrdersWaitingFor } from '../data/orders.js';
 import type { OrderDeps } from '../domain/deps.js';
+import { reservationExpired, stockCameBack } from '../domain/inventory-news.js';
 
 /** What the order service listens to on the INVENTORY stream. */
 export const INVENTORY_SUBJECTS = [
@@ -24,22 +24,21 @@ export async function applyInventoryEvent(deps: Pick<OrderDeps, 'clock'>, messag
   switch (message.subject) {
     case 'inventory.stock.replenished': {
       const event = StockReplenished.decode(message.data);
-      return (await wakeOrdersWaitingFor(trx, [event.productId], now)) > 0;
+      return stockCameBack(trx, [event.productId], now);
     }
     case 'inventory.reservation.released': {
       const { reservation } = ReservationReleased.decode(message.data);
-      return (await wakeOrdersWaitingFor(trx, reservation?.items.map((i) => i.productId) ?? [], now)) > 0;
+      return stockCameBack(trx, reservation?.items.map((i) => i.productId) ?? [], now);
     }
     case 'inventory.reservation.expired': {
       const { reservation } = ReservationExpired.decode(message.data);
       if (!reservation) return false;
-      const flagged = await flagReservationExpired(trx, reservation.orderId, now);
-      const woken = await wakeOrdersWaitingFor(
+      return reservationExpired(
         trx,
+        reservation.orderId,
         reservation.items.map((i) => i.productId),
         now,
       );
-      return flagged || woken > 0;
     }
     default:
       return false;

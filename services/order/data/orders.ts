@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
-import { claimInsert } from './placed-order.js';
 import type { Money } from '#libs/money/money.js';
 import type { OrderItemRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from '../domain/types.js';
 
@@ -91,16 +90,6 @@ export interface NewOrder {
   paymentToken: string;
   shippingAddress?: ShippingAddress;
   correlationId?: string;
-}
-
-/**
- * Claims the (customer, idempotency key) pair by inserting the order:
- * INSERT … ON CONFLICT DO NOTHING in the caller's transaction. A concurrent
- * claim of the same key waits until the first commits (then gets false) or
- * rolls back (then gets true).
- */
-export async function claimOrderKey(trx: Knex.Transaction, order: NewOrder, now: Date, dueAt: Date): Promise<boolean> {
-  return (await claimInsert(trx, { order, now, dueAt })).length === 1;
 }
 
 export async function findOrderByKey(db: Db, customerId: string, idempotencyKey: string): Promise<OrderRecord | undefined> {
@@ -273,7 +262,13 @@ export function patchColumns(db: Db, patch: OrderPatch, now: Date): Record<strin
 }
 
 /** Applies a patch if the guard still holds; false means someone else owns the order now. */
-export async function updateOrder(trx: Knex.Transaction, id: string, guard: WriteGuard, patch: OrderPatch, now: Date): Promise<boolean> {
+export async function writeOrderPatch(
+  trx: Knex.Transaction,
+  id: string,
+  guard: WriteGuard,
+  patch: OrderPatch,
+  now: Date,
+): Promise<boolean> {
   const query = trx('orders')
     .update(patchColumns(trx, patch, now))
     .where({ id });

@@ -88,3 +88,13 @@ export async function writePlacedOrder(
   );
   return rows[0]!.claimed === 1;
 }
+
+/**
+ * Claims the (customer, idempotency key) pair by inserting the order:
+ * INSERT … ON CONFLICT DO NOTHING in the caller's transaction. A concurrent
+ * claim of the same key waits until the first commits (then gets false) or
+ * rolls back (then gets true).
+ */
+export async function claimOrderKey(trx: Knex.Transaction, order: NewOrder, now: Date, dueAt: Date): Promise<boolean> {
+  return (await claimInsert(trx, { order, now, dueAt })).length === 1;
+}

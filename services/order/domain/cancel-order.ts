@@ -1,6 +1,5 @@
 import { failedPrecondition, notFound } from '#libs/errors/app-error.js';
 import { claimOrder, findOrder } from '../data/orders.js';
-import { advanceOrder } from '../saga/advance-order.js';
 import { changeOrder } from './change-order.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
@@ -28,6 +27,7 @@ export async function cancelOrder(deps: OrderDeps, ctx: RequestContext, orderId:
       });
     }
     const { order: flagged } = await changeOrder(
+      deps.events,
       trx,
       order,
       'none',
@@ -43,5 +43,5 @@ export async function cancelOrder(deps: OrderDeps, ctx: RequestContext, orderId:
     deps.wakeWorker();
     return requested;
   }
-  return advanceOrder(deps, claimed, ctx.correlationId);
+  return deps.advance(claimed, ctx.correlationId);
 }

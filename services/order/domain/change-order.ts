@@ -2,9 +2,9 @@ import type { Knex } from 'knex';
 import { aborted } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { appendOrderEvent } from '../data/order-events.js';
-import { findOrder, updateOrder, type OrderPatch, type WriteGuard } from '../data/orders.js';
-import { orderStatusEvent } from './events.js';
+import { findOrder, writeOrderPatch, type OrderPatch, type WriteGuard } from '../data/orders.js';
 import { assertTransition } from './order-status.js';
+import type { OrderEvents } from './deps.js';
 import type { OrderEventRecord, OrderRecord } from './types.js';
 
 /** Raised when the write guard no longer holds: another worker or request owns the order now. */
@@ -27,6 +27,7 @@ export interface ChangeNote {
  * the caller's transaction. Returns the order as written and the log entry.
  */
 export async function changeOrder(
+  events: OrderEvents,
   trx: Knex.Transaction,
   order: OrderRecord,
   guard: WriteGuard,
@@ -36,7 +37,7 @@ export async function changeOrder(
 ): Promise<{ order: OrderRecord; event?: OrderEventRecord }> {
   const moving = patch.status !== undefined && patch.status !== order.status;
   if (moving) assertTransition(order.status, patch.status!);
-  if (!(await updateOrder(trx, order.id, guard, patch, now))) {
+  if (!(await writeOrderPatch(trx, order.id, guard, patch, now))) {
     if (guard !== 'none' && 'version' in guard) {
       throw aborted(`order ${order.id} was changed concurrently; read it again`, { reason: 'ETAG_MISMATCH' });
     }
@@ -53,6 +54,6 @@ export async function changeOrder(
     correlationId: note.correlationId,
     createdAt: now,
   });
-  await appendToOutbox(trx, [orderStatusEvent(updated, { correlationId: note.correlationId, now })]);
+  await appendToOutbox(trx, [events.orderStatus(updated, { correlationId: note.correlationId, now })]);
   return { order: updated, event };
 }

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import type { PaymentGateway } from '../payments/gateway.js';
 import type { InventoryPort } from './inventory-port.js';
+import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { Clock } from '#libs/timers/clock.js';
-import type { OrderStatus, Random } from './types.js';
+import type { ClaimedOrder } from '../data/orders.js';
+import type { OrderRecord, OrderStatus, Random } from './types.js';
 
 export interface SagaSettings {
   retry: { baseMs: number; maxMs: number; maxAttempts: number };
@@ -20,6 +22,18 @@ export interface OrderObserver {
   checkout(outcome: string): void;
 }
 
+/**
+ * The order's facts as outbox rows. A port: contract/events.ts (wired in app.ts)
+ * encodes them as protobuf, so no use case imports generated code.
+ */
+export interface OrderEvents {
+  /** The event announcing that `order` entered its current status. */
+  orderStatus(order: OrderRecord, ctx: { correlationId?: string; now: Date }): OutboxEvent;
+}
+
+/** Runs a claimed order on by one saga step (saga/advance-order.ts; wired in app.ts so the domain need not import the saga). */
+export type AdvanceOrder = (claimed: ClaimedOrder, correlationId?: string, options?: { detachPayment?: boolean }) => Promise<OrderRecord>;
+
 /** What the order service's use cases need; built once in app.ts (or per test). */
 export interface OrderDeps {
   db: Knex;
@@ -28,6 +42,9 @@ export interface OrderDeps {
   inventory: InventoryPort;
   payments: PaymentGateway;
   saga: SagaSettings;
+  events: OrderEvents;
+  /** Checkout and CancelOrder take the order's next step inline, under the lease they hold. */
+  advance: AdvanceOrder;
   /** After a transaction that wrote outbox rows commits (wakes the relay). */
   afterCommit(): void;
   /** An order became due now (wakes the saga worker). */

@@ -6,11 +6,9 @@ import { clearCartItems, lockCartItems } from '../data/carts.js';
 import { findOrderByKey } from '../data/orders.js';
 import { claimInsert, writePlacedOrder, type OrderClaim } from '../data/placed-order.js';
 import type { LoggedChange } from '../data/step-write.js';
-import { advanceOrder } from '../saga/advance-order.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type OrderDeps } from './deps.js';
-import { orderStatusEvent } from './events.js';
 import type { OrderRecord, ShippingAddress } from './types.js';
 
 /**
@@ -60,7 +58,7 @@ export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: 
     const order = newOrderRecord(claim, lines);
     const logged: LoggedChange = {
       entry: { orderId: order.id, toStatus: 'PENDING', reason, correlationId: ctx.correlationId, createdAt: now },
-      event: orderStatusEvent(order, { correlationId: ctx.correlationId, now }),
+      event: deps.events.orderStatus(order, { correlationId: ctx.correlationId, now }),
     };
     return { order, logged };
   };
@@ -92,7 +90,7 @@ export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: 
   // payment then goes on in the background under the same lease. A failed inline
   // step is not a failed checkout: the order exists, its lease lapses and the
   // worker carries on.
-  return advanceOrder(deps, { order: created, leaseToken: lease.token }, ctx.correlationId, { detachPayment: true }).catch(() => created);
+  return deps.advance({ order: created, leaseToken: lease.token }, ctx.correlationId, { detachPayment: true }).catch(() => created);
 }
 
 /** The key was claimed before: the order it made, if this is the same request. */

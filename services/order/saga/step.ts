@@ -3,7 +3,6 @@ import { writeStepChange, type LoggedChange } from '../data/step-write.js';
 import { applyPatch } from '../domain/apply-patch.js';
 import { OrderOwnershipLost, type ChangeNote } from '../domain/change-order.js';
 import type { OrderDeps } from '../domain/deps.js';
-import { orderStatusEvent } from '../domain/events.js';
 import { assertTransition } from '../domain/order-status.js';
 import { backoffMs } from '../domain/retry-policy.js';
 import type { OrderRecord } from '../domain/types.js';
@@ -86,7 +85,7 @@ export class Step {
               correlationId,
               createdAt: now,
             },
-            event: orderStatusEvent(after, { correlationId, now }),
+            event: deps.events.orderStatus(after, { correlationId, now }),
           }
         : undefined;
       if (await writeStepChange(deps.db, before.id, { leaseToken: claim.leaseToken, version: before.version }, patch, now, logged)) {

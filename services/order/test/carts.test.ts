@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { orderEvents } from '../contract/events.js';
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { AppError, type ErrorKind } from '#libs/errors/app-error.js';
@@ -90,6 +91,8 @@ describe('CartService', function () {
         reservationTtlMs: 60_000,
         leaseMs: 30_000,
       },
+      events: orderEvents,
+      advance: notUsedHere('advance'),
       afterCommit: notUsedHere('afterCommit'),
       wakeWorker: notUsedHere('wakeWorker'),
       carryOn: notUsedHere('carryOn'),

@@ -24,7 +24,9 @@ import { decodePageToken, encodePageToken } from '#libs/validation/page-token.js
 import { orderStatusFromMessage, toOrderEventMessage, toOrderMessage } from '../contract/to-proto.js';
 import { cancelOrder } from '../domain/cancel-order.js';
 import type { OrderDeps } from '../domain/deps.js';
-import { deleteOrder, getOrder, listOrderPage, orderLog, updateOrder } from '../domain/manage-orders.js';
+import { deleteOrder } from '../domain/delete-order.js';
+import { getOrder, listOrderPage, orderLog } from '../domain/read-orders.js';
+import { updateOrder } from '../domain/update-order.js';
 import { placeOrder, type PlaceOrderCommand } from '../domain/place-order.js';
 import { idempotencyKey, orderItems, paymentToken, shippingAddress } from './order-fields.js';
 import { watchOrderHandler } from './watch-order.js';

@@ -2,9 +2,8 @@ import type { WatchOrderRequest, WatchOrderResponse } from '#libs/contracts/lard
 import type { CallContext } from '#libs/grpc/call-context.js';
 import * as v from '#libs/validation/fields.js';
 import { toOrderEventMessage, toOrderMessage } from '../contract/to-proto.js';
-import { listOrderEvents } from '../data/order-events.js';
 import type { OrderDeps } from '../domain/deps.js';
-import { getOrder } from '../domain/manage-orders.js';
+import { getOrder, orderLogSince } from '../domain/read-orders.js';
 import { isTerminal } from '../domain/order-status.js';
 
 /** How often a watcher looks for new log entries; the log is in PostgreSQL, so any replica's changes show. */
@@ -22,13 +21,13 @@ export const watchOrderHandler =
     const id = v.requireUuid('id', request.id);
     // The log position first, then the order: a change committed in between is
     // then sent again below rather than counted as seen and lost.
-    let seen = (await listOrderEvents(deps.db, id)).at(-1)?.sequence ?? 0;
+    let seen = (await orderLogSince(deps, id)).at(-1)?.sequence ?? 0;
     let order = await getOrder(deps, id, true);
     send({ order: toOrderMessage(order), event: undefined });
     const until = Math.min(Date.now() + MAX_WATCH_MS, ctx.deadline?.getTime() ?? Infinity);
     while (!isTerminal(order.status) && !signal.aborted && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const events = await listOrderEvents(deps.db, id, seen);
+      const events = await orderLogSince(deps, id, seen);
       if (events.length === 0) continue;
       order = await getOrder(deps, id, true);
       for (const event of events) {

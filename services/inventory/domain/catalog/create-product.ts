@@ -8,7 +8,6 @@ import { insertStockLevel, recordMovements } from '../../data/stock-levels.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type InventoryDeps } from '../deps.js';
-import { productCreated } from '../events.js';
 import type { ProductRecord } from '../types.js';
 
 export interface CreateProductCommand extends Omit<NewProduct, 'id'> {
@@ -35,7 +34,7 @@ export async function createProduct(deps: InventoryDeps, ctx: RequestContext, co
         await setProductCategories(trx, id, command.categoryIds);
       }
       const product = (await findProduct(trx, id))!;
-      await appendToOutbox(trx, [productCreated({ correlationId: ctx.correlationId, now }, product)]);
+      await appendToOutbox(trx, [deps.events.productCreated({ correlationId: ctx.correlationId, now }, product)]);
       return product;
     });
   } catch (error) {

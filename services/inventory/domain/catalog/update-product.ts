@@ -5,7 +5,6 @@ import { findProduct, setDeleted, setProductCategories, updateProduct, type Prod
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type InventoryDeps } from '../deps.js';
-import { productDeleted, productUndeleted, productUpdated } from '../events.js';
 import type { ProductRecord } from '../types.js';
 
 export interface UpdateProductCommand {
@@ -40,7 +39,7 @@ export async function updateProductFields(deps: InventoryDeps, ctx: RequestConte
       await setProductCategories(trx, command.id, command.categoryIds);
     }
     const product = (await findProduct(trx, command.id))!;
-    await appendToOutbox(trx, [productUpdated({ correlationId: ctx.correlationId, now }, product, command.changedFields)]);
+    await appendToOutbox(trx, [deps.events.productUpdated({ correlationId: ctx.correlationId, now }, product, command.changedFields)]);
     return product;
   });
 }
@@ -59,7 +58,7 @@ export async function setProductDeleted(deps: InventoryDeps, ctx: RequestContext
     await setDeleted(trx, id, deleted ? now : null, now);
     const product = (await findProduct(trx, id, { includeDeleted: true }))!;
     const eventCtx = { correlationId: ctx.correlationId, now };
-    await appendToOutbox(trx, [deleted ? productDeleted(eventCtx, product) : productUndeleted(eventCtx, product)]);
+    await appendToOutbox(trx, [deleted ? deps.events.productDeleted(eventCtx, product) : deps.events.productUndeleted(eventCtx, product)]);
     return product;
   });
 }

@@ -4,7 +4,6 @@ import { reserveBatch, reservedAs, type BatchMember, type BatchVerdict } from '.
 import type { RequestContext } from '#libs/context/request-context.js';
 import type { InventoryDeps } from '../deps.js';
 import type { ReservationRecord } from '../types.js';
-import { reservedEventParts, STOCK_LOW_ROUTING } from './reservation-events.js';
 
 export interface ReserveStockCommand {
   orderId: string;
@@ -40,8 +39,8 @@ export async function reserveStock(deps: InventoryDeps, ctx: RequestContext, com
     now,
     expiresAt,
     items,
-    event: reservedEventParts(eventCtx, withoutItems),
-    stockLow: STOCK_LOW_ROUTING,
+    event: deps.events.reservedEventParts(eventCtx, withoutItems),
+    stockLow: deps.events.stockLowRouting,
   };
   const verdict = deps.reservationBatches ? await deps.reservationBatches.submit(member) : (await reserveBatch(deps.db, [member]))[0]!;
   if (verdict.kind === 'reserved') deps.afterCommit();

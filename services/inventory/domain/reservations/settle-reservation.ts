@@ -1,19 +1,20 @@
 import type { Knex } from 'knex';
 import { notFound } from '#libs/errors/app-error.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
-import { extendIfLive, findReservation } from '../../data/reservations.js';
+import { extendIfLive, findReservation, findReservationStatus } from '../../data/reservations.js';
 import { settleInOneStatement, type SettlementMember } from '../../data/settlement.js';
+import type { InventoryEvents } from '../event-port.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import type { InventoryDeps } from '../deps.js';
-import { reservationCommitted, reservationExpired, reservationReleased } from '../events.js';
 import type { ReservationRecord } from '../types.js';
-import { decideExtension, decideSettlement, refusal, type Settlement } from './reservation-rules.js';
+import { decideExtension, decideSettlement, isSettled, refusal, type Settlement } from './reservation-rules.js';
 
 /**
  * Settles a reservation the caller holds locked (the sweeper's claimed row) in
  * the caller's transaction: the same one statement as commit and release.
  */
 export async function applySettlement(
+  events: InventoryEvents,
   trx: Knex.Transaction,
   ctx: RequestContext,
   reservation: ReservationRecord,
@@ -22,7 +23,7 @@ export async function applySettlement(
   now: Date,
 ): Promise<ReservationRecord> {
   const settled: ReservationRecord = { ...reservation, status, releaseReason: reason, updatedAt: now };
-  if (!(await settleInOneStatement(trx, { reservation: settled, status, event: settlementEvent(ctx, settled, now), now }))) {
+  if (!(await settleInOneStatement(trx, { reservation: settled, status, event: settlementEvent(events, ctx, settled, now), now }))) {
     throw new Error(`reservation ${reservation.orderId} was not RESERVED under the caller's lock`);
   }
   return settled;
@@ -53,7 +54,7 @@ export async function settleReservation(
     if (decision.action === 'refuse') throw refusal(orderId, target === 'COMMITTED' ? 'commit' : 'release', decision.why, current.status);
     const releaseReason = target === 'RELEASED' ? reason || 'released by caller' : undefined;
     const settled: ReservationRecord = { ...current, status: target, releaseReason, updatedAt: now };
-    const member: SettlementMember = { reservation: settled, status: target, event: settlementEvent(ctx, settled, now), now };
+    const member: SettlementMember = { reservation: settled, status: target, event: settlementEvent(deps.events, ctx, settled, now), now };
     const moved = deps.settlementBatches ? await deps.settlementBatches.submit(member) : await settleInOneStatement(deps.db, member);
     if (moved) {
       deps.afterCommit();
@@ -63,10 +64,10 @@ export async function settleReservation(
   }
 }
 
-function settlementEvent(ctx: RequestContext, settled: ReservationRecord, now: Date): OutboxEvent {
+function settlementEvent(events: InventoryEvents, ctx: RequestContext, settled: ReservationRecord, now: Date): OutboxEvent {
   const eventCtx = { correlationId: ctx.correlationId, now };
-  if (settled.status === 'COMMITTED') return reservationCommitted(eventCtx, settled);
-  return settled.status === 'EXPIRED' ? reservationExpired(eventCtx, settled) : reservationReleased(eventCtx, settled);
+  if (settled.status === 'COMMITTED') return events.reservationCommitted(eventCtx, settled);
+  return settled.status === 'EXPIRED' ? events.reservationExpired(eventCtx, settled) : events.reservationReleased(eventCtx, settled);
 }
 
 /**
@@ -90,4 +91,10 @@ export async function getReservation(deps: InventoryDeps, orderId: string): Prom
   const reservation = await findReservation(deps.db, orderId);
   if (!reservation) throw notFound('reservation', orderId);
   return reservation;
+}
+
+/** Whether the order's reservation is still RESERVED: an unknown or settled one has nothing left to settle (one read). */
+export async function awaitsSettlement(deps: Pick<InventoryDeps, 'db'>, orderId: string): Promise<boolean> {
+  const status = await findReservationStatus(deps.db, orderId);
+  return status !== undefined && !isSettled(status);
 }

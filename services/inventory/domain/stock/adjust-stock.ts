@@ -6,7 +6,6 @@ import { findStockLevels, adjustAvailable, recordMovements } from '../../data/st
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type InventoryDeps } from '../deps.js';
-import { stockAdjusted, stockLowIfCrossed } from '../events.js';
 import { requestHash } from '#libs/idempotency/request-hash.js';
 import type { AdjustmentReason, StockRecord } from '../types.js';
 
@@ -59,8 +58,8 @@ export async function adjustStock(deps: InventoryDeps, ctx: RequestContext, comm
     await recordAdjustmentResult(trx, command.idempotencyKey, change.stock);
     const eventCtx = { correlationId: ctx.correlationId, now };
     await appendToOutbox(trx, [
-      ...stockAdjusted(eventCtx, change.stock, command.delta, command.reason),
-      ...stockLowIfCrossed(eventCtx, change.stock, change.stock.available - command.delta),
+      ...deps.events.stockAdjusted(eventCtx, change.stock, command.delta, command.reason),
+      ...deps.events.stockLowIfCrossed(eventCtx, change.stock, change.stock.available - command.delta),
     ]);
     return change.stock;
   });
@@ -77,13 +76,4 @@ async function replay(trx: Knex.Transaction, command: AdjustStockCommand, hash: 
   const current = (await findStockLevels(trx, [existing.productId])).get(existing.productId)!;
   // The result as it was right after the original adjustment.
   return { ...current, ...existing.result, updatedAt: existing.createdAt };
-}
-
-export async function batchGetStockLevels(deps: InventoryDeps, productIds: readonly string[]): Promise<StockRecord[]> {
-  const levels = await findStockLevels(deps.db, productIds);
-  return productIds.map((id) => {
-    const stock = levels.get(id);
-    if (!stock) throw notFound('product', id);
-    return stock;
-  });
 }

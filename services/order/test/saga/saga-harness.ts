@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { orderEvents } from '../../contract/events.js';
 import type { Knex } from 'knex';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { listOrderEvents } from '../../data/order-events.js';
-import { claimOrder, claimOrderKey, findOrder, insertOrderItems } from '../../data/orders.js';
+import { claimOrder, findOrder, insertOrderItems } from '../../data/orders.js';
+import { claimOrderKey } from '../../data/placed-order.js';
 import type { OrderDeps, SagaSettings } from '../../domain/deps.js';
 import type { CallMeta, InventoryPort, ReserveOutcome, SettleOutcome } from '../../domain/inventory-port.js';
 import type { Money } from '#libs/money/money.js';
@@ -181,6 +183,8 @@ export function useSagaHarness(): SagaHarness {
       inventory: harness.inventory.port,
       payments: harness.gateway.gateway,
       saga: SETTINGS,
+      events: orderEvents,
+      advance: (claimed, correlationId, options) => advanceOrder(harness.deps, claimed, correlationId, options),
       afterCommit: () => {
         harness.afterCommits += 1;
       },

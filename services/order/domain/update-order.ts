@@ -1,35 +1,11 @@
 import { failedPrecondition, invalid, notFound } from '#libs/errors/app-error.js';
-import { splitPage } from '#libs/db/keyset-page.js';
-import { listOrderEvents } from '../data/order-events.js';
-import { findOrder, listOrders } from '../data/orders.js';
-import { changeOrder } from './change-order.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
-import { type OrderDeps } from './deps.js';
-import { canTransition, isTerminal } from './order-status.js';
-import type { OrderEventRecord, OrderRecord, OrderStatus, ShippingAddress } from './types.js';
-
-export async function getOrder(deps: OrderDeps, id: string, includeDeleted = false): Promise<OrderRecord> {
-  const order = await findOrder(deps.db, id, { includeDeleted });
-  if (!order) throw notFound('order', id);
-  return order;
-}
-
-export async function listOrderPage(
-  deps: OrderDeps,
-  filter: { customerId: string; status?: OrderStatus; includeDeleted: boolean },
-  beforeId: string | undefined,
-  pageSize: number,
-) {
-  const rows = await listOrders(deps.db, filter, beforeId, pageSize + 1);
-  const { page, nextKey } = splitPage(rows, pageSize, (order) => order.id);
-  return { orders: page, nextBeforeId: nextKey };
-}
-
-export async function orderLog(deps: OrderDeps, orderId: string): Promise<OrderEventRecord[]> {
-  await getOrder(deps, orderId, true);
-  return listOrderEvents(deps.db, orderId);
-}
+import { findOrder } from '../data/orders.js';
+import { changeOrder } from './change-order.js';
+import type { OrderDeps } from './deps.js';
+import { canTransition } from './order-status.js';
+import type { OrderRecord, OrderStatus, ShippingAddress } from './types.js';
 
 export interface UpdateOrderCommand {
   id: string;
@@ -63,6 +39,7 @@ export async function updateOrder(deps: OrderDeps, ctx: RequestContext, command:
       throw invalid('order.shipping_address', 'is required before the order can ship');
     }
     const { order: updated } = await changeOrder(
+      deps.events,
       trx,
       order,
       guard,
@@ -74,29 +51,4 @@ export async function updateOrder(deps: OrderDeps, ctx: RequestContext, command:
   });
   if (before !== updated.status) deps.observer?.transition(before, updated.status);
   return updated;
-}
-
-/** Soft delete: only orders the saga is done with. */
-export async function deleteOrder(deps: OrderDeps, ctx: RequestContext, id: string): Promise<OrderRecord> {
-  const now = deps.clock.now();
-  return inTransaction(deps, async (trx) => {
-    const order = await findOrder(trx, id, { includeDeleted: true, forUpdate: true });
-    if (!order) throw notFound('order', id);
-    if (order.deletedAt) return order;
-    if (!isTerminal(order.status)) {
-      throw failedPrecondition(`order ${id} is ${order.status}; only delivered, cancelled or failed orders can be deleted`, {
-        reason: 'ORDER_IN_PROGRESS',
-        metadata: { status: order.status },
-      });
-    }
-    const { order: deleted } = await changeOrder(
-      trx,
-      order,
-      'none',
-      { deletedAt: now },
-      { reason: 'deleted', correlationId: ctx.correlationId },
-      now,
-    );
-    return deleted;
-  });
 }

@@ -1,12 +1,13 @@
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import type { ReservedEventParts } from '../../data/reservations.js';
-import { reservationReserved, stockLowIfCrossed, type EventContext } from '../events.js';
-import type { ReservationRecord } from '../types.js';
+import type { ReservedEventParts } from '../data/reservations.js';
+import type { EventContext } from '../domain/event-port.js';
+import { reservationReserved, stockLowIfCrossed } from './events.js';
+import type { ReservationRecord } from '../domain/types.js';
 
 /**
  * The events of a reservation whose prices and stock only the database knows
  * when it writes them: reserve_stock_batch (migration 005) appends those
- * protobuf fields. Envelopes come from ../events.ts, so ids, times and
+ * protobuf fields. Envelopes come from ./events.ts, so ids, times and
  * correlation ids are made in one place.
  */
 
@@ -30,7 +31,7 @@ function lengthDelimited(reader: BinaryReader, field: number): Uint8Array {
   return reader.bytes();
 }
 
-/** Subject and type of StockLow, as ../events.ts names them (the database writes the event itself). */
+/** Subject and type of StockLow, as ./events.ts names them (the database writes the event itself). */
 export const STOCK_LOW_ROUTING = (() => {
   const crossed = { productId: '', available: 0, reserved: 0, sold: 0, lowStockThreshold: 1, updatedAt: new Date(0) };
   const { subject, type } = stockLowIfCrossed({ now: new Date(0) }, crossed, 2)[0]!;

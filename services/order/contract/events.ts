@@ -1,8 +1,9 @@
 import * as events from '#libs/contracts/larder/order/v1/events.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import { uuidv7 } from '#libs/ids/uuid.js';
-import { toOrderMessage } from '../contract/to-proto.js';
-import type { OrderRecord, OrderStatus } from './types.js';
+import { toOrderMessage } from './to-proto.js';
+import type { OrderEvents } from '../domain/deps.js';
+import type { OrderRecord, OrderStatus } from '../domain/types.js';
 
 /** The order's facts as outbox rows; subjects are the public event catalogue. */
 
@@ -38,3 +39,6 @@ export function orderStatusEvent(order: OrderRecord, ctx: { correlationId?: stri
     correlationId: ctx.correlationId,
   };
 }
+
+/** The protobuf encoding of the domain's event port, wired into OrderDeps by app.ts (and tests). */
+export const orderEvents: OrderEvents = { orderStatus: orderStatusEvent };

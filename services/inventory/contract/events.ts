@@ -2,19 +2,15 @@ import { uuidv7 } from '#libs/ids/uuid.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import * as events from '#libs/contracts/larder/inventory/v1/events.js';
 import { AdjustmentReason as AdjustmentReasonMessage } from '#libs/contracts/larder/inventory/v1/resources.js';
-import { isLowStock, toProductMessage, toReservationMessage, toStockLevelMessage } from '../contract/to-proto.js';
-import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from './types.js';
+import { isLowStock, toProductMessage, toReservationMessage, toStockLevelMessage } from './to-proto.js';
+import type { EventContext } from '../domain/event-port.js';
+import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
 
 /** Builds the outbox rows for inventory's facts; subjects are the public event catalogue. */
 
 interface MessageCodec<T> {
   encode(message: T): { finish(): Uint8Array };
   fromPartial(object: Partial<T>): T;
-}
-
-export interface EventContext {
-  correlationId?: string;
-  now: Date;
 }
 
 function event<T extends { metadata?: unknown }>(

@@ -1,0 +1,35 @@
+import { notFound } from '#libs/errors/app-error.js';
+import { splitPage } from '#libs/db/keyset-page.js';
+import { listOrderEvents } from '../data/order-events.js';
+import { findOrder, listOrders } from '../data/orders.js';
+import type { OrderDeps } from './deps.js';
+import type { OrderEventRecord, OrderRecord, OrderStatus } from './types.js';
+
+/** The order reads: GetOrder, ListOrders, GetOrderHistory and WatchOrder's polls. */
+
+export async function getOrder(deps: OrderDeps, id: string, includeDeleted = false): Promise<OrderRecord> {
+  const order = await findOrder(deps.db, id, { includeDeleted });
+  if (!order) throw notFound('order', id);
+  return order;
+}
+
+export async function listOrderPage(
+  deps: OrderDeps,
+  filter: { customerId: string; status?: OrderStatus; includeDeleted: boolean },
+  beforeId: string | undefined,
+  pageSize: number,
+) {
+  const rows = await listOrders(deps.db, filter, beforeId, pageSize + 1);
+  const { page, nextKey } = splitPage(rows, pageSize, (order) => order.id);
+  return { orders: page, nextBeforeId: nextKey };
+}
+
+export async function orderLog(deps: OrderDeps, orderId: string): Promise<OrderEventRecord[]> {
+  await getOrder(deps, orderId, true);
+  return listOrderEvents(deps.db, orderId);
+}
+
+/** The order's log entries after `afterSequence` (WatchOrder polls it; no existence check, the watcher read the order). */
+export function orderLogSince(deps: Pick<OrderDeps, 'db'>, orderId: string, afterSequence = 0): Promise<OrderEventRecord[]> {
+  return listOrderEvents(deps.db, orderId, afterSequence);
+}
