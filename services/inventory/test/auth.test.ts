@@ -3,14 +3,11 @@ import { Client, credentials, Metadata, status as Code, type ServiceError } from
 import { expect } from 'chai';
 import { ConfigError } from '#libs/config/env.js';
 import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '#libs/contracts/grpc/health/v1/health.js';
-import {
-  ServerReflectionClient,
-  type ServerReflectionRequest,
-  type ServerReflectionResponse,
-} from '#libs/contracts/grpc/reflection/v1/reflection.js';
+import { ServerReflectionClient } from '#libs/contracts/grpc/reflection/v1/reflection.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { AdjustmentReason, ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { expectGrpcError, outcomeOf } from '#test/support/grpc-errors.js';
+import { reflect } from '#test/support/raw-grpc.js';
 import { readInventoryConfig } from '../config.js';
 import {
   ADMIN_KEY,
@@ -83,19 +80,6 @@ const withAuthorization = (value: string) => {
   metadata.set('authorization', value);
   return metadata;
 };
-
-/** Sends one request on a reflection stream and returns the first answer. */
-function reflect(client: ServerReflectionClient, request: Partial<ServerReflectionRequest>): Promise<ServerReflectionResponse> {
-  return new Promise((resolve, reject) => {
-    const stream = client.serverReflectionInfo();
-    stream.once('data', (response: ServerReflectionResponse) => {
-      stream.end();
-      resolve(response);
-    });
-    stream.once('error', reject);
-    stream.write({ host: '', ...request });
-  });
-}
 
 describe('API keys and scopes', function () {
   this.timeout(30_000);
