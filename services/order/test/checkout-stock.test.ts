@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { OrderStatus, type Order } from '#libs/contracts/larder/order/v1/resources.js';
 import { delay } from '#test/support/free-port.js';
+import { runNpmScript } from '#test/support/scripts.js';
 import { createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
 
 const S = OrderStatus;
@@ -52,18 +52,9 @@ function countBy(orders: Order[]): Record<string, number> {
 }
 
 /** Runs the real `npm run -s check:invariants` against the system's inventory database. */
-function checkInvariantsCli(system: TestSystem): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '-s', 'check:invariants'], {
-      env: { ...process.env, INVENTORY_DATABASE_URL: system.inventoryDb.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-  });
+async function checkInvariantsCli(system: TestSystem): Promise<{ code: number | null; output: string }> {
+  const run = await runNpmScript('check:invariants', [], { env: { INVENTORY_DATABASE_URL: system.inventoryDb.url } });
+  return { code: run.code, output: run.stdout + run.stderr };
 }
 
 /** Small seeded PRNG (mulberry32) so a failing mixed-load run can be replayed with its seed. */

@@ -5,9 +5,15 @@ import { OrderStatus } from '#libs/contracts/larder/order/v1/resources.js';
 import { outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { eventually } from '#test/support/eventually.js';
 import { findMetric, metricValue, scrapeMetrics } from '#test/support/scrape.js';
-import { ORDER_SUBJECTS } from '../../inventory/consumers/order-events.js';
 import { INVENTORY_SUBJECTS } from '../consumers/inventory-events.js';
 import { createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
+
+/**
+ * The order events inventory acts on, as the public event catalogue
+ * (libs/contracts/larder/order/v1/events.ts) documents them: confirmed commits
+ * the reservation, cancelled releases it.
+ */
+const EVENTS_INVENTORY_CONSUMES = ['orders.confirmed', 'orders.cancelled'];
 
 /**
  * Waits until a consumer has dealt with every one of `ids` and its processed gauge counts them
@@ -71,7 +77,7 @@ describe('operating the services', function () {
     await waitForConsumer('order-inventory-events', system.orderDb.db, system.orderMetricsPort, wanted, 'recorded');
     // And the order service's confirmations and cancellation reached inventory's consumer, which
     // found each reservation already settled by the direct call: counted, nothing written.
-    const orderEvents: string[] = await system.orderDb.db('outbox').whereIn('subject', ORDER_SUBJECTS).pluck('id');
+    const orderEvents: string[] = await system.orderDb.db('outbox').whereIn('subject', EVENTS_INVENTORY_CONSUMES).pluck('id');
     expect(orderEvents).to.have.length(3);
     await waitForConsumer('inventory-order-events', system.inventoryDb.db, system.inventoryMetricsPort, orderEvents, 'alreadyApplied');
   });

@@ -13,9 +13,8 @@ import { createTestDatabase, type TestDatabase } from '#test/support/test-databa
 import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
 import { freePort, delay } from '#test/support/free-port.js';
 import { testNatsUrl } from '#test/support/root-hooks.js';
+import { checkInvariants, migrateService, type InvariantViolation } from '#test/support/scripts.js';
 import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
-import { findInvariantViolations, type InvariantViolation } from '../../inventory/data/invariants.js';
-import { inventoryMigrations } from '../../inventory/migrations/index.js';
 import { orderMigrations } from '../migrations/index.js';
 import type { GatewayCallEntry } from '../payments/recording-gateway.js';
 import { callsOf, paymentViolations, readGatewayLog } from './gateway-log.js';
@@ -86,8 +85,17 @@ const ORDER_DEFAULTS = {
 };
 
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  // Inventory's schema comes from its public migrate script, as in its image: this test reaches no inventory code.
   const [inventoryDb, orderDb] = await Promise.all([
-    createTestDatabase('sys_inventory', inventoryMigrations),
+    createTestDatabase('sys_inventory').then(async (database) => {
+      try {
+        await migrateService('inventory', database.url);
+        return database;
+      } catch (error) {
+        await database.drop();
+        throw error;
+      }
+    }),
     createTestDatabase('sys_order', orderMigrations),
   ]);
   const logDir = mkdtempSync(join(tmpdir(), 'larder-system-'));
@@ -217,9 +225,9 @@ export const hasStatus =
   (order: Order): boolean =>
     statuses.includes(order.status);
 
-/** The inventory invariant (DESIGN §2) on the system's inventory database. */
-export function inventoryViolations(system: TestSystem): Promise<InvariantViolation[]> {
-  return findInvariantViolations(system.inventoryDb.db);
+/** The inventory invariant (DESIGN §2) on the system's inventory database, by scripts/check-invariants.ts --json. */
+export async function inventoryViolations(system: TestSystem): Promise<InvariantViolation[]> {
+  return (await checkInvariants(system.inventoryDb.url)).violations;
 }
 
 /** Rows the payment simulator recorded for an order (its own books). */

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The project's scripts (scripts/*.ts) run as child processes, the way an
+ * operator or an image runs them, so a test of one service can prepare and
+ * check another through its public start path only, never its code.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `command …args` from the repository root to its end (SIGKILL and a rejection after timeoutMs). */
+function run(command: string, args: readonly string[], env: Record<string, string>, timeoutMs: number): Promise<ScriptRun> {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} did not exit within ${timeoutMs} ms (stdout: ${stdout}, stderr: ${stderr})`));
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+interface RunOptions {
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** `node --import tsx scripts/<script> …args`, what the package.json scripts run (without npm's start-up). */
+export const runScript = (script: string, args: readonly string[] = [], { env = {}, timeoutMs = 60_000 }: RunOptions = {}) =>
+  run(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], env, timeoutMs);
+
+/** `npm run -s <name> -- …args`, through npm as an operator types it. */
+export const runNpmScript = (name: string, args: readonly string[] = [], { env = {}, timeoutMs = 60_000 }: RunOptions = {}) =>
+  run('npm', ['run', '-s', name, ...(args.length > 0 ? ['--', ...args] : [])], env, timeoutMs);
+
+/** scripts/migrate.ts <service> (`npm run migrate`) on `databaseUrl`; throws unless it exits 0. */
+export async function migrateService(service: 'inventory' | 'order', databaseUrl: string): Promise<void> {
+  const variable = `${service.toUpperCase()}_DATABASE_URL`;
+  const run = await runScript('migrate.ts', [service], { env: { [variable]: databaseUrl } });
+  if (run.code !== 0) throw new Error(`migrate ${service} exited ${run.code}: ${run.stderr || run.stdout}`);
+}
+
+export interface InvariantViolation {
+  productId: string;
+  sku: string;
+  problem: string;
+}
+
+/**
+ * scripts/check-invariants.ts --json (`npm run check:invariants`) on an
+ * inventory database: the products it checked and each violation it found.
+ * Throws when the check itself could not run (exit 2, or output that is not its JSON).
+ */
+export async function checkInvariants(inventoryDatabaseUrl: string): Promise<{ products: number; violations: InvariantViolation[] }> {
+  const run = await runScript('check-invariants.ts', ['--json'], { env: { INVENTORY_DATABASE_URL: inventoryDatabaseUrl } });
+  if (run.code !== 0 && run.code !== 1) throw new Error(`check:invariants exited ${run.code}: ${run.stderr || run.stdout}`);
+  const report = JSON.parse(run.stdout) as { products: number; violations: InvariantViolation[] };
+  if ((run.code === 1) !== report.violations.length > 0) {
+    throw new Error(`check:invariants exited ${run.code} but reported ${report.violations.length} violation(s): ${run.stdout}`);
+  }
+  return report;
+}
