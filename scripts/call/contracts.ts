@@ -26,6 +26,8 @@ export interface Contracts {
   /** Full service name → method name → definition. */
   services: Map<string, Map<string, Method>>;
   messages: Map<string, Message>;
+  /** Full enum name → its value names. */
+  enums: Map<string, string[]>;
   /** The full name of the message a type name used inside `scope` (a message or service) refers to. */
   resolve(scope: string, typeName: string): string;
 }
@@ -51,9 +53,14 @@ export function loadContracts(): Contracts {
   });
   const services = new Map<string, Map<string, Method>>();
   const messages = new Map<string, Message>();
+  const enums = new Map<string, string[]>();
   for (const [fullName, entry] of Object.entries(definition)) {
-    if ('format' in entry) {
-      if (entry.format === 'Protocol Buffer 3 DescriptorProto') messages.set(fullName, { fullName, field: (entry.type as Message).field });
+    if (entry.format === 'Protocol Buffer 3 DescriptorProto') messages.set(fullName, { fullName, field: (entry.type as Message).field });
+    else if (entry.format === 'Protocol Buffer 3 EnumDescriptorProto') {
+      enums.set(
+        fullName,
+        (entry.type as { value: { name: string }[] }).value.map((v) => v.name),
+      );
     } else {
       services.set(fullName, new Map(Object.entries(entry)));
     }
@@ -63,11 +70,11 @@ export function loadContracts(): Contracts {
     const parts = scope.split('.');
     for (let i = parts.length; i >= 0; i -= 1) {
       const candidate = [...parts.slice(0, i), typeName].join('.');
-      if (messages.has(candidate)) return candidate;
+      if (messages.has(candidate) || enums.has(candidate)) return candidate;
     }
     return typeName;
   };
-  return { services, messages, resolve };
+  return { services, messages, enums, resolve };
 }
 
 export interface Target {

@@ -63,6 +63,10 @@ export function toRequest(contracts: Contracts, type: string, value: unknown, pa
       );
     const at = path ? `${path}.${field.name}` : field.name;
     const one = (v: unknown, p: string) => {
+      if (field.type === 'TYPE_ENUM' && typeof v === 'string') {
+        const names = contracts.enums.get(contracts.resolve(type, field.typeName)) ?? [v];
+        if (!names.includes(v)) throw new UsageError(`${p}: "${v}" is not one of ${names.join(', ')}`);
+      }
       if (field.type !== 'TYPE_MESSAGE' || v === null) return v;
       const nested = contracts.resolve(type, field.typeName);
       return wellKnownIn(nested, v, p) ?? toRequest(contracts, nested, v, p);

@@ -54,7 +54,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
       if (!header) throw new UsageError(`${arg} takes '<name>: <value>'`);
       invocation.headers.push([header[1]!.toLowerCase(), header[2]!]);
     } else if (arg === '-h' || arg === '--help') throw new UsageError('');
-    else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
+    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
     else positional.push(arg);
   }
   if (invocation.help) return invocation;

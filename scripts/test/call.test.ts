@@ -87,10 +87,13 @@ describe('npm run call (scripts/call.ts)', () => {
     expect(run.stderr).to.include('larder.inventory.v1.InventoryService has no method "GetProdukt"').and.include('usage: npm run call');
   });
 
-  it('refuses a field the request message does not have (protobufjs would drop it), exit 2', async () => {
-    const run = await runCall(['InventoryService/GetProduct', '{"product_id": "x"}'], env);
-    expect(run.code).to.equal(2);
-    expect(run.stderr).to.include('larder.inventory.v1.GetProductRequest has no field "product_id"');
+  it('refuses a field the request message does not have, or an enum value not in the enum (protobufjs would drop both), exit 2', async () => {
+    const field = await runCall(['InventoryService/GetProduct', '{"product_id": "x"}'], env);
+    expect(field.code).to.equal(2);
+    expect(field.stderr).to.include('larder.inventory.v1.GetProductRequest has no field "product_id"');
+    const value = await runCall(['InventoryService/AdjustStock', '{"reason": "RESTOCK"}'], env);
+    expect(value.code).to.equal(2);
+    expect(value.stderr).to.include('reason: "RESTOCK" is not one of ADJUSTMENT_REASON_UNSPECIFIED, ADJUSTMENT_REASON_RESTOCK');
   });
 
   it('prints a server stream one message per line until Ctrl-C', async () => {
