@@ -4,16 +4,19 @@
  * postgres://postgres@127.0.0.1:5432/larder_inventory and …/larder_order).
  *
  *   node --import tsx scripts/migrate.ts [inventory|order ...]
+ *   node dist/scripts/migrate.js [inventory|order ...]     (after npm run build; the image runs this)
  *
  * migrates only the services named (none: every one). An unknown name exits 2.
- * A service's migrations are imported only when that service is migrated, so
- * each service's image (which holds no other service's code) runs this script
- * for its own database.
+ * Every service's migrations are imported statically (MIGRATIONS), so tsc
+ * compiles them into dist/ with this script; a service's database is touched
+ * only when that service is migrated.
  */
-import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { ensureDatabase } from '#libs/db/admin.js';
 import { createDatabase } from '#libs/db/knex.js';
 import { migrateToLatest, type Migration } from '#libs/db/migrate.js';
+import { inventoryMigrations } from '../services/inventory/migrations/index.js';
+import { orderMigrations } from '../services/order/migrations/index.js';
 
 export const SERVICES = ['inventory', 'order'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -25,25 +28,16 @@ export const DATABASES: { service: ServiceName; url: string }[] = [
 
 export const isServiceName = (name: string): name is ServiceName => (SERVICES as readonly string[]).includes(name);
 
-/**
- * services/<service>/migrations/index.ts, imported on first use. The specifier
- * is built at run time on purpose: a literal one would make tsc (the images'
- * build stage) require every service's code.
- */
-async function loadMigrations(service: ServiceName): Promise<readonly Migration[]> {
-  if (!existsSync(new URL(`../services/${service}/`, import.meta.url))) {
-    throw new Error(`${service}: services/${service}/ is not here (an image holds only its own service's code)`);
-  }
-  const module = (await import(`../services/${service}/migrations/index.js`)) as Record<string, unknown>;
-  const migrations = module[`${service}Migrations`];
-  if (!Array.isArray(migrations)) throw new Error(`${service}: services/${service}/migrations/index.ts exports no ${service}Migrations`);
-  return migrations as readonly Migration[];
-}
+/** Each service's migrations (services/<service>/migrations/index.ts). */
+export const MIGRATIONS: Readonly<Record<ServiceName, readonly Migration[]>> = {
+  inventory: inventoryMigrations,
+  order: orderMigrations,
+};
 
 /** Migrates the services named, in DATABASES order (default: all of them). */
 export async function migrateAll(services: readonly ServiceName[] = SERVICES, log: (line: string) => void = console.log): Promise<void> {
   for (const { service, url } of DATABASES.filter((d) => services.includes(d.service))) {
-    const migrations = await loadMigrations(service);
+    const migrations = MIGRATIONS[service];
     if (await ensureDatabase(url)) log(`${service}: created database ${new URL(url).pathname.slice(1)}`);
     const db = createDatabase({ url, poolMax: 2, applicationName: `larder-migrate-${service}` });
     try {
@@ -55,7 +49,7 @@ export async function migrateAll(services: readonly ServiceName[] = SERVICES, lo
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const names = process.argv.slice(2);
   const unknown = names.filter((name) => !isServiceName(name));
   if (unknown.length > 0) {
