@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 /**
- * The container files (docker-compose.yml, the services' Dockerfiles,
- * .dockerignore) parsed well enough for static checks without a Docker engine,
- * plus a way to lay out what a build stage copies into a directory, to
- * type-check and run those files as the image holds them.
+ * The container files (docker-compose.yml, the Dockerfile, .dockerignore)
+ * parsed well enough for static checks without a Docker engine, plus a way to
+ * lay out what a stage copies into a directory (from the context or from an
+ * earlier stage's directory), to build and run those files as the image holds them.
  * Used by services/<service>/test/containers.test.ts through container-checks.ts.
  */
 
@@ -19,7 +19,7 @@ export const readRepoFile = (path: string): string => readFileSync(join(ROOT, pa
 
 export interface ComposeService {
   image?: string;
-  build?: string | { context?: string; dockerfile?: string };
+  build?: string | { context?: string; dockerfile?: string; args?: Record<string, string | number | null> | string[] };
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: (string | number | { target: number; published?: number | string })[];
@@ -39,8 +39,8 @@ export interface Compose {
   service(name: string): ComposeService;
   /** A service's environment as strings, whichever of compose's two forms it uses. */
   environment(name: string): Record<string, string>;
-  /** The build context and the Dockerfile's path from the repository root. */
-  build(name: string): { context: string; dockerfile: string };
+  /** The build context, the Dockerfile's path from the repository root, and the build args. */
+  build(name: string): { context: string; dockerfile: string; args: Record<string, string> };
   /** Published and target container ports. */
   ports(name: string): { published: number; target: number }[];
   /** Each dependency with its condition (undefined in the short form). */
@@ -69,7 +69,11 @@ export function loadCompose(path = 'docker-compose.yml'): Compose {
       if (spec === undefined) throw new Error(`service "${name}" has no build`);
       const context = typeof spec === 'string' ? spec : (spec.context ?? '.');
       const dockerfile = typeof spec === 'string' ? 'Dockerfile' : (spec.dockerfile ?? 'Dockerfile');
-      return { context, dockerfile: posix.join(context, dockerfile) };
+      const raw = typeof spec === 'string' ? {} : (spec.args ?? {});
+      const args = Array.isArray(raw)
+        ? Object.fromEntries(raw.map((entry) => [entry.split('=')[0]!, entry.slice(entry.indexOf('=') + 1)]))
+        : Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, value === null ? '' : String(value)]));
+      return { context, dockerfile: posix.join(context, dockerfile), args };
     },
     ports(name) {
       return (service(name).ports ?? []).map((port) => {
@@ -104,7 +108,10 @@ export interface Instruction {
 
 export interface Stage {
   name?: string;
+  /** The FROM image as resolved with the build args: an image, or an earlier stage's name. */
   image: string;
+  /** The earlier stage it builds on (FROM <stage>), if any. */
+  parent?: string;
   workdir: string;
   instructions: Instruction[];
 }
@@ -120,11 +127,17 @@ export interface Copy {
 
 export interface Dockerfile {
   path: string;
+  /** ARGs declared before the first FROM, with their defaults ('' when none). */
+  globalArgs: Record<string, string>;
   stages: Stage[];
+  /** The last stage: the image. */
   final: Stage;
+  /** A stage and every stage it builds on, base first. */
+  lineage(stage: Stage): Stage[];
+  /** The final stage's instructions with `keyword`, those it inherits included. */
   inFinal(keyword: string): Instruction[];
   copies(stage: Stage): Copy[];
-  /** ENV of the final stage. */
+  /** ENV of the final stage (inherited included). */
   env(): Record<string, string>;
   /** EXPOSEd ports of the final stage, without /tcp. */
   exposed(): string[];
@@ -136,7 +149,21 @@ export interface Dockerfile {
   user(): string | undefined;
 }
 
-function parseStages(text: string): Stage[] {
+/** `$NAME` and `${NAME}` replaced from `values`; throws for a name without a value, as a blank FROM fails the build. */
+function substitute(text: string, values: Record<string, string>, where: string): string {
+  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced: string | undefined, bare: string | undefined) => {
+    const name = (braced ?? bare)!;
+    const value = values[name];
+    if (value === undefined || value === '') throw new Error(`${where}: build arg ${name} has no value`);
+    return value;
+  });
+}
+
+function parseStages(
+  text: string,
+  path: string,
+  buildArgs: Record<string, string>,
+): { globalArgs: Record<string, string>; stages: Stage[] } {
   const logical = text
     .split('\n')
     .filter((line) => !/^\s*#/.test(line))
@@ -145,28 +172,44 @@ function parseStages(text: string): Stage[] {
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean);
+  const globalArgs: Record<string, string> = {};
   const stages: Stage[] = [];
   for (const line of logical) {
     const [, keyword = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
     const upper = keyword.toUpperCase();
     if (upper === 'FROM') {
-      const [image = '', , name] = args.split(/\s+/).filter((w) => !w.startsWith('--'));
-      stages.push({ image, name, workdir: '/', instructions: [] });
+      const [written = '', , name] = args.split(/\s+/).filter((w) => !w.startsWith('--'));
+      const image = substitute(written, { ...globalArgs, ...buildArgs }, `${path}: FROM ${written}`);
+      const parent = stages.find((s) => s.name === image);
+      stages.push({ image, name, parent: parent?.name, workdir: parent?.workdir ?? '/', instructions: [] });
       continue;
     }
     const stage = stages.at(-1);
-    if (!stage) throw new Error(`Dockerfile: ${upper} before FROM`);
+    if (!stage) {
+      if (upper !== 'ARG') throw new Error(`${path}: ${upper} before FROM`);
+      const [argName = '', value = ''] = args.split('=');
+      globalArgs[argName.trim()] = value.trim();
+      continue;
+    }
     if (upper === 'WORKDIR') stage.workdir = posix.resolve(stage.workdir, args);
     stage.instructions.push({ keyword: upper, args });
   }
-  return stages;
+  return { globalArgs, stages };
 }
 
-export function loadDockerfile(path: string): Dockerfile {
-  const stages = parseStages(readRepoFile(path));
+/** `path`, parsed with `buildArgs` (as `--build-arg`) resolving the FROM lines. */
+export function loadDockerfile(path: string, buildArgs: Record<string, string> = {}): Dockerfile {
+  const { globalArgs, stages } = parseStages(readRepoFile(path), path, buildArgs);
   const final = stages.at(-1);
   if (!final) throw new Error(`${path} has no FROM`);
-  const inFinal = (keyword: string): Instruction[] => final.instructions.filter((i) => i.keyword === keyword);
+  const lineage = (stage: Stage): Stage[] => {
+    const parent = stage.parent === undefined ? undefined : stages.find((s) => s.name === stage.parent);
+    return parent ? [...lineage(parent), stage] : [stage];
+  };
+  const inFinal = (keyword: string): Instruction[] =>
+    lineage(final)
+      .flatMap((stage) => stage.instructions)
+      .filter((i) => i.keyword === keyword);
   const copies = (stage: Stage): Copy[] =>
     stage.instructions
       .filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD')
@@ -184,8 +227,10 @@ export function loadDockerfile(path: string): Dockerfile {
       });
   return {
     path,
+    globalArgs,
     stages,
     final,
+    lineage,
     inFinal,
     copies,
     env: () =>
@@ -251,25 +296,30 @@ export function ignoredByDocker(path: string, patterns: readonly string[] = DOCK
 }
 
 /**
- * Lays out in `into` what `stageName`'s COPY instructions take from the build
- * context (paths under its WORKDIR), as Docker would: .dockerignore applied,
- * `dir/ dest/` copying the folder's contents. RUN steps are not run (link
- * node_modules yourself); wildcard sources are not supported.
+ * Lays out in `into` what `stageName`'s COPY instructions copy (paths under its
+ * WORKDIR), as Docker would: from the build context with .dockerignore applied,
+ * or `--from=<stage>` out of `stageDirs[stage]` (that stage's WORKDIR laid out
+ * by an earlier call); `dir/ dest/` copies the folder's contents. RUN steps are
+ * not run (link node_modules yourself); wildcard sources are not supported.
  */
-export function assembleStage(dockerfile: Dockerfile, stageName: string, into: string): void {
+export function assembleStage(dockerfile: Dockerfile, stageName: string, into: string, stageDirs: Record<string, string> = {}): void {
   const stage = dockerfile.stages.find((s) => s.name === stageName);
   if (!stage) throw new Error(`${dockerfile.path} has no stage "${stageName}"`);
   const kept = (path: string) => !ignoredByDocker(relative(ROOT, path).split(sep).join('/'));
-  for (const copy of dockerfile.copies(stage).filter((c) => !c.from)) {
+  for (const copy of dockerfile.copies(stage)) {
     const destination = posix.relative(stage.workdir, posix.resolve(stage.workdir, copy.destination));
     if (destination.startsWith('..')) throw new Error(`COPY … ${copy.destination} leaves WORKDIR ${stage.workdir}`);
+    const base = copy.from === undefined ? ROOT : stageDirs[copy.from];
+    if (base === undefined) throw new Error(`COPY --from=${copy.from}: no directory given for stage ${copy.from}`);
+    const filter = copy.from === undefined ? kept : () => true;
     const intoFolder = copy.sources.length > 1 || copy.destination.endsWith('/');
     for (const source of copy.sources) {
       if (/[*?[]/.test(source)) throw new Error(`COPY ${source}: wildcards are not supported here`);
-      const from = join(ROOT, source);
-      if (!kept(from)) continue;
+      if (source.startsWith('..')) throw new Error(`COPY --from=${copy.from} ${source}: outside the stage's WORKDIR`);
+      const from = join(base, source);
+      if (!filter(from)) continue;
       if (statSync(from).isDirectory()) {
-        cpSync(from, join(into, destination), { recursive: true, filter: kept });
+        cpSync(from, join(into, destination), { recursive: true, filter });
       } else {
         const target = intoFolder ? join(into, destination, posix.basename(source)) : join(into, destination);
         mkdirSync(dirname(target), { recursive: true });
@@ -277,6 +327,27 @@ export function assembleStage(dockerfile: Dockerfile, stageName: string, into: s
       }
     }
   }
+}
+
+/**
+ * What `npm ci --omit=dev` installs, as symlinks into the repository's
+ * node_modules: every top-level package package-lock.json does not mark dev.
+ * Code under `into` then finds no devDependency (tsx, typescript, mocha…); the
+ * linked packages resolve their own dependencies where they really are.
+ */
+export function linkProductionModules(into: string): string[] {
+  const lock = JSON.parse(readRepoFile('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+  const names = Object.entries(lock.packages)
+    .filter(
+      ([path, entry]) => path.startsWith('node_modules/') && !path.slice('node_modules/'.length).includes('node_modules/') && !entry.dev,
+    )
+    .map(([path]) => path.slice('node_modules/'.length))
+    .filter((name) => existsSync(join(ROOT, 'node_modules', name)));
+  for (const name of names) {
+    mkdirSync(dirname(join(into, 'node_modules', name)), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', name), join(into, 'node_modules', name), 'dir');
+  }
+  return names;
 }
 
 // ---------- processes ----------
@@ -288,13 +359,14 @@ export interface Run {
   ms: number;
 }
 
-/** Runs `node …args` to its end (SIGKILL and a rejection after timeoutMs). */
-export function runNode(
+/** Runs `command …args` to its end (SIGKILL and a rejection after timeoutMs). */
+export function runProcess(
+  command: string,
   args: readonly string[],
   { cwd = ROOT, env = process.env, timeoutMs = 20_000 }: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<Run> {
   const started = Date.now();
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -302,7 +374,7 @@ export function runNode(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`node ${args.join(' ')} did not exit within ${timeoutMs} ms (stdout: ${stdout}, stderr: ${stderr})`));
+      reject(new Error(`${command} ${args.join(' ')} did not exit within ${timeoutMs} ms (stdout: ${stdout}, stderr: ${stderr})`));
     }, timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -314,3 +386,9 @@ export function runNode(
     });
   });
 }
+
+/** Runs `node …args` to its end (SIGKILL and a rejection after timeoutMs). */
+export const runNode = (
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Run> => runProcess(process.execPath, args, options);

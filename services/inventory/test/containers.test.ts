@@ -1,7 +1,7 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { HealthRegistry } from '#libs/grpc/health.js';
-import { describeServiceContainer } from '#test/support/container-checks.js';
+import { describeImage, describeServiceContainer } from '#test/support/container-checks.js';
 import { ignoredByDocker, loadCompose, runNode, words, type Run } from '#test/support/container-files.js';
 import { freePort } from '#test/support/free-port.js';
 import { DEVELOPMENT_API_KEYS, readInventoryConfig } from '../config.js';
@@ -10,12 +10,14 @@ import { startTestInventory, type TestInventory } from './harness.js';
 
 /**
  * The container files, checked without a Docker engine: docker-compose.yml and
- * services/inventory/Dockerfile must agree with each other, with the files on
- * disk and with the configuration code (test/support/container-checks.ts, the
- * same checks as the order service's); the files the image's build stage copies
- * type-check and migrate on their own; scripts/healthcheck.ts (the image's
- * HEALTHCHECK) runs for real against a real inventory service.
- * services/order/test/containers.test.ts checks the order side.
+ * the root Dockerfile must agree with each other, with the files on disk and
+ * with the configuration code (test/support/container-checks.ts: what every
+ * image shares here, the per-service checks as for the order service); dist/,
+ * built from exactly the files the image's build stage copies, migrates and
+ * serves the inventory from the runtime stage's files on plain node;
+ * scripts/healthcheck.ts (the image's HEALTHCHECK, compiled) runs for real
+ * against a real inventory service. services/order/test/containers.test.ts
+ * checks the order side.
  */
 
 const compose = loadCompose();
@@ -56,9 +58,11 @@ describe('container files', () => {
   });
 
   describe('.dockerignore', () => {
-    it('keeps the host node_modules, .git and every test folder out of the context', () => {
+    it('keeps the host node_modules and dist/, .git and every test folder out of the context', () => {
       for (const path of [
         'node_modules',
+        'dist',
+        'dist/services/inventory/main.js',
         'libs/node_modules/x',
         '.git',
         'services/order/test/system.ts',
@@ -69,11 +73,13 @@ describe('container files', () => {
       ]) {
         expect(ignoredByDocker(path), path).to.equal(true);
       }
-      for (const path of ['services/inventory/main.ts', 'libs/db/knex.ts', 'scripts/migrate.ts', 'proto']) {
+      for (const path of ['services/inventory/main.ts', 'libs/db/knex.ts', 'scripts/migrate.ts', 'tsconfig.build.json']) {
         expect(ignoredByDocker(path), path).to.equal(false);
       }
     });
   });
+
+  describeImage();
 
   describeServiceContainer({
     name: 'inventory',
@@ -81,6 +87,7 @@ describe('container files', () => {
     developmentApiKeys: DEVELOPMENT_API_KEYS,
     migrations: inventoryMigrations,
     tables: ['products', 'stock_levels', 'reservations', 'categories', 'outbox', 'inbox'],
+    grpcServices: ['larder.inventory.v1.InventoryService'],
   });
 });
 

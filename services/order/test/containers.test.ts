@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '#test/support/test-databa
 import { parseApiKeys } from '#libs/grpc/auth.js';
 import { describeServiceContainer } from '#test/support/container-checks.js';
 import { loadCompose, runNode } from '#test/support/container-files.js';
+import { freePort } from '#test/support/free-port.js';
 import { DEVELOPMENT_API_KEYS as INVENTORY_DEVELOPMENT_API_KEYS } from '../../inventory/config.js';
 import { INVENTORY_SCOPES } from '../../inventory/transport/scopes.js';
 import { DEVELOPMENT_API_KEYS, readOrderConfig } from '../config.js';
@@ -10,8 +11,10 @@ import { orderMigrations } from '../migrations/index.js';
 
 /**
  * The order side of the container files, checked without a Docker engine:
- * docker-compose.yml and services/order/Dockerfile pass the checks every
- * service's do (test/support/container-checks.ts); the order service reaches
+ * docker-compose.yml and the root Dockerfile built with SERVICE=order pass the
+ * checks every service's do (test/support/container-checks.ts: among them, the
+ * order service migrating and serving from the image's dist/ on plain node);
+ * the order service reaches
  * the inventory where compose runs it, with a key the inventory accepts for
  * what the order service asks of it; scripts/migrate.ts migrates one service
  * on request. services/inventory/test/containers.test.ts checks the rest.
@@ -31,7 +34,10 @@ describe('container files (order)', () => {
     developmentApiKeys: DEVELOPMENT_API_KEYS,
     migrations: orderMigrations,
     tables: ['carts', 'cart_items', 'orders', 'order_items', 'order_events', 'outbox', 'inbox'],
+    grpcServices: ['larder.order.v1.OrderService', 'larder.order.v1.CartService'],
     alsoDependsOn: { inventory: 'service_healthy' },
+    // Compose's inventory:50051 does not resolve here; nothing answers on this port (it serves without).
+    localEnv: async () => ({ INVENTORY_ADDR: `127.0.0.1:${await freePort()}` }),
   });
 
   describe('docker-compose.yml: order → inventory', () => {
