@@ -1,5 +1,7 @@
 /**
- * Container health check (the image's HEALTHCHECK): asks the standard gRPC
+ * Container health check (the image's HEALTHCHECK, compiled by npm run build:
+ * `node dist/scripts/healthcheck.js`; `node --import tsx scripts/healthcheck.ts`
+ * from the sources): asks the standard gRPC
  * health service of the service running in this container for the whole
  * server (service "") and exits 0 only when it answers SERVING; anything else
  * (NOT_SERVING while the database is down or during shutdown, no answer

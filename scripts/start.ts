@@ -4,9 +4,13 @@
  * its own process, waits until each reports SERVING, and prints how to call
  * them. Ctrl-C (or SIGTERM) stops them gracefully. Which variables it honours,
  * and which it refuses, is in start/settings.ts (and the README's Configuration).
+ * With NODE_ENV=production the services run compiled, from dist/ on plain node
+ * as in their images (built first, with npm run build, when dist/ lacks them);
+ * otherwise their TypeScript runs through tsx.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createDatabase } from '#libs/db/knex.js';
 import { waitUntilServing } from '#libs/grpc/health-probe.js';
 import { migrateAll, DATABASES } from './migrate.js';
@@ -31,6 +35,25 @@ function readSettings(): StartService[] {
   }
 }
 
+/**
+ * NODE_ENV=production runs dist/: builds it (npm run build's script) when an
+ * entry is missing. An existing dist/ is used as it is: rebuild after changes.
+ */
+function buildIfMissing(services: StartService[]): void {
+  if (!services.some((s) => s.compiled)) return;
+  const missing = services.filter((s) => s.compiled && !existsSync(s.entry));
+  if (missing.length === 0) {
+    console.log('NODE_ENV=production: running the compiled dist/ (npm run build rebuilds it after a change)');
+    return;
+  }
+  console.log(`NODE_ENV=production: ${missing.map((s) => s.entry).join(', ')} missing, building dist/ (npm run build)…`);
+  const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build/build.ts'], { stdio: 'inherit' });
+  if (build.status !== 0 || missing.some((s) => !existsSync(s.entry))) {
+    console.error('Larder cannot start: npm run build failed; fix it, or run without NODE_ENV=production (tsx).');
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const services = readSettings();
@@ -47,6 +70,7 @@ async function main(): Promise<void> {
     console.error(`Larder cannot start:\n\n${problems.join('\n\n')}`);
     process.exit(1);
   }
+  buildIfMissing(services);
   await migrateAll();
   const db = createDatabase({ url: inventoryDb, poolMax: 1 });
   const empty = Number((await db('products').count<{ count: string }[]>('* as count'))[0]!.count) === 0;
@@ -76,7 +100,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stopAll(0));
 
   for (const service of services) {
-    const child = spawn(process.execPath, ['--import', 'tsx', service.entry], {
+    const child = spawn(process.execPath, [...service.nodeArgs, service.entry], {
       env: {
         ...process.env,
         NATS_URL,

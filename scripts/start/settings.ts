@@ -27,7 +27,16 @@ const REACHABLE_HOSTS = ['0.0.0.0', '::', '[::]', '127.0.0.1'];
 
 export interface StartService {
   name: 'inventory' | 'order';
+  /**
+   * What node runs, relative to the repository root: services/<name>/main.ts
+   * through tsx, or with NODE_ENV=production the compiled
+   * dist/services/<name>/main.js (npm run build) on plain node.
+   */
   entry: string;
+  /** node's flags before the entry: ['--import', 'tsx'] for the TypeScript sources, none for dist/. */
+  nodeArgs: string[];
+  /** True when `entry` is in dist/, which npm run build makes. */
+  compiled: boolean;
   grpcPort: number;
   metricsPort: number;
   /** The variables the ports came from, for messages. */
@@ -46,9 +55,11 @@ export class StartSettingsError extends Error {
 
 /**
  * Reads the ports of both services (INVENTORY_GRPC_PORT, INVENTORY_METRICS_PORT,
- * ORDER_GRPC_PORT, ORDER_METRICS_PORT; defaults are the services' own) and
- * refuses what cannot work: a refused variable, an unreachable GRPC_HOST, a bad
- * port, or two servers on one port. Throws a StartSettingsError listing every problem.
+ * ORDER_GRPC_PORT, ORDER_METRICS_PORT; defaults are the services' own) and what
+ * to run (NODE_ENV=production: dist/, compiled; otherwise the sources through
+ * tsx), and refuses what cannot work: a refused variable, an unreachable
+ * GRPC_HOST, a bad port or NODE_ENV, or two servers on one port. Throws a
+ * StartSettingsError listing every problem.
  */
 export function readStartSettings(env: Env): StartService[] {
   const read = envReader(env);
@@ -61,6 +72,13 @@ export function readStartSettings(env: Env): StartService[] {
     problems.push(
       `GRPC_HOST must be one of ${REACHABLE_HOSTS.join(', ')} for npm start, which reaches the services on 127.0.0.1; got "${host}".`,
     );
+  }
+  // NODE_ENV as the services read it: production runs what npm run build compiled, as the images do.
+  let compiled = false;
+  try {
+    compiled = read.oneOf('NODE_ENV', ['development', 'production', 'test'], 'development') === 'production';
+  } catch (error) {
+    problems.push(`${(error as Error).message}.`);
   }
   // The services' own defaults (ports, development keys), read from an empty environment: no second copy here.
   const defaults = { inventory: readInventoryConfig({}), order: readOrderConfig({}) };
@@ -76,7 +94,7 @@ export function readStartSettings(env: Env): StartService[] {
     const prefix = name.toUpperCase();
     return {
       name,
-      entry: `services/${name}/main.ts`,
+      entry: compiled ? `dist/services/${name}/main.js` : `services/${name}/main.ts`,
       grpc: port(`${prefix}_GRPC_PORT`, defaults[name].grpcPort),
       metrics: port(`${prefix}_METRICS_PORT`, defaults[name].metricsPort),
     };
@@ -93,6 +111,8 @@ export function readStartSettings(env: Env): StartService[] {
   return services.map(({ name, entry, grpc, metrics }) => ({
     name,
     entry,
+    nodeArgs: compiled ? [] : ['--import', 'tsx'],
+    compiled,
     grpcPort: grpc.value,
     metricsPort: metrics.value,
     portVariables: { grpc: grpc.variable, metrics: metrics.variable },

@@ -31,6 +31,28 @@ describe('npm start settings (scripts/start/settings.ts)', () => {
     expect(order!.developmentKeys.map((k) => k.key)).to.deep.equal(['dev-order-admin-key', 'dev-storefront-key', 'dev-order-support-key']);
   });
 
+  it('runs the TypeScript through tsx, except with NODE_ENV=production: the compiled dist/ (npm run build) on plain node', () => {
+    for (const env of [{}, { NODE_ENV: 'development' }, { NODE_ENV: 'test' }]) {
+      for (const service of readStartSettings(env)) {
+        expect(service, JSON.stringify(env)).to.deep.include({
+          entry: `services/${service.name}/main.ts`,
+          nodeArgs: ['--import', 'tsx'],
+          compiled: false,
+        });
+      }
+    }
+    const sources = readStartSettings({}).map((s) => s.entry);
+    const compiled = readStartSettings({ NODE_ENV: 'production' });
+    expect(compiled.map((s) => s.entry)).to.deep.equal(['dist/services/inventory/main.js', 'dist/services/order/main.js']);
+    // Where tsc (tsconfig.build.json: rootDir '.', outDir dist) puts each source.
+    expect(compiled.map((s) => s.entry)).to.deep.equal(sources.map((source) => `dist/${source.replace(/\.ts$/, '.js')}`));
+    for (const service of compiled) expect(service).to.deep.include({ nodeArgs: [], compiled: true });
+  });
+
+  it('refuses a NODE_ENV the services would refuse', () => {
+    expect(refusal({ NODE_ENV: 'prod' })).to.deep.equal(['NODE_ENV: must be one of development, production, test, got "prod".']);
+  });
+
   it('honours the per-service ports', () => {
     const [inventory, order] = readStartSettings({
       INVENTORY_GRPC_PORT: '6001',
