@@ -36,7 +36,7 @@ describe('container files (order)', () => {
     tables: ['carts', 'cart_items', 'orders', 'order_items', 'order_events', 'outbox', 'inbox'],
     grpcServices: ['larder.order.v1.OrderService', 'larder.order.v1.CartService'],
     alsoDependsOn: { inventory: 'service_healthy' },
-    // Compose's inventory:50051 does not resolve here; nothing answers on this port (it serves without).
+    // Compose's inventory:50051 does not resolve here: a local port nothing listens on (the order service reaches SERVING without the inventory).
     localEnv: async () => ({ INVENTORY_ADDR: `127.0.0.1:${await freePort()}` }),
   });
 
