@@ -37,8 +37,18 @@ export interface InboxMessage {
   deliveryCount: number;
 }
 
+/** What a handler can ask of the consumer besides its transaction. */
+export interface InboxContext {
+  /**
+   * Runs `work` once the inbox transaction has committed (after the ack), in
+   * the order asked; never when it rolls back. A hook that throws or rejects
+   * is logged, never retried, and changes nothing about the message.
+   */
+  afterCommit(work: () => void | Promise<void>): void;
+}
+
 /** Applies the event's effect inside trx; throwing rolls back the effect and the inbox row together. */
-export type InboxHandler = (msg: InboxMessage, trx: Knex.Transaction) => Promise<void>;
+export type InboxHandler = (msg: InboxMessage, trx: Knex.Transaction, context: InboxContext) => Promise<void>;
 
 export interface InboxConsumerOptions {
   db: Knex;
@@ -250,6 +260,8 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     };
     // Progress acks stop the server from redelivering while a slow handler still runs.
     const keepAlive = setInterval(() => msg.working(), progressIntervalMs);
+    // Asked for by the handler; kept only if its transaction commits.
+    let afterCommit: (() => void | Promise<void>)[] = [];
     try {
       let duplicate = false;
       // Nothing to apply, now or on any redelivery: no inbox row either.
@@ -263,7 +275,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
               .returning('event_id'),
           );
           duplicate = inserted.length === 0;
-          if (!duplicate) await handle(inboxMessage, trx);
+          if (!duplicate) await handle(inboxMessage, trx, { afterCommit: (work) => void afterCommit.push(work) });
         });
       }
       clearInterval(keepAlive);
@@ -277,6 +289,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
       }
     } catch (err) {
       clearInterval(keepAlive);
+      afterCommit = [];
       counters.failures++;
       if (deliveryCount >= maxDeliver) {
         await deadLetter(msg, errorMessage(err));
@@ -284,6 +297,14 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
         const delayMs = retryDelayMs(deliveryCount);
         log.warn({ err, eventId: id, subject: msg.subject, deliveryCount, retryInMs: delayMs }, 'handler failed; will retry');
         msg.nak(delayMs);
+      }
+    }
+    // Outside the try above: a failing hook must not nak (or dead-letter) a committed message.
+    for (const work of afterCommit) {
+      try {
+        await work();
+      } catch (err) {
+        log.error({ err, eventId: id, subject: msg.subject }, 'after-commit hook failed');
       }
     }
   }
