@@ -2,9 +2,11 @@ import type { Knex } from 'knex';
 import type { NatsConnection } from 'nats';
 import type { CommonConfig } from '#libs/config/common.js';
 import { createDatabase, isDatabaseReachable } from '#libs/db/knex.js';
+import type { InboxConsumerOptions } from '#libs/events/consumer.js';
 import { connectNats } from '#libs/events/nats-connection.js';
 import { createOutboxRelay, type OutboxBacklog, type OutboxRelay } from '#libs/events/relay.js';
 import { ensureStream, type StreamSpec } from '#libs/events/streams.js';
+import { createSubjectConsumers } from '#libs/events/subject-consumers.js';
 import { Serving } from '#libs/grpc/health.js';
 import { GrpcServer } from '#libs/grpc/server.js';
 import type { Logger } from '#libs/logging/logger.js';
@@ -12,7 +14,7 @@ import { status as Code } from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import { AppError } from '#libs/errors/app-error.js';
 import { ServiceMetrics } from '#libs/metrics/service-metrics.js';
-import { every } from '#libs/timers/every.js';
+import { every as repeatEvery, type Repeating } from '#libs/timers/every.js';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -36,6 +38,12 @@ export interface RuntimeOptions {
   outboxPollMs: number;
 }
 
+/** An inbox consumer as a service declares it: the runtime supplies its pool, NATS and logger. */
+export interface ConsumeOptions extends Omit<InboxConsumerOptions, 'db' | 'nats' | 'logger'> {
+  /** The `component` of its log lines, e.g. 'order-events'. */
+  component: string;
+}
+
 /**
  * What every Larder service process has: its database pool, a gRPC server
  * with health and reflection, a NATS connection made in the background (a
@@ -43,6 +51,9 @@ export interface RuntimeOptions {
  * (NOT_SERVING while the database does not answer) and an orderly stop:
  * NOT_SERVING → in-flight calls finish → workers and consumers stop → relay
  * stops → NATS drains → pool closes.
+ *
+ * A service declares what it has (services, metrics, every(), consume(),
+ * addBackground()) and then calls serve().
  */
 export class ServiceRuntime {
   readonly db: Knex;
@@ -57,6 +68,8 @@ export class ServiceRuntime {
   private readonly rpcObservers: ((method: string, code: string, reason?: string) => void)[] = [];
   private readonly consumers: ObservedConsumer[] = [];
   private metricsServer?: HttpServer;
+  /** Set by stop(): what NATS readiness would start after it is stopped instead. */
+  private stopping = false;
   metricsPort = 0;
 
   constructor(private readonly options: RuntimeOptions) {
@@ -87,12 +100,17 @@ export class ServiceRuntime {
     this.connection = connectNats(config.natsUrl, options.name, logger);
     this.ready = this.connection.then(async (nats) => {
       for (const stream of options.streams) await ensureStream(nats, stream);
+      if (this.stopping) throw new Error('stopped before the event plumbing was ready');
       this.relay = createOutboxRelay({ db: this.db, nats, logger, pollIntervalMs: options.outboxPollMs });
       this.relay.start();
       return { nats, relay: this.relay };
     });
-    this.ready.catch((error) => logger.error({ err: error }, 'event plumbing could not start'));
-    this.health = every(
+    this.ready.catch((error) => {
+      // Stopped while connecting (a failed bind): nothing is wrong with the plumbing.
+      if (this.stopping) logger.debug({ err: error }, 'event plumbing not started: stopping');
+      else logger.error({ err: error }, 'event plumbing could not start');
+    });
+    this.health = repeatEvery(
       2_000,
       async () => {
         this.server.health.setAll((await isDatabaseReachable(this.db)) ? Serving.SERVING : Serving.NOT_SERVING);
@@ -160,18 +178,64 @@ export class ServiceRuntime {
     this.background.push(worker);
   }
 
+  /**
+   * Runs `job` every `intervalMs` (never two runs at once; a failure is logged,
+   * not thrown) until the runtime stops, with the rest of the background work.
+   */
+  every(intervalMs: number, job: () => Promise<void>): Repeating {
+    const repeating = repeatEvery(intervalMs, job, this.options.logger);
+    this.addBackground(repeating);
+    return repeating;
+  }
+
+  /**
+   * Declares an inbox consumer: once NATS is up, one durable per filter subject
+   * (subject-consumers.ts) on this runtime's pool, logging as `component`.
+   */
+  consume(options: ConsumeOptions): void {
+    const { component, ...consumer } = options;
+    this.whenNatsReady(async (nats) => {
+      const started = createSubjectConsumers({ ...consumer, db: this.db, nats, logger: this.options.logger.child({ component }) });
+      await started.start();
+      return started;
+    });
+  }
+
   /** Starts a consumer once NATS is up; its counters are exported and it is stopped with the rest. */
   whenNatsReady(start: (nats: NatsConnection) => Promise<ObservedConsumer>): void {
     void this.ready
       .then(async ({ nats }) => {
         const consumer = await start(nats);
+        // stop() already ran (serve() failed while this was starting): nothing would stop it later.
+        if (this.stopping) {
+          await consumer.stop();
+          return;
+        }
         this.consumers.push(consumer);
         this.addBackground(consumer);
       })
-      .catch((error) => this.options.logger.error({ err: error }, 'could not start a NATS consumer'));
+      .catch((error) => {
+        if (!this.stopping) this.options.logger.error({ err: error }, 'could not start a NATS consumer');
+      });
   }
 
-  async listen(): Promise<number> {
+  /**
+   * Listens (gRPC, then metrics) and reports health; returns the gRPC port. If
+   * either cannot bind (port taken, bad TLS material), stops everything the
+   * runtime started (pool, NATS, relay, background work) and rethrows.
+   */
+  async serve(): Promise<number> {
+    try {
+      return await this.listen();
+    } catch (error) {
+      await this.stop().catch((stopError: unknown) =>
+        this.options.logger.warn({ err: stopError }, 'stopping after a failed start failed too'),
+      );
+      throw error;
+    }
+  }
+
+  private async listen(): Promise<number> {
     const { config } = this.options;
     const port = await this.server.listen(config.grpcHost, config.grpcPort);
     const metrics = await this.metrics.serve(config.grpcHost, config.metricsPort);
@@ -183,6 +247,7 @@ export class ServiceRuntime {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.health.stop();
     await this.server.shutdown(this.options.config.shutdownGraceMs);
     for (const worker of [...this.background].reverse()) await worker.stop();

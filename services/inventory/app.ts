@@ -1,10 +1,8 @@
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { inventoryEvents } from './contract/inventory-events.js';
-import { createSubjectConsumers } from '#libs/events/subject-consumers.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import type { Logger } from '#libs/logging/logger.js';
 import { ServiceRuntime } from '#libs/service/runtime.js';
-import { every } from '#libs/timers/every.js';
 import type { InventoryConfig } from './config.js';
 import { findInvariantViolations } from './data/invariants.js';
 import { reserveBatch } from './data/reservations.js';
@@ -70,55 +68,30 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     'larder_reservations_expired_total',
     'Reservations released by the sweeper after their TTL.',
   );
-  runtime.addBackground(
-    every(
-      config.sweepIntervalMs,
-      async () => {
-        const expired = await expireReservations(deps);
-        expiredTotal.inc(expired);
-        if (expired > 0) logger.info({ expired }, 'released expired reservations');
-      },
-      logger,
-    ),
-  );
+  runtime.every(config.sweepIntervalMs, async () => {
+    const expired = await expireReservations(deps);
+    expiredTotal.inc(expired);
+    if (expired > 0) logger.info({ expired }, 'released expired reservations');
+  });
   // The live checker: DESIGN §2's invariant on the running database, as a gauge to alert on.
   let drift = 0;
   runtime.metrics.gauge('larder_invariant_violations', 'Products breaking stock conservation at the last live check.', () => drift);
   if (config.invariantCheckIntervalMs > 0) {
-    runtime.addBackground(
-      every(
-        config.invariantCheckIntervalMs,
-        async () => {
-          const violations = await findInvariantViolations(runtime.db);
-          drift = violations.length;
-          for (const v of violations) logger.error({ productId: v.productId, sku: v.sku }, `invariant violated: ${v.problem}`);
-        },
-        logger,
-      ),
-    );
-  }
-  runtime.whenNatsReady(async (nats) => {
-    const consumer = createSubjectConsumers({
-      db: runtime.db,
-      nats,
-      logger: logger.child({ component: 'order-events' }),
-      stream: ORDERS_STREAM.name,
-      durableName: 'inventory-order-events',
-      filterSubjects: ORDER_SUBJECTS,
-      handle: (message, trx) => applyOrderEvent(deps, message, trx),
-      alreadyApplied: (message) => orderEventAlreadyApplied(deps, message),
+    runtime.every(config.invariantCheckIntervalMs, async () => {
+      const violations = await findInvariantViolations(runtime.db);
+      drift = violations.length;
+      for (const v of violations) logger.error({ productId: v.productId, sku: v.sku }, `invariant violated: ${v.problem}`);
     });
-    await consumer.start();
-    return consumer;
+  }
+  runtime.consume({
+    component: 'order-events',
+    stream: ORDERS_STREAM.name,
+    durableName: 'inventory-order-events',
+    filterSubjects: ORDER_SUBJECTS,
+    handle: (message, trx) => applyOrderEvent(deps, message, trx),
+    alreadyApplied: (message) => orderEventAlreadyApplied(deps, message),
   });
 
-  let port: number;
-  try {
-    port = await runtime.listen();
-  } catch (error) {
-    // Could not bind (port taken, bad TLS material): release the pool, NATS and workers before failing.
-    await runtime.stop().catch(() => undefined);
-    throw error;
-  }
+  const port = await runtime.serve();
   return { port, deps, runtime, stop: () => runtime.stop() };
 }

@@ -1,6 +1,5 @@
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
-import { createSubjectConsumers } from '#libs/events/subject-consumers.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import type { Logger } from '#libs/logging/logger.js';
 import { ServiceRuntime } from '#libs/service/runtime.js';
@@ -96,30 +95,17 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
   worker.start();
   runtime.addBackground({ stop: async () => inventory.close() });
   runtime.addBackground(worker);
-  runtime.whenNatsReady(async (nats) => {
-    const consumer = createSubjectConsumers({
-      db: runtime.db,
-      nats,
-      logger: logger.child({ component: 'inventory-events' }),
-      stream: INVENTORY_STREAM.name,
-      durableName: 'order-inventory-events',
-      filterSubjects: INVENTORY_SUBJECTS,
-      handle: async (message, trx) => {
-        // Woken a moment later: the inbox transaction commits after this returns.
-        if (await applyInventoryEvent(deps, message, trx)) setTimeout(wakeWorker, 25);
-      },
-    });
-    await consumer.start();
-    return consumer;
+  runtime.consume({
+    component: 'inventory-events',
+    stream: INVENTORY_STREAM.name,
+    durableName: 'order-inventory-events',
+    filterSubjects: INVENTORY_SUBJECTS,
+    handle: async (message, trx, { afterCommit }) => {
+      // Woken once the inbox transaction has committed: before, the worker would not see the orders made due.
+      if (await applyInventoryEvent(deps, message, trx)) afterCommit(deps.wakeWorker);
+    },
   });
 
-  let port: number;
-  try {
-    port = await runtime.listen();
-  } catch (error) {
-    // Could not bind (port taken, bad TLS material): release the pool, NATS and workers before failing.
-    await runtime.stop().catch(() => undefined);
-    throw error;
-  }
+  const port = await runtime.serve();
   return { port, deps, runtime, stop: () => runtime.stop() };
 }
