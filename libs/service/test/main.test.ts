@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { expect } from 'chai';
+import { withDatabase } from '#libs/db/admin.js';
+import { testNatsUrl } from '#test/support/root-hooks.js';
+import { TEST_DATABASE_SERVER } from '#test/support/test-database.js';
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a service's main.ts as a process (as the images do) and waits, bounded, for it to exit. */
+function runMain(entry: string, env: Record<string, string>, timeoutMs = 20_000): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} still running after ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Nothing must be reached: if the process got past its configuration it would talk to these. */
+const UNREACHABLE = {
+  // A database that does not exist: connecting would fail loudly in the log.
+  DATABASE_URL: withDatabase(TEST_DATABASE_SERVER, 'larder_main_test_never_created'),
+  LOG_LEVEL: 'info',
+};
+
+describe('service entry points (runServiceMain)', function () {
+  this.timeout(60_000);
+
+  for (const service of ['inventory', 'order'] as const) {
+    const entry = `services/${service}/main.ts`;
+
+    it(`${service}: an invalid configuration prints "${service}: invalid configuration: …" and exits 2, before logging anything`, async () => {
+      const exit = await runMain(entry, { ...UNREACHABLE, NATS_URL: testNatsUrl(), GRPC_PORT: 'not-a-port' });
+      expect(exit.code, exit.stderr).to.equal(2);
+      expect(exit.stderr).to.equal(`${service}: invalid configuration: GRPC_PORT: must be an integer, got "not-a-port"\n`);
+      expect(exit.stdout, 'no logger was created').to.equal('');
+    });
+  }
+
+  it('order: a gRPC port already taken logs "failed to start" with the bind error and exits 1', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const exit = await runMain('services/order/main.ts', {
+        ...UNREACHABLE,
+        NATS_URL: testNatsUrl(),
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(port),
+        METRICS_PORT: '0',
+        SHUTDOWN_GRACE_MS: '500',
+      });
+      expect(exit.code, exit.stdout + exit.stderr).to.equal(1);
+      const lines = exit.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: string; msg: string; service: string; err?: { message: string } });
+      const fatal = lines.find((line) => line.msg === 'failed to start');
+      expect(fatal, exit.stdout).to.include({ level: 'fatal', service: 'order' });
+      expect(fatal!.err!.message).to.include('EADDRINUSE');
+      expect(
+        lines.filter((line) => line.level === 'error'),
+        'nothing else went wrong on the way out',
+      ).to.deep.equal([]);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+});
