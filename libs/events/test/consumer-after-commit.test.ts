@@ -161,7 +161,6 @@ describe('inbox consumer: after-commit hooks', function () {
     const consumer = newConsumer({
       ...target,
       logger,
-      backoffMs: [100],
       handle: async (msg, trx, { afterCommit }) => {
         await trx('effects').insert({ event_id: msg.id });
         afterCommit(() => {
@@ -179,10 +178,11 @@ describe('inbox consumer: after-commit hooks', function () {
     await publish(target.subject, first);
     await publish(target.subject, second);
     await waitFor('both messages and their hooks', () => ran.length === 6);
-    await sleep(300); // a redelivery (backoff 100 ms) would show by now
+    await sleep(300);
 
+    // (A redelivery after a slow ack is possible on a busy machine; it finds the inbox row and runs no hook.)
     expect(ran).to.deep.equal([first, second].flatMap((id) => [`throws ${id}`, `rejects ${id}`, `fine ${id}`]));
-    expect(consumer.stats()).to.include({ processed: 2, failures: 0, redeliveries: 0, deadLettered: 0 });
+    expect(consumer.stats(), 'neither message counted as failed').to.include({ processed: 2, failures: 0, deadLettered: 0 });
     const failures = lines.filter((line) => line.msg === 'after-commit hook failed');
     expect(failures.map((line) => [line.eventId, (line.err as { message: string }).message])).to.deep.equal([
       [first, 'hook threw'],
