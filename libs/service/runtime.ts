@@ -68,7 +68,7 @@ export class ServiceRuntime {
   private readonly rpcObservers: ((method: string, code: string, reason?: string) => void)[] = [];
   private readonly consumers: ObservedConsumer[] = [];
   private metricsServer?: HttpServer;
-  /** Set by stop(): what NATS readiness would start after it is stopped instead. */
+  /** Set by stop(): NATS readiness arriving after it starts nothing (no relay, no consumer left running). */
   private stopping = false;
   metricsPort = 0;
 
