@@ -1,11 +1,8 @@
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
-import { parseApiKeys } from '#libs/grpc/auth.js';
 import { describeServiceContainer } from '#test/support/container-checks.js';
-import { loadCompose, runNode } from '#test/support/container-files.js';
+import { runNode } from '#test/support/container-files.js';
 import { freePort } from '#test/support/free-port.js';
-import { DEVELOPMENT_API_KEYS as INVENTORY_DEVELOPMENT_API_KEYS } from '../../inventory/config.js';
-import { INVENTORY_SCOPES } from '../../inventory/transport/scopes.js';
 import { DEVELOPMENT_API_KEYS, readOrderConfig } from '../config.js';
 import { orderMigrations } from '../migrations/index.js';
 
@@ -14,18 +11,10 @@ import { orderMigrations } from '../migrations/index.js';
  * docker-compose.yml and the root Dockerfile built with SERVICE=order pass the
  * checks every service's do (test/support/container-checks.ts: among them, the
  * order service migrating and serving from the image's dist/ on plain node);
- * the order service reaches
- * the inventory where compose runs it, with a key the inventory accepts for
- * what the order service asks of it; scripts/migrate.ts migrates one service
- * on request. services/inventory/test/containers.test.ts checks the rest.
+ * scripts/migrate.ts migrates one service on request.
+ * services/inventory/test/containers.test.ts checks the inventory's side and
+ * test/system/compose-wiring.test.ts how compose wires the two together.
  */
-
-const compose = loadCompose();
-const orderEnv = compose.environment('order');
-const inventoryEnv = compose.environment('inventory');
-
-/** What the order service calls on the inventory: reserve and settle stock, read the catalog, restock cancelled orders. */
-const SCOPES_THE_ORDER_SERVICE_NEEDS = ['catalog.read', 'reservations', 'stock.write'];
 
 describe('container files (order)', () => {
   describeServiceContainer({
@@ -38,34 +27,6 @@ describe('container files (order)', () => {
     alsoDependsOn: { inventory: 'service_healthy' },
     // Compose's inventory:50051 does not resolve here: a local port nothing listens on (the order service reaches SERVING without the inventory).
     localEnv: async () => ({ INVENTORY_ADDR: `127.0.0.1:${await freePort()}` }),
-  });
-
-  describe('docker-compose.yml: order → inventory', () => {
-    it('points INVENTORY_ADDR at the inventory service and its GRPC_PORT', () => {
-      const config = readOrderConfig(orderEnv);
-      const [host, port, ...rest] = config.inventoryAddress.split(':');
-      expect(rest, 'host:port').to.deep.equal([]);
-      expect(host).to.equal('inventory');
-      expect(Object.keys(compose.services)).to.include(host);
-      expect(port).to.equal(inventoryEnv.GRPC_PORT);
-      expect(config.tls, 'plaintext, as the inventory serves without TLS_* set').to.equal(undefined);
-      expect(inventoryEnv.TLS_CERT_FILE).to.equal(undefined);
-    });
-
-    it(`sends, as INVENTORY_API_KEY, one of the inventory's API_KEYS with scopes ${SCOPES_THE_ORDER_SERVICE_NEEDS.join(', ')}`, () => {
-      const key = readOrderConfig(orderEnv).inventoryApiKey;
-      const inventoryKeys = parseApiKeys(inventoryEnv.API_KEYS!, INVENTORY_SCOPES);
-      const entry = inventoryKeys.find((k) => k.key === key);
-      expect(entry, "INVENTORY_API_KEY is one of the inventory's keys").to.not.equal(undefined);
-      for (const scope of SCOPES_THE_ORDER_SERVICE_NEEDS) {
-        expect(entry!.scopes.has('*') || entry!.scopes.has(scope), `key "${entry!.name}" has ${scope}`).to.equal(true);
-      }
-      expect(entry!.scopes.has('*'), 'not the admin key: the order service needs no catalog.write').to.equal(false);
-      const developmentKeys = parseApiKeys(INVENTORY_DEVELOPMENT_API_KEYS, INVENTORY_SCOPES).map((k) => k.key);
-      expect(developmentKeys, 'not a development key').not.to.include(key);
-      const orderKeys = readOrderConfig(orderEnv).apiKeys.map((k) => k.key);
-      expect(orderKeys, "not also a key of the order service's own callers").not.to.include(key);
-    });
   });
 });
 
