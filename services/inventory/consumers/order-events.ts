@@ -1,22 +1,22 @@
 import type { Knex } from 'knex';
-import { OrderCancelled, OrderConfirmed } from '#libs/contracts/larder/order/v1/events.js';
 import { AppError } from '#libs/errors/app-error.js';
+import { ORDER_EVENTS } from '#libs/events/catalog.js';
 import type { InboxMessage } from '#libs/events/consumer.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import type { Settlement } from '../domain/reservations/reservation-rules.js';
 import { awaitsSettlement, settleReservation } from '../domain/reservations/settle-reservation.js';
 
 /** What inventory listens to on the ORDERS stream. */
-export const ORDER_SUBJECTS = ['orders.confirmed', 'orders.cancelled'] as const;
+export const ORDER_SUBJECTS = [ORDER_EVENTS.confirmed.subject, ORDER_EVENTS.cancelled.subject];
 
 /** The settlement an order event asks for, if any. */
 function requestedSettlement(message: InboxMessage): { orderId: string; target: Settlement; reason?: string } | undefined {
-  if (message.subject === 'orders.confirmed') {
-    const { order } = OrderConfirmed.decode(message.data);
+  if (message.subject === ORDER_EVENTS.confirmed.subject) {
+    const { order } = ORDER_EVENTS.confirmed.codec.decode(message.data);
     return order && { orderId: order.id, target: 'COMMITTED' };
   }
-  if (message.subject === 'orders.cancelled') {
-    const { order } = OrderCancelled.decode(message.data);
+  if (message.subject === ORDER_EVENTS.cancelled.subject) {
+    const { order } = ORDER_EVENTS.cancelled.codec.decode(message.data);
     return order && { orderId: order.id, target: 'RELEASED', reason: order.cancelReason || 'order cancelled' };
   }
   return undefined;

@@ -1,42 +1,31 @@
 import { uuidv7 } from '#libs/ids/uuid.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
-import * as events from '#libs/contracts/larder/inventory/v1/events.js';
+import { INVENTORY_EVENTS as EVENTS, type EventSpec } from '#libs/events/catalog.js';
 import { AdjustmentReason as AdjustmentReasonMessage } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { isLowStock, toProductMessage, toReservationMessage, toStockLevelMessage } from './to-proto.js';
 import type { EventContext } from '../domain/event-port.js';
 import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
 
-/** Builds the outbox rows for inventory's facts; subjects are the public event catalogue. */
+/** Builds the outbox rows for inventory's facts; subjects and messages come from the event catalog (libs/events/catalog.ts). */
 
-interface MessageCodec<T> {
-  encode(message: T): { finish(): Uint8Array };
-  fromPartial(object: Partial<T>): T;
-}
-
-function event<T extends { metadata?: unknown }>(
-  codec: MessageCodec<T>,
-  type: string,
-  subject: string,
-  ctx: EventContext,
-  body: Omit<T, 'metadata'>,
-): OutboxEvent {
+function event<T extends { metadata?: unknown }>(spec: EventSpec<T>, ctx: EventContext, body: Omit<T, 'metadata'>): OutboxEvent {
   const id = uuidv7(ctx.now.getTime());
   const metadata = { eventId: id, occurTime: ctx.now, correlationId: ctx.correlationId ?? '', source: 'inventory' };
-  const message = codec.fromPartial({ ...body, metadata } as unknown as Partial<T>);
-  return { id, subject, type: `larder.inventory.v1.${type}`, payload: codec.encode(message).finish(), correlationId: ctx.correlationId };
+  const message = spec.codec.fromPartial({ ...body, metadata } as never);
+  return { id, subject: spec.subject, type: spec.type, payload: spec.codec.encode(message).finish(), correlationId: ctx.correlationId };
 }
 
 export const productCreated = (ctx: EventContext, product: ProductRecord) =>
-  event(events.ProductCreated, 'ProductCreated', 'inventory.product.created', ctx, { product: toProductMessage(product) });
+  event(EVENTS.productCreated, ctx, { product: toProductMessage(product) });
 
 export const productUpdated = (ctx: EventContext, product: ProductRecord, changedFields: string[]) =>
-  event(events.ProductUpdated, 'ProductUpdated', 'inventory.product.updated', ctx, { product: toProductMessage(product), changedFields });
+  event(EVENTS.productUpdated, ctx, { product: toProductMessage(product), changedFields });
 
 export const productDeleted = (ctx: EventContext, product: ProductRecord) =>
-  event(events.ProductDeleted, 'ProductDeleted', 'inventory.product.deleted', ctx, { product: toProductMessage(product) });
+  event(EVENTS.productDeleted, ctx, { product: toProductMessage(product) });
 
 export const productUndeleted = (ctx: EventContext, product: ProductRecord) =>
-  event(events.ProductUndeleted, 'ProductUndeleted', 'inventory.product.undeleted', ctx, { product: toProductMessage(product) });
+  event(EVENTS.productUndeleted, ctx, { product: toProductMessage(product) });
 
 const reasonMessage: Record<AdjustmentReason, AdjustmentReasonMessage> = {
   RESTOCK: AdjustmentReasonMessage.ADJUSTMENT_REASON_RESTOCK,
@@ -49,7 +38,7 @@ const reasonMessage: Record<AdjustmentReason, AdjustmentReasonMessage> = {
 /** StockAdjusted, plus StockReplenished when units were added (waiting orders retry on it). */
 export function stockAdjusted(ctx: EventContext, stock: StockRecord, delta: number, reason: AdjustmentReason): OutboxEvent[] {
   const stockLevel = toStockLevelMessage(stock);
-  const adjusted = event(events.StockAdjusted, 'StockAdjusted', 'inventory.stock.adjusted', ctx, {
+  const adjusted = event(EVENTS.stockAdjusted, ctx, {
     productId: stock.productId,
     delta,
     reason: reasonMessage[reason],
@@ -58,7 +47,7 @@ export function stockAdjusted(ctx: EventContext, stock: StockRecord, delta: numb
   if (delta <= 0) return [adjusted];
   return [
     adjusted,
-    event(events.StockReplenished, 'StockReplenished', 'inventory.stock.replenished', ctx, {
+    event(EVENTS.stockReplenished, ctx, {
       productId: stock.productId,
       quantity: delta,
       stockLevel,
@@ -70,7 +59,7 @@ export function stockAdjusted(ctx: EventContext, stock: StockRecord, delta: numb
 export function stockLowIfCrossed(ctx: EventContext, stock: StockRecord, availableBefore: number): OutboxEvent[] {
   if (!isLowStock(stock) || isLowStock({ ...stock, available: availableBefore })) return [];
   return [
-    event(events.StockLow, 'StockLow', 'inventory.stock.low', ctx, {
+    event(EVENTS.stockLow, ctx, {
       productId: stock.productId,
       available: stock.available,
       lowStockThreshold: stock.lowStockThreshold,
@@ -79,21 +68,21 @@ export function stockLowIfCrossed(ctx: EventContext, stock: StockRecord, availab
 }
 
 export const reservationReserved = (ctx: EventContext, reservation: ReservationRecord) =>
-  event(events.ReservationReserved, 'ReservationReserved', 'inventory.reservation.reserved', ctx, {
+  event(EVENTS.reservationReserved, ctx, {
     reservation: toReservationMessage(reservation),
   });
 
 export const reservationCommitted = (ctx: EventContext, reservation: ReservationRecord) =>
-  event(events.ReservationCommitted, 'ReservationCommitted', 'inventory.reservation.committed', ctx, {
+  event(EVENTS.reservationCommitted, ctx, {
     reservation: toReservationMessage(reservation),
   });
 
 export const reservationReleased = (ctx: EventContext, reservation: ReservationRecord) =>
-  event(events.ReservationReleased, 'ReservationReleased', 'inventory.reservation.released', ctx, {
+  event(EVENTS.reservationReleased, ctx, {
     reservation: toReservationMessage(reservation),
   });
 
 export const reservationExpired = (ctx: EventContext, reservation: ReservationRecord) =>
-  event(events.ReservationExpired, 'ReservationExpired', 'inventory.reservation.expired', ctx, {
+  event(EVENTS.reservationExpired, ctx, {
     reservation: toReservationMessage(reservation),
   });

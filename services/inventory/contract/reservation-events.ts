@@ -1,7 +1,8 @@
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { ReservedEventParts } from '../data/reservations.js';
 import type { EventContext } from '../domain/event-port.js';
-import { reservationReserved, stockLowIfCrossed } from './events.js';
+import { INVENTORY_EVENTS } from '#libs/events/catalog.js';
+import { reservationReserved } from './events.js';
 import type { ReservationRecord } from '../domain/types.js';
 
 /**
@@ -31,9 +32,5 @@ function lengthDelimited(reader: BinaryReader, field: number): Uint8Array {
   return reader.bytes();
 }
 
-/** Subject and type of StockLow, as ./events.ts names them (the database writes the event itself). */
-export const STOCK_LOW_ROUTING = (() => {
-  const crossed = { productId: '', available: 0, reserved: 0, sold: 0, lowStockThreshold: 1, updatedAt: new Date(0) };
-  const { subject, type } = stockLowIfCrossed({ now: new Date(0) }, crossed, 2)[0]!;
-  return { subject, type };
-})();
+/** Subject and type of StockLow, from the catalog (the database writes the event itself). */
+export const STOCK_LOW_ROUTING = { subject: INVENTORY_EVENTS.stockLow.subject, type: INVENTORY_EVENTS.stockLow.type };

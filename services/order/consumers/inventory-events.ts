@@ -1,15 +1,15 @@
 import type { Knex } from 'knex';
-import { ReservationExpired, ReservationReleased, StockReplenished } from '#libs/contracts/larder/inventory/v1/events.js';
+import { INVENTORY_EVENTS } from '#libs/events/catalog.js';
 import type { InboxMessage } from '#libs/events/consumer.js';
 import type { OrderDeps } from '../domain/deps.js';
 import { reservationExpired, stockCameBack } from '../domain/inventory-news.js';
 
 /** What the order service listens to on the INVENTORY stream. */
 export const INVENTORY_SUBJECTS = [
-  'inventory.stock.replenished',
-  'inventory.reservation.released',
-  'inventory.reservation.expired',
-] as const;
+  INVENTORY_EVENTS.stockReplenished.subject,
+  INVENTORY_EVENTS.reservationReleased.subject,
+  INVENTORY_EVENTS.reservationExpired.subject,
+];
 
 /**
  * Applies one inventory event inside the inbox transaction:
@@ -22,16 +22,16 @@ export const INVENTORY_SUBJECTS = [
 export async function applyInventoryEvent(deps: Pick<OrderDeps, 'clock'>, message: InboxMessage, trx: Knex.Transaction): Promise<boolean> {
   const now = deps.clock.now();
   switch (message.subject) {
-    case 'inventory.stock.replenished': {
-      const event = StockReplenished.decode(message.data);
+    case INVENTORY_EVENTS.stockReplenished.subject: {
+      const event = INVENTORY_EVENTS.stockReplenished.codec.decode(message.data);
       return stockCameBack(trx, [event.productId], now);
     }
-    case 'inventory.reservation.released': {
-      const { reservation } = ReservationReleased.decode(message.data);
+    case INVENTORY_EVENTS.reservationReleased.subject: {
+      const { reservation } = INVENTORY_EVENTS.reservationReleased.codec.decode(message.data);
       return stockCameBack(trx, reservation?.items.map((i) => i.productId) ?? [], now);
     }
-    case 'inventory.reservation.expired': {
-      const { reservation } = ReservationExpired.decode(message.data);
+    case INVENTORY_EVENTS.reservationExpired.subject: {
+      const { reservation } = INVENTORY_EVENTS.reservationExpired.codec.decode(message.data);
       if (!reservation) return false;
       return reservationExpired(
         trx,

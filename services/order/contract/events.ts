@@ -1,26 +1,22 @@
-import * as events from '#libs/contracts/larder/order/v1/events.js';
+import { ORDER_EVENTS, type EventSpec } from '#libs/events/catalog.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import { uuidv7 } from '#libs/ids/uuid.js';
 import { toOrderMessage } from './to-proto.js';
 import type { OrderEvents } from '../domain/deps.js';
 import type { OrderRecord, OrderStatus } from '../domain/types.js';
 
-/** The order's facts as outbox rows; subjects are the public event catalogue. */
+/** The order's facts as outbox rows; subjects and messages come from the event catalog (libs/events/catalog.ts). */
 
-interface Codec {
-  encode(message: never): { finish(): Uint8Array };
-  fromPartial(object: never): unknown;
-}
-
-const BY_STATUS: Record<OrderStatus, { subject: string; type: keyof typeof events; codec: Codec }> = {
-  PENDING: { subject: 'orders.created', type: 'OrderCreated', codec: events.OrderCreated as Codec },
-  AWAITING_STOCK: { subject: 'orders.awaiting_stock', type: 'OrderAwaitingStock', codec: events.OrderAwaitingStock as Codec },
-  RESERVED: { subject: 'orders.reserved', type: 'OrderReserved', codec: events.OrderReserved as Codec },
-  CONFIRMED: { subject: 'orders.confirmed', type: 'OrderConfirmed', codec: events.OrderConfirmed as Codec },
-  SHIPPED: { subject: 'orders.shipped', type: 'OrderShipped', codec: events.OrderShipped as Codec },
-  DELIVERED: { subject: 'orders.delivered', type: 'OrderDelivered', codec: events.OrderDelivered as Codec },
-  CANCELLED: { subject: 'orders.cancelled', type: 'OrderCancelled', codec: events.OrderCancelled as Codec },
-  FAILED: { subject: 'orders.failed', type: 'OrderFailed', codec: events.OrderFailed as Codec },
+/** The event each status an order enters announces. */
+const BY_STATUS: Record<OrderStatus, EventSpec> = {
+  PENDING: ORDER_EVENTS.created,
+  AWAITING_STOCK: ORDER_EVENTS.awaitingStock,
+  RESERVED: ORDER_EVENTS.reserved,
+  CONFIRMED: ORDER_EVENTS.confirmed,
+  SHIPPED: ORDER_EVENTS.shipped,
+  DELIVERED: ORDER_EVENTS.delivered,
+  CANCELLED: ORDER_EVENTS.cancelled,
+  FAILED: ORDER_EVENTS.failed,
 };
 
 /** The event announcing that `order` entered its current status. */
@@ -34,7 +30,7 @@ export function orderStatusEvent(order: OrderRecord, ctx: { correlationId?: stri
   return {
     id,
     subject: spec.subject,
-    type: `larder.order.v1.${spec.type}`,
+    type: spec.type,
     payload: spec.codec.encode(message as never).finish(),
     correlationId: ctx.correlationId,
   };

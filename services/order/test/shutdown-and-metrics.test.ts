@@ -5,15 +5,12 @@ import { OrderStatus } from '#libs/contracts/larder/order/v1/resources.js';
 import { outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { eventually } from '#test/support/eventually.js';
 import { findMetric, metricValue, scrapeMetrics } from '#test/support/scrape.js';
+import { ORDER_EVENTS } from '#libs/events/catalog.js';
 import { INVENTORY_SUBJECTS } from '../consumers/inventory-events.js';
 import { createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
 
-/**
- * The order events inventory acts on, as the public event catalogue
- * (libs/contracts/larder/order/v1/events.ts) documents them: confirmed commits
- * the reservation, cancelled releases it.
- */
-const EVENTS_INVENTORY_CONSUMES = ['orders.confirmed', 'orders.cancelled'];
+/** The order events inventory acts on (the event catalog's): confirmed commits the reservation, cancelled releases it. */
+const EVENTS_INVENTORY_CONSUMES = [ORDER_EVENTS.confirmed.subject, ORDER_EVENTS.cancelled.subject];
 
 /**
  * Waits until a consumer has dealt with every one of `ids` and its processed gauge counts them
