@@ -9,7 +9,7 @@ import { reserveBatch } from './data/reservations.js';
 import { applyOrderEvent, ORDER_SUBJECTS, orderEventAlreadyApplied } from './consumers/order-events.js';
 import type { InventoryDeps } from './domain/deps.js';
 import { expireReservations } from './domain/reservations/expire-reservations.js';
-import { reservationBatches } from './domain/reservations/reservation-batches.js';
+import { naturalBatches } from '#libs/batching/natural-batches.js';
 import { settleBatch } from './data/settlement.js';
 import { systemClock, type Clock } from '#libs/timers/clock.js';
 import { inventoryHandlers } from './transport/handlers.js';
@@ -46,13 +46,13 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     events: inventoryEvents,
     afterCommit: runtime.wakeRelay,
     defaultReservationTtlMs: config.defaultReservationTtlMs,
-    reservationBatches: reservationBatches({
+    reservationBatches: naturalBatches({
       run: (members) => reserveBatch(runtime.db, members),
       maxBatch: config.reserveBatchMax,
       maxInFlight: config.reserveBatchesInFlight,
     }),
     // The same natural batching for CommitReservation and ReleaseReservation.
-    settlementBatches: reservationBatches({
+    settlementBatches: naturalBatches({
       run: (members) => settleBatch(runtime.db, members),
       maxBatch: config.settleBatchMax,
       maxInFlight: config.settleBatchesInFlight,

@@ -9,8 +9,8 @@ import { applyInventoryEvent, INVENTORY_SUBJECTS } from './consumers/inventory-e
 import type { OrderDeps, OrderObserver } from './domain/deps.js';
 import { systemClock, type Clock } from '#libs/timers/clock.js';
 import { type Random } from './domain/types.js';
-import { createInventoryClient } from './inventory-client.js';
-import type { PaymentGateway } from './payments/gateway.js';
+import { createInventoryClient } from './inventory/grpc-client.js';
+import type { PaymentGateway } from './domain/payment-port.js';
 import { jsonLinesWriter, recordingGateway } from './payments/recording-gateway.js';
 import { createPaymentSimulator } from './payments/simulator.js';
 import { advanceOrder } from './saga/advance-order.js';

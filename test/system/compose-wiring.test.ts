@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseApiKeys } from '#libs/grpc/auth.js';
-import { loadCompose } from '#test/support/container-files.js';
+import { loadCompose } from '../support/container-files.js';
 import { DEVELOPMENT_API_KEYS as INVENTORY_DEVELOPMENT_API_KEYS } from '../../services/inventory/config.js';
 import { INVENTORY_SCOPES } from '../../services/inventory/transport/scopes.js';
 import { readOrderConfig } from '../../services/order/config.js';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { BatchMember, BatchVerdict } from '../data/reservations.js';
 import type { SettlementMember } from '../data/settlement.js';
-import type { ReservationBatches } from './reservations/reservation-batches.js';
+import type { NaturalBatches } from '#libs/batching/natural-batches.js';
 import type { Clock } from '#libs/timers/clock.js';
 import type { InventoryEvents } from './event-port.js';
 
@@ -16,10 +16,10 @@ export interface InventoryDeps {
   /** TTL of a reservation when the caller gives none. */
   defaultReservationTtlMs: number;
   /** Coalesces concurrent ReserveStock calls (built in app.ts); without it each call is a batch of one. */
-  reservationBatches?: ReservationBatches<BatchMember, BatchVerdict>;
+  reservationBatches?: NaturalBatches<BatchMember, BatchVerdict>;
   /**
    * Coalesces concurrent commits and releases the same way (built in app.ts):
    * one stock UPDATE per product per batch. Without it each settles alone.
    */
-  settlementBatches?: ReservationBatches<SettlementMember, boolean>;
+  settlementBatches?: NaturalBatches<SettlementMember, boolean>;
 }

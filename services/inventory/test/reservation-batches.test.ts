@@ -7,7 +7,7 @@ import { expectGrpcError } from '#test/support/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { reserveBatch, type BatchMember, type BatchVerdict } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
-import { reservationBatches } from '../domain/reservations/reservation-batches.js';
+import { naturalBatches } from '#libs/batching/natural-batches.js';
 import { reserveStock, type ReserveStockCommand } from '../domain/reservations/reserve-stock.js';
 import type { ReservationRecord } from '../domain/types.js';
 import { createTestProduct, startTestInventory, stockOf, type TestInventory } from './harness.js';
@@ -34,7 +34,7 @@ describe('ReserveStock batches (coalescer driven directly)', function () {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const sizes: number[] = [];
-    const batches = reservationBatches<BatchMember, BatchVerdict>({
+    const batches = naturalBatches<BatchMember, BatchVerdict>({
       maxBatch: 64,
       maxInFlight: 1,
       run: async (members) => {

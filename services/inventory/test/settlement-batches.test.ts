@@ -6,7 +6,7 @@ import { findInvariantViolations } from '../data/invariants.js';
 import { findReservation } from '../data/reservations.js';
 import { settleBatch, type SettledStatus, type SettlementMember } from '../data/settlement.js';
 import type { InventoryDeps } from '../domain/deps.js';
-import { reservationBatches } from '../domain/reservations/reservation-batches.js';
+import { naturalBatches } from '#libs/batching/natural-batches.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
 import { reservationCommitted, reservationReleased } from '../contract/events.js';
@@ -117,7 +117,7 @@ describe('settlement batches', function () {
     expect(String(refused)).to.equal(`Error: settling reservation ${ok1}, ${broken}, ${ok2}: 1 of the items have no stock row`);
     expect(await stock(a)).to.deep.equal({ available: 97, reserved: 3, sold: 0 });
 
-    const batches = reservationBatches<SettlementMember, boolean>({
+    const batches = naturalBatches<SettlementMember, boolean>({
       run: (m) => settleBatch(database.db, m),
       maxBatch: 64,
       maxInFlight: 1,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { PaymentGateway } from '../payments/gateway.js';
+import type { PaymentGateway } from './payment-port.js';
 import type { InventoryPort } from './inventory-port.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { Clock } from '#libs/timers/clock.js';

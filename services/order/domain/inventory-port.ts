@@ -2,7 +2,7 @@ import type { Money } from '#libs/money/money.js';
 
 /**
  * What the order service needs from inventory, as values rather than gRPC
- * errors. The adapter (inventory-client.ts) maps status codes onto these.
+ * errors. The adapter (inventory/grpc-client.ts) maps status codes onto these.
  */
 export type ReserveOutcome =
   | { kind: 'reserved'; items: { productId: string; quantity: number; unitPrice: Money }[]; expiresAt?: Date }

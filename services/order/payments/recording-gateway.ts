@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import type { PaymentGateway } from './gateway.js';
+import type { PaymentGateway } from '../domain/payment-port.js';
 
 /** One line of the gateway call log: a call as it leaves, or what it came back with. */
 export interface GatewayCallEntry {

@@ -46,7 +46,7 @@ import { isUuid } from '#libs/ids/uuid.js';
 import type { Clock } from '#libs/timers/clock.js';
 import type { Money } from '#libs/money/money.js';
 import type { Random } from '../domain/types.js';
-import type { ChargeOutcome, ChargeRecord, PaymentGateway } from './gateway.js';
+import type { ChargeOutcome, ChargeRecord, PaymentGateway } from '../domain/payment-port.js';
 
 export const SIMULATOR_TEST_TOKENS = {
   ok: 'tok_ok',

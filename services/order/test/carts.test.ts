@@ -8,7 +8,7 @@ import { silentLogger } from '#libs/logging/logger.js';
 import { clearCartItems, lockCartItems } from '../data/carts.js';
 import type { OrderDeps } from '../domain/deps.js';
 import type { AvailabilityOutcome, InventoryPort } from '../domain/inventory-port.js';
-import type { PaymentGateway } from '../payments/gateway.js';
+import type { PaymentGateway } from '../domain/payment-port.js';
 import { orderMigrations } from '../migrations/index.js';
 import { cartHandlers } from '../transport/carts.js';
 

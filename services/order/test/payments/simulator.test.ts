@@ -6,7 +6,7 @@ import type { Clock } from '#libs/timers/clock.js';
 import type { Money } from '#libs/money/money.js';
 import type { Random } from '../../domain/types.js';
 import { orderMigrations } from '../../migrations/index.js';
-import type { PaymentGateway } from '../../payments/gateway.js';
+import type { PaymentGateway } from '../../domain/payment-port.js';
 import { createPaymentSimulator, type PaymentSimulatorOptions } from '../../payments/simulator.js';
 
 /** mulberry32: a small seeded PRNG, so random-token runs are reproducible. */

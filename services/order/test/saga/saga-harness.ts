@@ -10,7 +10,7 @@ import type { CallMeta, InventoryPort, ReserveOutcome, SettleOutcome } from '../
 import type { Money } from '#libs/money/money.js';
 import type { OrderEventRecord, OrderRecord, OrderStatus, PaymentStatus } from '../../domain/types.js';
 import { orderMigrations } from '../../migrations/index.js';
-import type { ChargeOutcome, ChargeRecord, PaymentGateway } from '../../payments/gateway.js';
+import type { ChargeOutcome, ChargeRecord, PaymentGateway } from '../../domain/payment-port.js';
 import { advanceOrder } from '../../saga/advance-order.js';
 
 /**

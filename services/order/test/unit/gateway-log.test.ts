@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { PaymentGateway } from '../../payments/gateway.js';
+import type { PaymentGateway } from '../../domain/payment-port.js';
 import { recordingGateway, type GatewayCallEntry } from '../../payments/recording-gateway.js';
 import { callsOf, paymentViolations } from '../gateway-log.js';
 

@@ -5,7 +5,7 @@ import { AdjustmentReason, ReservationStatus } from '#libs/contracts/larder/inve
 import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
 import { errorInfoOf } from '#libs/grpc/status.js';
 import type { Logger } from '#libs/logging/logger.js';
-import type { AvailabilityOutcome, InventoryPort, ReserveOutcome, SettleOutcome } from './domain/inventory-port.js';
+import type { AvailabilityOutcome, InventoryPort, ReserveOutcome, SettleOutcome } from '../domain/inventory-port.js';
 
 type Api = PromiseClient<typeof InventoryServiceService>;
 

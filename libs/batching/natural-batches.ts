@@ -1,23 +1,25 @@
 /**
- * Per-process coalescing of ReserveStock calls by natural batching: while a
+ * Per-process coalescing of concurrent calls by natural batching: while a
  * batch is in the database, the calls that arrive collect in the queue, and the
  * next batch takes up to `maxBatch` of them in arrival order. No timer: a call
  * that finds a free slot goes at once, so an idle service adds no latency.
+ * The inventory batches ReserveStock, CommitReservation and ReleaseReservation
+ * with it (services/inventory/app.ts).
  *
- * `run` handles one batch in one statement and returns a verdict per member (see
- * data/reservations.ts reserveBatch). If the statement fails, nothing of it was
+ * `run` handles one batch in one statement and returns a verdict per member (e.g.
+ * the inventory's reserveBatch). If the statement fails, nothing of it was
  * written, and each member is run again alone in arrival order: the member
  * that breaks fails alone and the rest commit.
  */
-export interface ReservationBatchesOptions<M, V> {
+export interface NaturalBatchesOptions<M, V> {
   run(members: readonly M[]): Promise<V[]>;
-  /** Most members in one statement (RESERVE_BATCH_MAX). */
+  /** Most members in one statement (e.g. RESERVE_BATCH_MAX). */
   maxBatch: number;
-  /** Batches in the database at once, each on its own pooled connection (RESERVE_BATCHES_IN_FLIGHT). */
+  /** Batches in the database at once, each on its own pooled connection (e.g. RESERVE_BATCHES_IN_FLIGHT). */
   maxInFlight: number;
 }
 
-export interface ReservationBatches<M, V> {
+export interface NaturalBatches<M, V> {
   submit(member: M): Promise<V>;
   /** Calls waiting for a batch plus those in one (for tests and metrics). */
   readonly pending: number;
@@ -29,7 +31,7 @@ interface Waiting<M, V> {
   reject(error: unknown): void;
 }
 
-export function reservationBatches<M, V>(options: ReservationBatchesOptions<M, V>): ReservationBatches<M, V> {
+export function naturalBatches<M, V>(options: NaturalBatchesOptions<M, V>): NaturalBatches<M, V> {
   const queue: Waiting<M, V>[] = [];
   let inFlight = 0;
   let inBatches = 0;

@@ -15,7 +15,9 @@ export type ChargeRecord = { status: 'captured'; chargeId: string } | { status: 
 /**
  * A payment provider. Every operation is idempotent on the order id: charging
  * an order twice returns the first charge's outcome and never takes money
- * twice; refunding twice refunds once.
+ * twice; refunding twice refunds once. A port, as inventory-port.ts is: the
+ * adapters live in payments/ (the simulator, the recording wrapper) as the
+ * inventory's lives in inventory/.
  */
 export interface PaymentGateway {
   charge(request: { orderId: string; amount: Money; token: string }, timeoutMs: number): Promise<ChargeOutcome>;
