@@ -9,7 +9,7 @@ import { createDatabase } from '#libs/db/knex.js';
 import { inventoryEvents } from '../services/inventory/contract/inventory-events.js';
 import { AppError } from '#libs/errors/app-error.js';
 import { findCategoryByName } from '../services/inventory/data/categories.js';
-import { createCategory } from '../services/inventory/domain/catalog/categories.js';
+import { createCategory } from '../services/inventory/domain/catalog/create-category.js';
 import { createProduct } from '../services/inventory/domain/catalog/create-product.js';
 import type { InventoryDeps } from '../services/inventory/domain/deps.js';
 import { systemClock } from '#libs/timers/clock.js';

@@ -49,7 +49,7 @@ export async function listCategories(db: Db, afterName: string | undefined, limi
   return (await query).map(toCategory);
 }
 
-export async function updateCategory(
+export async function patchCategory(
   trx: Db,
   id: string,
   patch: Partial<Pick<CategoryRecord, 'name' | 'description'>>,
@@ -68,7 +68,7 @@ export async function countProductsInCategory(db: Db, id: string): Promise<numbe
 }
 
 /** Deletes the category; memberships go with it (ON DELETE CASCADE). Returns false if it did not exist. */
-export async function deleteCategory(trx: Db, id: string): Promise<boolean> {
+export async function deleteCategoryRow(trx: Db, id: string): Promise<boolean> {
   return (await trx('categories').where({ id }).delete()) > 0;
 }
 

@@ -14,7 +14,10 @@ import { invalid } from '#libs/errors/app-error.js';
 import { decodePageToken, encodePageToken } from '#libs/validation/page-token.js';
 import * as v from '#libs/validation/fields.js';
 import { toCategoryMessage } from '../contract/to-proto.js';
-import * as categories from '../domain/catalog/categories.js';
+import { createCategory } from '../domain/catalog/create-category.js';
+import { deleteCategory } from '../domain/catalog/delete-category.js';
+import { getCategory, listCategoryPage } from '../domain/catalog/read-categories.js';
+import { updateCategory } from '../domain/catalog/update-category.js';
 import type { InventoryDeps } from '../domain/deps.js';
 
 const categoryName = (value: string | undefined) => v.text('category.name', value, { min: 1, max: 100 });
@@ -23,7 +26,7 @@ const categoryDescription = (value: string | undefined) => v.text('category.desc
 export const categoryHandlers = (deps: InventoryDeps) => ({
   async createCategory(request: CreateCategoryRequest): Promise<CreateCategoryResponse> {
     if (!request.category) throw invalid('category', 'is required');
-    const created = await categories.createCategory(deps, {
+    const created = await createCategory(deps, {
       name: categoryName(request.category.name),
       description: categoryDescription(request.category.description),
     });
@@ -31,7 +34,7 @@ export const categoryHandlers = (deps: InventoryDeps) => ({
   },
 
   async getCategory(request: GetCategoryRequest): Promise<GetCategoryResponse> {
-    return { category: toCategoryMessage(await categories.getCategory(deps, v.requireUuid('id', request.id))) };
+    return { category: toCategoryMessage(await getCategory(deps, v.requireUuid('id', request.id))) };
   },
 
   async listCategories(request: ListCategoriesRequest): Promise<ListCategoriesResponse> {
@@ -39,7 +42,7 @@ export const categoryHandlers = (deps: InventoryDeps) => ({
     const afterName = decodePageToken('page_token', request.pageToken, 'categories');
     // Tokens are not signed: what comes back is checked like any input before it reaches SQL.
     if (afterName !== undefined) v.text('page_token', afterName, { min: 1, max: 100 });
-    const page = await categories.listCategoryPage(deps, afterName, pageSize);
+    const page = await listCategoryPage(deps, afterName, pageSize);
     return {
       categories: page.categories.map(toCategoryMessage),
       nextPageToken: page.nextAfterName !== undefined ? encodePageToken(page.nextAfterName, 'categories') : '',
@@ -51,7 +54,7 @@ export const categoryHandlers = (deps: InventoryDeps) => ({
     if (!category) throw invalid('category', 'is required');
     const id = v.requireUuid('category.id', category.id);
     const paths = v.maskPaths('update_mask', request.updateMask, ['name', 'description']);
-    const updated = await categories.updateCategory(deps, id, {
+    const updated = await updateCategory(deps, id, {
       name: paths.includes('name') ? categoryName(category.name) : undefined,
       description: paths.includes('description') ? categoryDescription(category.description) : undefined,
     });
@@ -59,7 +62,7 @@ export const categoryHandlers = (deps: InventoryDeps) => ({
   },
 
   async deleteCategory(request: DeleteCategoryRequest): Promise<DeleteCategoryResponse> {
-    await categories.deleteCategory(deps, v.requireUuid('id', request.id), request.force);
+    await deleteCategory(deps, v.requireUuid('id', request.id), request.force);
     return {};
   },
 });

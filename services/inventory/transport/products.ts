@@ -20,7 +20,8 @@ import * as v from '#libs/validation/fields.js';
 import { toProductMessage } from '../contract/to-proto.js';
 import { createProduct } from '../domain/catalog/create-product.js';
 import { getProduct, listProductPage } from '../domain/catalog/read-products.js';
-import { setProductDeleted, updateProductFields } from '../domain/catalog/update-product.js';
+import { setProductDeleted } from '../domain/catalog/delete-product.js';
+import { updateProductFields } from '../domain/catalog/update-product.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import type { Money } from '#libs/money/money.js';
 

@@ -15,7 +15,12 @@ import type { CallContext } from '#libs/grpc/call-context.js';
 import type { Handlers } from '#libs/grpc/server.js';
 import * as v from '#libs/validation/fields.js';
 import { toCartMessage } from '../contract/to-proto-cart.js';
-import { addCartItem, clearCart, getCart, MAX_LINE_QUANTITY, removeCartItem, updateCartItem } from '../domain/carts.js';
+import { addCartItem } from '../domain/carts/add-cart-item.js';
+import { MAX_LINE_QUANTITY } from '../domain/carts/cart-rules.js';
+import { clearCart } from '../domain/carts/clear-cart.js';
+import { getCart } from '../domain/carts/get-cart.js';
+import { removeCartItem } from '../domain/carts/remove-cart-item.js';
+import { updateCartItem } from '../domain/carts/update-cart-item.js';
 import type { OrderDeps } from '../domain/deps.js';
 
 /** Every CartService RPC: validate, run the use case, map the cart. */

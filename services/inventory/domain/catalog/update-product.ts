@@ -1,7 +1,7 @@
 import { aborted, invalid, notFound } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { missingCategoryIds } from '../../data/categories.js';
-import { findProduct, setDeleted, setProductCategories, updateProduct, type ProductPatch } from '../../data/products.js';
+import { findProduct, setProductCategories, updateProduct, type ProductPatch } from '../../data/products.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type InventoryDeps } from '../deps.js';
@@ -40,25 +40,6 @@ export async function updateProductFields(deps: InventoryDeps, ctx: RequestConte
     }
     const product = (await findProduct(trx, command.id))!;
     await appendToOutbox(trx, [deps.events.productUpdated({ correlationId: ctx.correlationId, now }, product, command.changedFields)]);
-    return product;
-  });
-}
-
-/**
- * Soft delete (deleted = true) or restore. Deleting a deleted product, or
- * restoring a live one, is FAILED_PRECONDITION-free: it returns the product
- * unchanged, so retries are safe.
- */
-export async function setProductDeleted(deps: InventoryDeps, ctx: RequestContext, id: string, deleted: boolean): Promise<ProductRecord> {
-  const now = deps.clock.now();
-  return inTransaction(deps, async (trx) => {
-    const current = await findProduct(trx, id, { includeDeleted: true, forUpdate: true });
-    if (!current) throw notFound('product', id);
-    if (Boolean(current.deletedAt) === deleted) return current;
-    await setDeleted(trx, id, deleted ? now : null, now);
-    const product = (await findProduct(trx, id, { includeDeleted: true }))!;
-    const eventCtx = { correlationId: ctx.correlationId, now };
-    await appendToOutbox(trx, [deleted ? deps.events.productDeleted(eventCtx, product) : deps.events.productUndeleted(eventCtx, product)]);
     return product;
   });
 }
