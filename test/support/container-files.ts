@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { runProcess, type Run } from './run-process.js';
+
+export { runProcess, type Run };
 
 /**
  * The container files (docker-compose.yml, the Dockerfile, .dockerignore)
@@ -351,41 +353,6 @@ export function linkProductionModules(into: string): string[] {
 }
 
 // ---------- processes ----------
-
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs `command …args` to its end (SIGKILL and a rejection after timeoutMs). */
-export function runProcess(
-  command: string,
-  args: readonly string[],
-  { cwd = ROOT, env = process.env, timeoutMs = 20_000 }: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<Run> {
-  const started = Date.now();
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not exit within ${timeoutMs} ms (stdout: ${stdout}, stderr: ${stderr})`));
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
 
 /** Runs `node …args` to its end (SIGKILL and a rejection after timeoutMs). */
 export const runNode = (

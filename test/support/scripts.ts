@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runProcess } from './run-process.js';
 
 /**
  * The project's scripts (scripts/*.ts) run as child processes, the way an
  * operator or an image runs them, so a test of one service can prepare and
  * check another through its public start path only, never its code.
  */
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ScriptRun {
   code: number | null;
@@ -17,25 +14,7 @@ export interface ScriptRun {
 
 /** Runs `command …args` from the repository root to its end (SIGKILL and a rejection after timeoutMs). */
 function run(command: string, args: readonly string[], env: Record<string, string>, timeoutMs: number): Promise<ScriptRun> {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not exit within ${timeoutMs} ms (stdout: ${stdout}, stderr: ${stderr})`));
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runProcess(command, args, { env: { ...process.env, ...env }, timeoutMs });
 }
 
 interface RunOptions {
