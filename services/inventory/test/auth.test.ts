@@ -2,12 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Client, credentials, Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { ConfigError } from '#libs/config/env.js';
-import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '#libs/contracts/grpc/health/v1/health.js';
-import { ServerReflectionClient } from '#libs/contracts/grpc/reflection/v1/reflection.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { AdjustmentReason, ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { expectGrpcError, outcomeOf } from '#test/support/grpc-errors.js';
-import { reflect } from '#test/support/raw-grpc.js';
+import { describeOpenEndpoints } from '#test/support/open-endpoints.js';
 import { readInventoryConfig } from '../config.js';
 import {
   ADMIN_KEY,
@@ -324,54 +322,10 @@ describe('API keys and scopes', function () {
     }
   });
 
-  describe('health and reflection need no key', () => {
-    let health: HealthClient;
-    let reflection: ServerReflectionClient;
-
-    before(() => {
-      health = new HealthClient(inv.address, credentials.createInsecure());
-      reflection = new ServerReflectionClient(inv.address, credentials.createInsecure());
-    });
-    after(() => {
-      health?.close();
-      reflection?.close();
-    });
-
-    const check = (service: string) =>
-      new Promise<Serving>((resolve, reject) =>
-        health.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status))),
-      );
-
-    it('Health/Check answers SERVING for the server ("") and for the inventory service', async () => {
-      expect(await check('')).to.equal(Serving.SERVING);
-      expect(await check(SERVICE_NAME)).to.equal(Serving.SERVING);
-    });
-
-    it('Health/Check answers NOT_FOUND for a service the server does not run', async () => {
-      await expectGrpcError(check('larder.nothing.v1.Nothing'), Code.NOT_FOUND);
-    });
-
-    it('reflection lists the inventory, health and reflection services', async () => {
-      const response = await reflect(reflection, { listServices: '' });
-      const names = response.listServicesResponse!.service.map((s) => s.name);
-      expect(names).to.include.members([SERVICE_NAME, 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection']);
-    });
-
-    it('reflection returns the descriptors of the inventory service, with snake_case field names', async () => {
-      const response = await reflect(reflection, { fileContainingSymbol: SERVICE_NAME });
-      expect(response.errorResponse).to.equal(undefined);
-      const files = response.fileDescriptorResponse!.fileDescriptorProto.map((bytes) => Buffer.from(bytes));
-      expect(files.length).to.be.greaterThan(1); // the file and what it imports
-      const all = Buffer.concat(files);
-      expect(all.includes('larder/inventory/v1/inventory_service.proto')).to.equal(true);
-      expect(all.includes('page_size')).to.equal(true);
-      expect(all.includes('ReserveStock')).to.equal(true);
-    });
-
-    it('reflection answers NOT_FOUND for an unknown symbol', async () => {
-      const response = await reflect(reflection, { fileContainingSymbol: 'larder.nothing.v1.Nothing' });
-      expect(response.errorResponse?.errorCode).to.equal(Code.NOT_FOUND);
-    });
+  describeOpenEndpoints({
+    address: () => inv.address,
+    services: [SERVICE_NAME],
+    descriptorIncludes: ['larder/inventory/v1/inventory_service.proto', 'page_size', 'ReserveStock'],
   });
 
   describe('configuration', () => {

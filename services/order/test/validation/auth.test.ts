@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { credentials, status as Code } from '@grpc/grpc-js';
+import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { HealthCheckResponse_ServingStatus as Serving, HealthClient } from '#libs/contracts/grpc/health/v1/health.js';
-import { ServerReflectionClient } from '#libs/contracts/grpc/reflection/v1/reflection.js';
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
 import { OrderStatus } from '#libs/contracts/larder/order/v1/resources.js';
 import { expectGrpcError, outcomeOf } from '#test/support/grpc-errors.js';
-import { reflect } from '#test/support/raw-grpc.js';
+import { describeOpenEndpoints } from '#test/support/open-endpoints.js';
 import { hasStatus, ORDER_ADMIN_KEY, waitForOrder, type TestSystem } from '../system.js';
 import { address, CART_SERVICE, describeOrderService, ORDER_SERVICE, rawCall, watch, type Api, type Fixtures } from './harness.js';
 
@@ -263,47 +261,10 @@ describeOrderService('auth', (sut) => {
       }
     });
 
-    describe('health and reflection need no key', () => {
-      let health: HealthClient;
-      let reflection: ServerReflectionClient;
-
-      before(() => {
-        health = new HealthClient(system.orderAddress, credentials.createInsecure());
-        reflection = new ServerReflectionClient(system.orderAddress, credentials.createInsecure());
-      });
-      after(() => {
-        health?.close();
-        reflection?.close();
-      });
-
-      const check = (service: string) =>
-        new Promise<Serving>((resolve, reject) =>
-          health.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status))),
-        );
-
-      it('Health/Check answers SERVING for the server ("") and for the order and cart services', async () => {
-        expect(Serving[await check('')]).to.equal('SERVING');
-        expect(Serving[await check(ORDER_SERVICE)]).to.equal('SERVING');
-        expect(Serving[await check(CART_SERVICE)]).to.equal('SERVING');
-      });
-
-      it('Health/Check answers NOT_FOUND for a service the server does not run', async () => {
-        await expectGrpcError(check('larder.nothing.v1.Nothing'), Code.NOT_FOUND);
-      });
-
-      it('reflection lists the cart, order, health and reflection services', async () => {
-        const response = await reflect(reflection, { listServices: '' });
-        const names = response.listServicesResponse!.service.map((s) => s.name);
-        expect(names).to.include.members([CART_SERVICE, ORDER_SERVICE, 'grpc.health.v1.Health']);
-      });
-
-      it('reflection returns the descriptors of the order service', async () => {
-        const response = await reflect(reflection, { fileContainingSymbol: ORDER_SERVICE });
-        expect(response.errorResponse).to.equal(undefined);
-        const all = Buffer.concat(response.fileDescriptorResponse!.fileDescriptorProto.map((bytes) => Buffer.from(bytes)));
-        expect(all.includes('larder/order/v1/order_service.proto')).to.equal(true);
-        expect(all.includes('idempotency_key')).to.equal(true);
-      });
+    describeOpenEndpoints({
+      address: () => system.orderAddress,
+      services: [ORDER_SERVICE, CART_SERVICE],
+      descriptorIncludes: ['larder/order/v1/order_service.proto', 'idempotency_key'],
     });
   });
 });
