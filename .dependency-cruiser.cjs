@@ -44,11 +44,11 @@ module.exports = {
       to: { path: '^libs/contracts/' },
     },
     {
-      name: 'domain-no-knex-value',
-      comment: 'The domain may name knex types (a transaction it passes on) but never run a query itself.',
+      name: 'domain-no-knex',
+      comment: 'The domain runs no query itself; the pool and transactions it passes on are #libs/db/types (Pool, Tx).',
       severity: 'error',
       from: { path: `${SERVICE}domain/` },
-      to: { path: 'node_modules/(knex|pg)/', dependencyTypesNot: ['type-only'] },
+      to: { path: 'node_modules/(knex|pg)/' },
     },
     {
       name: 'services-apart',

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Pool } from '#libs/db/types.js';
 import type { BatchMember, BatchVerdict } from '../data/reservations.js';
 import type { SettlementMember } from '../data/settlement.js';
 import type { NaturalBatches } from '#libs/batching/natural-batches.js';
@@ -7,7 +7,7 @@ import type { InventoryEvents } from './event-port.js';
 
 /** What the inventory's use cases need; built once in main.ts (or per test). */
 export interface InventoryDeps {
-  db: Knex;
+  db: Pool;
   clock: Clock;
   /** Encodes the facts use cases write to the outbox (contract/inventory-events.ts). */
   events: InventoryEvents;

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Tx } from '#libs/db/types.js';
 import { aborted } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { appendOrderEvent } from '../data/order-events.js';
@@ -28,7 +28,7 @@ export interface ChangeNote {
  */
 export async function changeOrder(
   events: OrderEvents,
-  trx: Knex.Transaction,
+  trx: Tx,
   order: OrderRecord,
   guard: WriteGuard,
   patch: OrderPatch,

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Pool } from '#libs/db/types.js';
 import type { PaymentGateway } from './payment-port.js';
 import type { InventoryPort } from './inventory-port.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
@@ -36,7 +36,7 @@ export type AdvanceOrder = (claimed: ClaimedOrder, correlationId?: string, optio
 
 /** What the order service's use cases need; built once in app.ts (or per test). */
 export interface OrderDeps {
-  db: Knex;
+  db: Pool;
   clock: Clock;
   random: Random;
   inventory: InventoryPort;

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Tx } from '#libs/db/types.js';
 import { flagReservationExpired, wakeOrdersWaitingFor } from '../data/orders.js';
 
 /**
@@ -8,17 +8,12 @@ import { flagReservationExpired, wakeOrdersWaitingFor } from '../data/orders.js'
  */
 
 /** Stock came back (restock, or another order's reservation ended): orders waiting for it retry now, not after their backoff. */
-export async function stockCameBack(trx: Knex.Transaction, productIds: readonly string[], now: Date): Promise<boolean> {
+export async function stockCameBack(trx: Tx, productIds: readonly string[], now: Date): Promise<boolean> {
   return (await wakeOrdersWaitingFor(trx, productIds, now)) > 0;
 }
 
 /** This order's reservation expired: the order is flagged and due now (the saga refunds or cancels it); its stock is back for others. */
-export async function reservationExpired(
-  trx: Knex.Transaction,
-  orderId: string,
-  productIds: readonly string[],
-  now: Date,
-): Promise<boolean> {
+export async function reservationExpired(trx: Tx, orderId: string, productIds: readonly string[], now: Date): Promise<boolean> {
   const flagged = await flagReservationExpired(trx, orderId, now);
   const woken = await stockCameBack(trx, productIds, now);
   return flagged || woken;

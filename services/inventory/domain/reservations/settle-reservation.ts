@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Tx } from '#libs/db/types.js';
 import { notFound } from '#libs/errors/app-error.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import { extendIfLive, findReservation, findReservationStatus } from '../../data/reservations.js';
@@ -15,7 +15,7 @@ import { decideExtension, decideSettlement, isSettled, refusal, type Settlement 
  */
 export async function applySettlement(
   events: InventoryEvents,
-  trx: Knex.Transaction,
+  trx: Tx,
   ctx: RequestContext,
   reservation: ReservationRecord,
   status: 'COMMITTED' | 'RELEASED' | 'EXPIRED',

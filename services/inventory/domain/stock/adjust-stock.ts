@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Tx } from '#libs/db/types.js';
 import { alreadyExists, failedPrecondition, notFound } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { claimAdjustment, findAdjustment, recordAdjustmentResult } from '../../data/adjustments.js';
@@ -65,7 +65,7 @@ export async function adjustStock(deps: InventoryDeps, ctx: RequestContext, comm
   });
 }
 
-async function replay(trx: Knex.Transaction, command: AdjustStockCommand, hash: string): Promise<StockRecord> {
+async function replay(trx: Tx, command: AdjustStockCommand, hash: string): Promise<StockRecord> {
   const existing = (await findAdjustment(trx, command.idempotencyKey))!;
   if (existing.requestHash !== hash || !existing.result) {
     throw alreadyExists(`idempotency_key "${command.idempotencyKey}" was already used for a different adjustment`, {
