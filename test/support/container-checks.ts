@@ -25,12 +25,11 @@ import {
   readRepoFile,
   ROOT,
   runNode,
-  runProcess,
   variablesReadByCode,
   words,
   type Dockerfile,
-  type Run,
 } from './container-files.js';
+import { runProcess, type Run } from './run-process.js';
 
 /**
  * The checks Larder's container files must pass, without a Docker engine, as

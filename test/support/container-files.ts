@@ -4,8 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { runProcess, type Run } from './run-process.js';
 
-export { runProcess, type Run };
-
 /**
  * The container files (docker-compose.yml, the Dockerfile, .dockerignore)
  * parsed well enough for static checks without a Docker engine, plus a way to

@@ -1,4 +1,4 @@
-import { runProcess } from './run-process.js';
+import { runProcess, type Run } from './run-process.js';
 
 /**
  * The project's scripts (scripts/*.ts) run as child processes, the way an
@@ -6,14 +6,8 @@ import { runProcess } from './run-process.js';
  * check another through its public start path only, never its code.
  */
 
-export interface ScriptRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `command …args` from the repository root to its end (SIGKILL and a rejection after timeoutMs). */
-function run(command: string, args: readonly string[], env: Record<string, string>, timeoutMs: number): Promise<ScriptRun> {
+function run(command: string, args: readonly string[], env: Record<string, string>, timeoutMs: number): Promise<Run> {
   return runProcess(command, args, { env: { ...process.env, ...env }, timeoutMs });
 }
 

@@ -10,7 +10,7 @@ import { testNatsUrl } from '#test/support/root-hooks.js';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { createInboxConsumer, type InboxConsumer, type InboxConsumerOptions } from '../consumer.js';
 import { ensureStream } from '../streams.js';
-import { connectNats, eventsMigration, sleep, uniqueToken, waitFor } from './helpers.js';
+import { connectNats, eventsMigration, uniqueToken, waitFor } from './helpers.js';
 
 /**
  * effects: what a handler writes. parked: a row whose foreign key is checked only at
@@ -119,8 +119,8 @@ describe('inbox consumer: after-commit hooks', function () {
     });
     await consumer.start();
     await publish(target.subject, id);
+    // The hook runs right after processed is counted, in the same turn: no wait for it needed.
     await waitFor('applied on the redelivery', () => consumer.stats().processed === 1);
-    await sleep(200);
 
     expect(hooks, 'only the committed delivery’s hook').to.deep.equal([2]);
     expect(await committedRows('effects', id)).to.equal(1);
@@ -143,8 +143,8 @@ describe('inbox consumer: after-commit hooks', function () {
     });
     await consumer.start();
     await publish(target.subject, id);
+    // The hook runs right after processed is counted, in the same turn: no wait for it needed.
     await waitFor('applied on the redelivery', () => consumer.stats().processed === 1);
-    await sleep(200);
 
     expect(hooks).to.deep.equal([2]);
     expect(await committedRows('effects', id)).to.equal(1);
@@ -178,7 +178,6 @@ describe('inbox consumer: after-commit hooks', function () {
     await publish(target.subject, first);
     await publish(target.subject, second);
     await waitFor('both messages and their hooks', () => ran.length === 6);
-    await sleep(300);
 
     // (A redelivery after a slow ack is possible on a busy machine; it finds the inbox row and runs no hook.)
     expect(ran).to.deep.equal([first, second].flatMap((id) => [`throws ${id}`, `rejects ${id}`, `fine ${id}`]));
