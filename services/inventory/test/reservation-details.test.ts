@@ -267,9 +267,7 @@ describe('reservations: answers, events, wake-ups and retry bounds', function ()
     await inv().api.commitReservation({ orderId });
     const committed = (await findReservation(inv().db, orderId))!;
     const error = await rejection(
-      inv().running.deps.db.transaction((trx) =>
-        applySettlement(inv().running.deps.events, trx, {}, committed, 'EXPIRED', 'test', new Date()),
-      ),
+      inv().running.deps.db.transaction((trx) => applySettlement(inv().running.deps, trx, {}, committed, 'EXPIRED', 'test', new Date())),
     );
     expect(error.message).to.equal(`reservation ${orderId} was not RESERVED under the caller's lock`);
   });

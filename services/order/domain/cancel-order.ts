@@ -27,7 +27,7 @@ export async function cancelOrder(deps: OrderDeps, ctx: RequestContext, orderId:
       });
     }
     const { order: flagged } = await changeOrder(
-      deps.events,
+      deps,
       trx,
       order,
       'none',

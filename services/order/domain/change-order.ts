@@ -4,7 +4,7 @@ import { appendToOutbox } from '#libs/events/outbox.js';
 import { appendOrderEvent } from '../data/order-events.js';
 import { findOrder, writeOrderPatch, type OrderPatch, type WriteGuard } from '../data/orders.js';
 import { assertTransition } from './order-status.js';
-import type { OrderEvents } from './deps.js';
+import type { OrderDeps } from './deps.js';
 import type { OrderEventRecord, OrderRecord } from './types.js';
 
 /** Raised when the write guard no longer holds: another worker or request owns the order now. */
@@ -27,7 +27,7 @@ export interface ChangeNote {
  * the caller's transaction. Returns the order as written and the log entry.
  */
 export async function changeOrder(
-  events: OrderEvents,
+  deps: Pick<OrderDeps, 'events'>,
   trx: Tx,
   order: OrderRecord,
   guard: WriteGuard,
@@ -54,6 +54,6 @@ export async function changeOrder(
     correlationId: note.correlationId,
     createdAt: now,
   });
-  await appendToOutbox(trx, [events.orderStatus(updated, { correlationId: note.correlationId, now })]);
+  await appendToOutbox(trx, [deps.events.orderStatus(updated, { correlationId: note.correlationId, now })]);
   return { order: updated, event };
 }

@@ -21,7 +21,7 @@ export async function deleteOrder(deps: OrderDeps, ctx: RequestContext, id: stri
       });
     }
     const { order: deleted } = await changeOrder(
-      deps.events,
+      deps,
       trx,
       order,
       'none',

@@ -39,7 +39,7 @@ export async function updateOrder(deps: OrderDeps, ctx: RequestContext, command:
       throw invalid('order.shipping_address', 'is required before the order can ship');
     }
     const { order: updated } = await changeOrder(
-      deps.events,
+      deps,
       trx,
       order,
       guard,

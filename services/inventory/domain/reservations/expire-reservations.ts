@@ -18,7 +18,7 @@ export async function expireReservations(deps: InventoryDeps, limit = 100): Prom
     const done = await inTransaction(deps, async (trx) => {
       const [due] = await claimExpired(trx, now, 1);
       if (!due) return false;
-      await applySettlement(deps.events, trx, {}, due, 'EXPIRED', 'reservation TTL elapsed', now);
+      await applySettlement(deps, trx, {}, due, 'EXPIRED', 'reservation TTL elapsed', now);
       return true;
     });
     if (!done) break;

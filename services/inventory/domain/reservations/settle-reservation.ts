@@ -14,7 +14,7 @@ import { decideExtension, decideSettlement, isSettled, refusal, type Settlement 
  * the caller's transaction: the same one statement as commit and release.
  */
 export async function applySettlement(
-  events: InventoryEvents,
+  deps: Pick<InventoryDeps, 'events'>,
   trx: Tx,
   ctx: RequestContext,
   reservation: ReservationRecord,
@@ -23,7 +23,7 @@ export async function applySettlement(
   now: Date,
 ): Promise<ReservationRecord> {
   const settled: ReservationRecord = { ...reservation, status, releaseReason: reason, updatedAt: now };
-  if (!(await settleInOneStatement(trx, { reservation: settled, status, event: settlementEvent(events, ctx, settled, now), now }))) {
+  if (!(await settleInOneStatement(trx, { reservation: settled, status, event: settlementEvent(deps.events, ctx, settled, now), now }))) {
     throw new Error(`reservation ${reservation.orderId} was not RESERVED under the caller's lock`);
   }
   return settled;
