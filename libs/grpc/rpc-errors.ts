@@ -1,0 +1,33 @@
+/**
+ * The errors an RPC can return, as the API reference (docs/api.md) lists them.
+ * Each service declares its RPCs' own errors next to its scopes; the errors
+ * every RPC shares (bad input, auth, database trouble) are listed once here.
+ * A structure test holds each table to the reasons the service's code raises.
+ */
+export interface RpcError {
+  /** gRPC status name, e.g. FAILED_PRECONDITION. */
+  code: string;
+  /** google.rpc.ErrorInfo reason. */
+  reason: string;
+  /** When the caller gets it. */
+  when: string;
+}
+
+export type RpcErrors<D> = { [K in keyof D]: readonly RpcError[] };
+
+export const rpcError = (code: string, reason: string, when: string): RpcError => ({ code, reason, when });
+
+/** Returned by any RPC of either service. */
+export const COMMON_RPC_ERRORS: readonly RpcError[] = [
+  rpcError('INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'a field is missing or malformed; BadRequest names the field'),
+  rpcError('INVALID_ARGUMENT', 'MALFORMED_REQUEST', 'the request bytes are not a valid protobuf message'),
+  rpcError('INVALID_ARGUMENT', 'UNSTORABLE_VALUE', 'a value the database cannot store (e.g. a NUL byte in text)'),
+  rpcError('UNAUTHENTICATED', 'API_KEY_MISSING', 'no API key in the authorization metadata'),
+  rpcError('UNAUTHENTICATED', 'API_KEY_SCHEME_MISSING', 'the authorization metadata does not start with "Bearer "'),
+  rpcError('UNAUTHENTICATED', 'API_KEY_INVALID', 'the API key is not known'),
+  rpcError('PERMISSION_DENIED', 'SCOPE_MISSING', 'the key lacks the scope the RPC needs'),
+  rpcError('ABORTED', 'CONCURRENT_MODIFICATION', 'a concurrent write won; retry the request'),
+  rpcError('ABORTED', 'LOCK_TIMEOUT', 'a row stayed locked too long; retry the request'),
+  rpcError('DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED', 'the database query took too long'),
+  rpcError('UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'the database cannot be reached; retry later'),
+];
