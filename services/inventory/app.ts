@@ -11,6 +11,7 @@ import type { InventoryDeps } from './domain/deps.js';
 import { expireReservations } from './domain/reservations/expire-reservations.js';
 import { naturalBatches } from '#libs/batching/natural-batches.js';
 import { settleBatch } from './data/settlement.js';
+import { countLowStockProducts } from './data/stock-levels.js';
 import { systemClock, type Clock } from '#libs/timers/clock.js';
 import { inventoryHandlers } from './transport/handlers.js';
 import { inventoryScopes } from './transport/scopes.js';
@@ -72,6 +73,15 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     const expired = await expireReservations(deps);
     expiredTotal.inc(expired);
     if (expired > 0) logger.info({ expired }, 'released expired reservations');
+  });
+  // Read at scrape time, at most once a second however often Prometheus (or several) scrapes;
+  // NaN while the database cannot answer, so /metrics still serves the other series.
+  let lowStock: { at: number; count: Promise<number> } | undefined;
+  runtime.metrics.gauge('larder_products_low_stock', 'Live products at or below their low-stock threshold.', () => {
+    if (!lowStock || Date.now() - lowStock.at > 1_000) {
+      lowStock = { at: Date.now(), count: countLowStockProducts(runtime.db).catch(() => Number.NaN) };
+    }
+    return lowStock.count;
   });
   // The live checker: DESIGN §2's invariant on the running database, as a gauge to alert on.
   let drift = 0;

@@ -65,3 +65,19 @@ export async function recordMovements(trx: Knex.Transaction, movements: readonly
     })),
   );
 }
+
+/**
+ * Live products at or below their low-stock threshold (the rule of isLowStock in
+ * contract/to-proto.ts, which decides when StockLow is published): the gauge the
+ * low-stock alert watches. One scan of stock_levels joined to products per scrape.
+ */
+export async function countLowStockProducts(db: Db): Promise<number> {
+  const row = await db('stock_levels as s')
+    .join('products as p', 'p.id', 's.product_id')
+    .whereNull('p.deleted_at')
+    .where('p.low_stock_threshold', '>', 0)
+    .whereRaw('s.available <= p.low_stock_threshold')
+    .count<{ count: string | number }[]>('* as count')
+    .first();
+  return Number(row?.count ?? 0);
+}

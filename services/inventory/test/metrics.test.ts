@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { eventually } from '#test/support/eventually.js';
 import { outcomeOf } from '#test/support/grpc-errors.js';
 import { metricDelta, metricValue, scrapeMetrics } from '#test/support/scrape.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
@@ -45,5 +46,19 @@ describe('inventory metrics', function () {
       ).to.equal(true);
     }
     expect(metricValue(after, 'larder_invariant_violations')).to.equal(0);
+  });
+
+  it('count live products at or below their low-stock threshold (the low-stock alert) as stock moves', async () => {
+    const port = inv.running.runtime.metricsPort;
+    const lowNow = async () => metricValue(await scrapeMetrics(port), 'larder_products_low_stock');
+    const start = await lowNow();
+    const product = await createTestProduct(inv.api, { initialStock: 10, lowStockThreshold: 4 });
+    await createTestProduct(inv.api, { initialStock: 0 }); // no threshold: never low
+    await inv.api.reserveStock({ orderId: randomUUID(), items: [{ productId: product.id, quantity: 6 }] });
+    await eventually('the product at its threshold is counted', async () =>
+      (await lowNow()) === start + 1 ? true : `saw ${await lowNow()}`,
+    );
+    await inv.api.deleteProduct({ id: product.id });
+    await eventually('a deleted product is not', async () => ((await lowNow()) === start ? true : `saw ${await lowNow()}`));
   });
 });
