@@ -28,6 +28,8 @@ export interface ComposeService {
   volumes?: (string | { target: string })[];
   restart?: string;
   stop_grace_period?: string;
+  /** Compose profiles: a service with any runs only when one is asked for (`--profile monitoring`). */
+  profiles?: string[];
 }
 
 /** A command or test in either of compose's forms, as words. */

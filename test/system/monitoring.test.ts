@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
 import { OrderStatus } from '#libs/contracts/larder/order/v1/resources.js';
+import { loadCompose } from '#test/support/container-files.js';
 import { promqlNames } from '#test/support/promql-names.js';
 import { runProcess } from '#test/support/run-process.js';
 import { scrapeMetrics } from '#test/support/scrape.js';
@@ -68,6 +69,23 @@ describe('monitoring: alert rules and the dashboard', function () {
         mine.some((c) => c.exp_alerts.length === 0),
         `${alert} is tested quiet`,
       ).to.equal(true);
+    }
+  });
+
+  it("compose's monitoring profile mounts these files, and Prometheus scrapes each service's METRICS_PORT", () => {
+    const compose = loadCompose();
+    const mounts = (name: string) =>
+      (compose.service(name).volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[0]! : v.target));
+    for (const name of ['prometheus', 'grafana']) {
+      expect(compose.service(name).profiles).to.deep.equal(['monitoring']);
+      for (const source of mounts(name)) expect(existsSync(`${ROOT}${source}`), source).to.equal(true);
+    }
+    const config = parseYaml(readFileSync(`${PROMETHEUS_DIR}/prometheus.yml`, 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = config.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
+    for (const service of ['inventory', 'order']) {
+      expect(targets).to.include(`${service}:${compose.environment(service).METRICS_PORT}`);
     }
   });
 
