@@ -1,9 +1,11 @@
 /**
  * `npm run demo`: a guided tour of a running Larder (start it with `npm start`).
- * Browses the catalog, fills a cart and checks out to CONFIRMED, shows a
- * declined payment giving its stock back, then runs a flash sale — 50 buyers
- * at once for the last 5 units — and checks the stock invariant. Exits 1 when
- * anything is not as it should be.
+ * Browses the catalog, fills a cart and checks out to CONFIRMED as a customer
+ * holding a token (development key set, as npm start configures it), shows
+ * that another customer's token cannot see that order, shows a declined
+ * payment giving its stock back, then runs a flash sale — 50 buyers at once
+ * for the last 5 units, placed by the storefront's service key — and checks
+ * the stock invariant. Exits 1 when anything is not as it should be.
  */
 import { randomUUID } from 'node:crypto';
 import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
@@ -14,8 +16,11 @@ import * as orderMessages from '#libs/contracts/larder/order/v1/order_service.js
 import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
 import { OrderStatus, type Order } from '#libs/contracts/larder/order/v1/resources.js';
 import { createDatabase } from '#libs/db/knex.js';
+import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { createPromiseClient } from '#libs/grpc/client.js';
+import { errorInfoOf } from '#libs/grpc/status.js';
 import { findInvariantViolations } from '../services/inventory/data/invariants.js';
+import { mintDevToken } from './token/dev-token.js';
 
 const INVENTORY = process.env.INVENTORY_ADDR ?? '127.0.0.1:50051';
 const ORDER = process.env.ORDER_ADDR ?? '127.0.0.1:50052';
@@ -26,6 +31,17 @@ const options = (apiKey: string) => ({ defaults: { apiKey, timeoutMs: 10_000, co
 const inventory = createPromiseClient(InventoryServiceService, inventoryMessages, INVENTORY, options('dev-inventory-admin-key'));
 const carts = createPromiseClient(CartServiceService, cartMessages, ORDER, options('dev-storefront-key'));
 const orders = createPromiseClient(OrderServiceService, orderMessages, ORDER, options('dev-order-admin-key'));
+
+/** Cart and order clients acting as one customer: its token, so requests leave customer_id out. */
+async function asCustomer(customerId: string) {
+  const token = await mintDevToken(customerId, { ttlSeconds: 600 });
+  const customer = {
+    carts: createPromiseClient(CartServiceService, cartMessages, ORDER, options(token)),
+    orders: createPromiseClient(OrderServiceService, orderMessages, ORDER, options(token)),
+    close: () => [customer.carts, customer.orders].forEach((c) => c.close()),
+  };
+  return customer;
+}
 
 const euro = (minor: number | undefined) => `€${((minor ?? 0) / 100).toFixed(2)}`;
 const statusName = (status: OrderStatus) => OrderStatus[status]?.replace('ORDER_STATUS_', '') ?? String(status);
@@ -63,34 +79,49 @@ async function browse() {
 }
 
 async function happyCheckout(productId: string) {
-  step('Fill a cart and check out with a good card (tok_ok)');
+  step('As a customer with a token: fill a cart and check out with a good card (tok_ok)');
   const customerId = randomUUID();
-  await carts.addCartItem({ customerId, productId, quantity: 2 });
-  const { cart } = await carts.getCart({ customerId });
-  console.log(`   cart of ${customerId.slice(0, 8)}…: ${cart!.items.map((i) => `${i.quantity} × ${i.productId.slice(0, 8)}…`).join(', ')}`);
-  const before = await stock(productId);
-  const { order } = await orders.checkout({ customerId, idempotencyKey: `demo-${randomUUID()}`, paymentToken: 'tok_ok' });
-  console.log(`   checkout → order ${order!.id.slice(0, 8)}… ${statusName(order!.status)}, total ${euro(order!.total?.minorUnits)}`);
-  const done = await waitFor(order!.id, (o) => o.status === OrderStatus.ORDER_STATUS_CONFIRMED);
-  const { events } = await orders.listOrderEvents({ orderId: order!.id });
-  for (const e of events)
+  const customer = await asCustomer(customerId);
+  const stranger = await asCustomer(randomUUID());
+  try {
+    // No customer_id anywhere: the token's subject is the customer.
+    await customer.carts.addCartItem({ productId, quantity: 2 });
+    const { cart } = await customer.carts.getCart({});
     console.log(
-      `   log #${e.sequence}: ${statusName(e.fromStatus) === 'UNSPECIFIED' ? '—' : statusName(e.fromStatus)} → ${statusName(e.toStatus)} (${e.reason})`,
+      `   cart of ${customerId.slice(0, 8)}…: ${cart!.items.map((i) => `${i.quantity} × ${i.productId.slice(0, 8)}…`).join(', ')}`,
     );
-  const after = await stock(productId);
-  check(done.status === OrderStatus.ORDER_STATUS_CONFIRMED, 'the order is CONFIRMED');
-  check(after.sold - before.sold === 2 && after.reserved === before.reserved, 'two units moved from available to sold');
+    const before = await stock(productId);
+    const { order } = await customer.orders.checkout({ idempotencyKey: `demo-${randomUUID()}`, paymentToken: 'tok_ok' });
+    console.log(`   checkout → order ${order!.id.slice(0, 8)}… ${statusName(order!.status)}, total ${euro(order!.total?.minorUnits)}`);
+    const done = await waitFor(order!.id, (o) => o.status === OrderStatus.ORDER_STATUS_CONFIRMED);
+    const { events } = await customer.orders.listOrderEvents({ orderId: order!.id });
+    for (const e of events)
+      console.log(
+        `   log #${e.sequence}: ${statusName(e.fromStatus) === 'UNSPECIFIED' ? '—' : statusName(e.fromStatus)} → ${statusName(e.toStatus)} (${e.reason})`,
+      );
+    const after = await stock(productId);
+    check(done.status === OrderStatus.ORDER_STATUS_CONFIRMED, 'the order is CONFIRMED');
+    check(after.sold - before.sold === 2 && after.reserved === before.reserved, 'two units moved from available to sold');
+    const own = await customer.orders.listOrders({});
+    check(own.orders.length === 1 && own.orders[0]!.id === order!.id, 'ListOrders with the token lists the customer’s one order');
+    const refused = await stranger.orders.getOrder({ id: order!.id }).then(
+      () => 'OK',
+      (error: ServiceError) => `${Code[error.code]} ${errorInfoOf(error)?.reason ?? ''}`.trim(),
+    );
+    check(refused === 'NOT_FOUND ORDER_NOT_FOUND', `another customer’s token gets ${refused} for this order`);
+  } finally {
+    customer.close();
+    stranger.close();
+  }
 }
 
 async function declinedCheckout(productId: string) {
   step('A declined card (tok_decline): the order is cancelled and its stock released');
   const before = await stock(productId);
-  const { order } = await orders.createOrder({
-    customerId: randomUUID(),
-    idempotencyKey: `demo-${randomUUID()}`,
-    paymentToken: 'tok_decline',
-    items: [{ productId, quantity: 1 }],
-  });
+  const customer = await asCustomer(randomUUID());
+  const { order } = await customer.orders
+    .createOrder({ idempotencyKey: `demo-${randomUUID()}`, paymentToken: 'tok_decline', items: [{ productId, quantity: 1 }] })
+    .finally(() => customer.close());
   const done = await waitFor(order!.id, (o) => o.status === OrderStatus.ORDER_STATUS_CANCELLED);
   console.log(`   order ${order!.id.slice(0, 8)}… ${statusName(done.status)}: ${done.cancelReason}`);
   const after = await stock(productId);
@@ -102,7 +133,7 @@ async function declinedCheckout(productId: string) {
 }
 
 async function flashSale() {
-  step('Flash sale: 50 buyers at once for the last 5 units');
+  step('Flash sale: 50 buyers at once for the last 5 units (placed by the storefront, with its service key)');
   const { product } = await inventory.createProduct({
     product: {
       sku: `DEMO-FLASH-${Date.now().toString(36).toUpperCase()}`,

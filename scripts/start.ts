@@ -19,6 +19,7 @@ import { seedInventory } from './seed.js';
 import { banner } from './start/banner.js';
 import { takenPorts } from './start/ports.js';
 import { readStartSettings, StartSettingsError, type StartService } from './start/settings.js';
+import { DEV_TOKEN_ENV, mintDevToken, usesDevTokens } from './token/dev-token.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const inventoryDb = DATABASES.find((d) => d.service === 'inventory')!.url;
@@ -58,9 +59,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const services = readSettings();
   const [inventory] = services as [StartService, StartService];
+  // Development customer tokens (deploy/dev-jwks) unless production or the environment configures its own.
+  const devTokens = usesDevTokens(process.env);
   const serviceEnv: Record<StartService['name'], Record<string, string>> = {
     inventory: { DATABASE_URL: inventoryDb },
-    order: { DATABASE_URL: orderDb, INVENTORY_ADDR: `127.0.0.1:${inventory.grpcPort}` },
+    order: { DATABASE_URL: orderDb, INVENTORY_ADDR: `127.0.0.1:${inventory.grpcPort}`, ...(devTokens ? DEV_TOKEN_ENV : {}) },
   };
   const problems = [
     ...(await preflight(inventoryDb, NATS_URL)),
@@ -129,7 +132,9 @@ async function main(): Promise<void> {
     }
   }
   const seconds = (Date.now() - started) / 1000;
-  console.log(banner(services, { seconds, customerId: randomUUID(), ownKeys: Boolean(process.env.API_KEYS?.trim()) }));
+  const customerId = randomUUID();
+  const customerToken = devTokens ? await mintDevToken(customerId) : undefined;
+  console.log(banner(services, { seconds, customerId, customerToken, ownKeys: Boolean(process.env.API_KEYS?.trim()) }));
 }
 
 main().catch((error: unknown) => {

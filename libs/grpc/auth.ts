@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '#libs/errors/app-error.js';
+import { looksLikeJwt } from './bearer-token.js';
 
 /** One API key: who it is (for logs) and what it may do. */
 export interface ApiKey {
@@ -69,16 +70,49 @@ function bearerKey(authorization: string | undefined): string {
   });
 }
 
+/** Who made a call: an API key, or the subject of an end-user token. */
+export interface Caller {
+  /** For logs: the key's name, or `token:<subject>`. */
+  name: string;
+  scopes: ReadonlySet<string>;
+  /** The verified `sub` of an end-user token; absent for API keys. */
+  subject?: string;
+}
+
+/** Turns a token into the caller it stands for (the service's rules on top of libs/grpc/bearer-token.ts). */
+export type TokenAuthenticator = (token: string) => Promise<{ subject: string; scopes: ReadonlySet<string> }>;
+
+function requireScope(caller: Caller, scope: string, who: string): void {
+  if (!caller.scopes.has('*') && !caller.scopes.has(scope)) {
+    throw new AppError('permissionDenied', `${who} lacks scope ${scope}`, { reason: 'SCOPE_MISSING', metadata: { scope } });
+  }
+}
+
+const findKey = (keys: readonly ApiKey[], key: string): ApiKey | undefined => keys.find((k) => sameSecret(k.key, key));
+
 /** Finds the caller of an `authorization: Bearer <key>` header and checks it holds `scope`. */
 export function authorize(keys: readonly ApiKey[], authorization: string | undefined, scope: string): ApiKey {
-  const key = bearerKey(authorization);
-  const caller = keys.find((k) => sameSecret(k.key, key));
+  const caller = findKey(keys, bearerKey(authorization));
   if (!caller) throw new AppError('unauthenticated', 'unknown API key', { reason: 'API_KEY_INVALID' });
-  if (!caller.scopes.has('*') && !caller.scopes.has(scope)) {
-    throw new AppError('permissionDenied', `API key "${caller.name}" lacks scope ${scope}`, {
-      reason: 'SCOPE_MISSING',
-      metadata: { scope },
-    });
-  }
+  requireScope(caller, scope, `API key "${caller.name}"`);
+  return caller;
+}
+
+/**
+ * Like authorize, and when `tokens` is given, a bearer value that is no API key
+ * but has the shape of a JWT is verified as an end-user token (API keys are
+ * looked up first, so a key that happens to contain dots keeps working).
+ */
+export async function authorizeCall(
+  keys: readonly ApiKey[],
+  tokens: TokenAuthenticator | undefined,
+  authorization: string | undefined,
+  scope: string,
+): Promise<Caller> {
+  const value = bearerKey(authorization);
+  if (!tokens || findKey(keys, value) || !looksLikeJwt(value)) return authorize(keys, authorization, scope);
+  const { subject, scopes } = await tokens(value);
+  const caller = { name: `token:${subject}`, scopes, subject };
+  requireScope(caller, scope, 'the token');
   return caller;
 }

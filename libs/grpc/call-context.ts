@@ -6,8 +6,10 @@ import type { Logger } from '#libs/logging/logger.js';
 export interface CallContext {
   /** From `x-request-id` metadata, or generated: ties logs, events and downstream calls together. */
   correlationId: string;
-  /** Name of the API key that made the call. */
+  /** Name of the API key that made the call, or `token:<subject>` for an end-user token. */
   caller: string;
+  /** The verified subject (`sub`) of the caller's end-user token; absent when an API key made the call. */
+  subject?: string;
   /** Logger bound to method, caller and correlation id. */
   logger: Logger;
   /** When the caller stops waiting, if it set a deadline. */

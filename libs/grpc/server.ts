@@ -11,7 +11,7 @@ import {
 } from '@grpc/grpc-js';
 import { AppError } from '#libs/errors/app-error.js';
 import type { Logger } from '#libs/logging/logger.js';
-import { authorize, type ApiKey } from './auth.js';
+import { authorizeCall, type ApiKey, type TokenAuthenticator } from './auth.js';
 import { correlationIdFrom, type CallContext } from './call-context.js';
 import { HealthRegistry, Serving } from './health.js';
 import { addReflection } from './reflection.js';
@@ -45,6 +45,8 @@ export interface TlsOptions {
 export interface GrpcServerOptions {
   logger: Logger;
   apiKeys: readonly ApiKey[];
+  /** End-user tokens besides the API keys (bearer values shaped like a JWT); none when absent. */
+  tokens?: TokenAuthenticator;
   tls?: TlsOptions;
   observe?: RpcObserver;
 }
@@ -53,7 +55,7 @@ export interface GrpcServerOptions {
 const UNDECODABLE = Symbol('undecodable');
 
 /**
- * The server every Larder service runs: API-key auth per method, one log line
+ * The server every Larder service runs: API-key (and end-user token) auth per method, one log line
  * per RPC, every error mapped in one place, health and reflection built in.
  */
 export class GrpcServer {
@@ -102,9 +104,10 @@ export class GrpcServer {
     let bound: Logger | undefined;
     const logger = () => (bound ??= this.options.logger.child(bindings));
     const deadline = call.getDeadline();
-    const prepare = (): CallContext => {
+    const prepare = async (): Promise<CallContext> => {
       const authorization = call.metadata.get('authorization')[0];
-      const caller = authorize(this.options.apiKeys, typeof authorization === 'string' ? authorization : undefined, scope).name;
+      const header = typeof authorization === 'string' ? authorization : undefined;
+      const { name: caller, subject } = await authorizeCall(this.options.apiKeys, this.options.tokens, header, scope);
       bindings.caller = caller;
       bound = undefined;
       if ((call.request as Record<symbol, unknown>)?.[UNDECODABLE] !== undefined) {
@@ -113,6 +116,7 @@ export class GrpcServer {
       return {
         correlationId,
         caller,
+        subject,
         get logger() {
           return logger();
         },
@@ -135,7 +139,8 @@ export class GrpcServer {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const rpc = this.begin(path, scope, call);
       Promise.resolve()
-        .then(() => handler(call.request, rpc.prepare()))
+        .then(rpc.prepare)
+        .then((ctx) => handler(call.request, ctx))
         .then(
           (response) => {
             callback(null, response);
@@ -156,7 +161,8 @@ export class GrpcServer {
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
       Promise.resolve()
-        .then(() => handler(call.request, rpc.prepare(), (message) => call.write(message), abort.signal))
+        .then(rpc.prepare)
+        .then((ctx) => handler(call.request, ctx, (message) => call.write(message), abort.signal))
         .then(
           () => {
             call.end();

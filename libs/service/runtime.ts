@@ -7,6 +7,7 @@ import { connectNats } from '#libs/events/nats-connection.js';
 import { createOutboxRelay, type OutboxBacklog, type OutboxRelay } from '#libs/events/relay.js';
 import { ensureStream, type StreamSpec } from '#libs/events/streams.js';
 import { createSubjectConsumers } from '#libs/events/subject-consumers.js';
+import type { TokenAuthenticator } from '#libs/grpc/auth.js';
 import { Serving } from '#libs/grpc/health.js';
 import { GrpcServer } from '#libs/grpc/server.js';
 import type { Logger } from '#libs/logging/logger.js';
@@ -36,6 +37,8 @@ export interface RuntimeOptions {
   /** Streams to create or update once NATS is up (ours and the ones we consume). */
   streams: readonly StreamSpec[];
   outboxPollMs: number;
+  /** End-user tokens the gRPC server accepts besides the API keys (order service, when a JWKS is configured). */
+  tokens?: TokenAuthenticator;
 }
 
 /** An inbox consumer as a service declares it: the runtime supplies its pool, NATS and logger. */
@@ -86,6 +89,7 @@ export class ServiceRuntime {
       {
         logger,
         apiKeys: config.apiKeys,
+        tokens: options.tokens,
         tls: config.tls,
         observe: (method, code, durationMs, error) => {
           const name = Code[code] ?? String(code);

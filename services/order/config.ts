@@ -1,5 +1,7 @@
 import { readCommonConfig, type CommonConfig } from '#libs/config/common.js';
 import { envReader, type Env } from '#libs/config/env.js';
+import { readTokenConfig } from '#libs/config/tokens.js';
+import type { TokenSettings } from '#libs/grpc/bearer-token.js';
 import { ORDER_SCOPES } from './transport/scopes.js';
 
 /** Development keys, documented in the README; refused in production. */
@@ -8,6 +10,13 @@ export const DEVELOPMENT_API_KEYS = [
   'storefront=dev-storefront-key:carts,orders.read,orders.write',
   'support=dev-order-support-key:orders.read,orders.admin',
 ].join(';');
+
+/**
+ * RFC 7638 thumbprints of the development key set (deploy/dev-jwks/jwks.json,
+ * whose private key is committed beside it): a JWKS holding one is refused in
+ * production. A test holds this list to the committed file.
+ */
+export const DEVELOPMENT_JWKS_THUMBPRINTS = ['n00_XxZ11ADCmE2wpDmL_U4HNRrYIAqD9iCeJDpSWiw'];
 
 export interface RetryPolicy {
   baseMs: number;
@@ -39,20 +48,24 @@ export interface OrderConfig extends CommonConfig {
   workerConcurrency: number;
   leaseMs: number;
   outboxPollMs: number;
+  /** End-user tokens (JWT_JWKS_FILE or JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE); undefined when no key set is configured. */
+  tokens?: TokenSettings;
 }
 
 /** Reads and validates the environment; throws a ConfigError naming the bad variable. */
 export function readOrderConfig(env: Env): OrderConfig {
   const read = envReader(env);
   const rate = (name: string) => read.number(name, 0, { min: 0, max: 1 });
+  const common = readCommonConfig(read, {
+    database: 'larder_order',
+    grpcPort: 50052,
+    metricsPort: 9465,
+    developmentApiKeys: DEVELOPMENT_API_KEYS,
+    scopes: ORDER_SCOPES,
+  });
   return {
-    ...readCommonConfig(read, {
-      database: 'larder_order',
-      grpcPort: 50052,
-      metricsPort: 9465,
-      developmentApiKeys: DEVELOPMENT_API_KEYS,
-      scopes: ORDER_SCOPES,
-    }),
+    ...common,
+    tokens: readTokenConfig(read, { production: common.production, developmentThumbprints: DEVELOPMENT_JWKS_THUMBPRINTS }),
     inventoryAddress: read.string('INVENTORY_ADDR', '127.0.0.1:50051'),
     inventoryApiKey: read.string('INVENTORY_API_KEY', 'dev-order-service-key'),
     inventoryTimeoutMs: read.int('INVENTORY_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),

@@ -12,13 +12,20 @@ import type { OrderRecord } from './types.js';
  * when no saga step holds the order (the usual case): the caller gets the
  * CANCELLED order with its stock released and payment refunded. If a step is
  * in flight, the order keeps cancel_requested and the worker cancels it as
- * soon as that step ends. Repeats are harmless.
+ * soon as that step ends. Repeats are harmless. With `owner` (a customer's
+ * token), another customer's order is NOT_FOUND, as a missing one is.
  */
-export async function cancelOrder(deps: OrderDeps, ctx: RequestContext, orderId: string, reason: string): Promise<OrderRecord> {
+export async function cancelOrder(
+  deps: OrderDeps,
+  ctx: RequestContext,
+  orderId: string,
+  reason: string,
+  owner?: string,
+): Promise<OrderRecord> {
   const now = deps.clock.now();
   const requested = await inTransaction(deps, async (trx) => {
     const order = await findOrder(trx, orderId, { forUpdate: true });
-    if (!order) throw notFound('order', orderId);
+    if (!order || (owner !== undefined && order.customerId !== owner)) throw notFound('order', orderId);
     if (order.status === 'CANCELLED' || order.cancelRequested) return order;
     if (!CANCELLABLE.has(order.status)) {
       throw failedPrecondition(`order ${orderId} is ${order.status} and can no longer be cancelled`, {

@@ -7,9 +7,16 @@ import type { OrderEventRecord, OrderRecord, OrderStatus } from './types.js';
 
 /** The order reads: GetOrder, ListOrders, GetOrderHistory and WatchOrder's polls. */
 
-export async function getOrder(deps: OrderDeps, id: string, includeDeleted = false): Promise<OrderRecord> {
+/** What a read may see: soft-deleted orders too, and (a customer's token) only that customer's orders. */
+export interface OrderVisibility {
+  includeDeleted?: boolean;
+  /** Another customer's order is NOT_FOUND, exactly as a missing one: its existence is not revealed. */
+  owner?: string;
+}
+
+export async function getOrder(deps: OrderDeps, id: string, { includeDeleted = false, owner }: OrderVisibility = {}): Promise<OrderRecord> {
   const order = await findOrder(deps.db, id, { includeDeleted });
-  if (!order) throw notFound('order', id);
+  if (!order || (owner !== undefined && order.customerId !== owner)) throw notFound('order', id);
   return order;
 }
 
@@ -24,8 +31,8 @@ export async function listOrderPage(
   return { orders: page, nextBeforeId: nextKey };
 }
 
-export async function orderLog(deps: OrderDeps, orderId: string): Promise<OrderEventRecord[]> {
-  await getOrder(deps, orderId, true);
+export async function orderLog(deps: OrderDeps, orderId: string, owner?: string): Promise<OrderEventRecord[]> {
+  await getOrder(deps, orderId, { includeDeleted: true, owner });
   return listOrderEvents(deps.db, orderId);
 }
 

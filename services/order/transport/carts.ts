@@ -22,16 +22,17 @@ import { getCart } from '../domain/carts/get-cart.js';
 import { removeCartItem } from '../domain/carts/remove-cart-item.js';
 import { updateCartItem } from '../domain/carts/update-cart-item.js';
 import type { OrderDeps } from '../domain/deps.js';
+import { actingCustomer } from './customer.js';
 
-/** Every CartService RPC: validate, run the use case, map the cart. */
+/** Every CartService RPC: validate, run the use case, map the cart (a customer's token reaches only its own cart). */
 export const cartHandlers = (deps: OrderDeps): Handlers<typeof CartServiceService> => ({
-  async getCart(request: GetCartRequest): Promise<GetCartResponse> {
-    return { cart: toCartMessage(await getCart(deps, v.requireUuid('customer_id', request.customerId))) };
+  async getCart(request: GetCartRequest, ctx: CallContext): Promise<GetCartResponse> {
+    return { cart: toCartMessage(await getCart(deps, actingCustomer(ctx, 'customer_id', request.customerId))) };
   },
 
   async addCartItem(request: AddCartItemRequest, ctx: CallContext): Promise<AddCartItemResponse> {
     const command = {
-      customerId: v.requireUuid('customer_id', request.customerId),
+      customerId: actingCustomer(ctx, 'customer_id', request.customerId),
       productId: v.requireUuid('product_id', request.productId),
       quantity: v.integer('quantity', request.quantity, { min: 1, max: MAX_LINE_QUANTITY }),
     };
@@ -40,20 +41,20 @@ export const cartHandlers = (deps: OrderDeps): Handlers<typeof CartServiceServic
 
   async updateCartItem(request: UpdateCartItemRequest, ctx: CallContext): Promise<UpdateCartItemResponse> {
     const command = {
-      customerId: v.requireUuid('customer_id', request.customerId),
+      customerId: actingCustomer(ctx, 'customer_id', request.customerId),
       productId: v.requireUuid('product_id', request.productId),
       quantity: v.integer('quantity', request.quantity, { min: 0, max: MAX_LINE_QUANTITY }),
     };
     return { cart: toCartMessage(await updateCartItem(deps, ctx, command)) };
   },
 
-  async removeCartItem(request: RemoveCartItemRequest): Promise<RemoveCartItemResponse> {
-    const customerId = v.requireUuid('customer_id', request.customerId);
+  async removeCartItem(request: RemoveCartItemRequest, ctx: CallContext): Promise<RemoveCartItemResponse> {
+    const customerId = actingCustomer(ctx, 'customer_id', request.customerId);
     const productId = v.requireUuid('product_id', request.productId);
     return { cart: toCartMessage(await removeCartItem(deps, customerId, productId)) };
   },
 
-  async clearCart(request: ClearCartRequest): Promise<ClearCartResponse> {
-    return { cart: toCartMessage(await clearCart(deps, v.requireUuid('customer_id', request.customerId))) };
+  async clearCart(request: ClearCartRequest, ctx: CallContext): Promise<ClearCartResponse> {
+    return { cart: toCartMessage(await clearCart(deps, actingCustomer(ctx, 'customer_id', request.customerId))) };
   },
 });

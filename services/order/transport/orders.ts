@@ -29,6 +29,7 @@ import { getOrder, listOrderPage, orderLog } from '../domain/read-orders.js';
 import { updateOrder } from '../domain/update-order.js';
 import { placeOrder, type PlaceOrderCommand } from '../domain/place-order.js';
 import { idempotencyKey, orderItems, paymentToken, shippingAddress } from './order-fields.js';
+import { actingCustomer } from './customer.js';
 import { watchOrderHandler } from './watch-order.js';
 
 /** Places the order and counts the outcome: the status it was left in, or why it was refused. */
@@ -46,7 +47,7 @@ async function placeCounted(deps: OrderDeps, ctx: CallContext, command: PlaceOrd
 export const orderHandlers = (deps: OrderDeps) => ({
   async checkout(request: CheckoutRequest, ctx: CallContext): Promise<CheckoutResponse> {
     const order = await placeCounted(deps, ctx, {
-      customerId: v.requireUuid('customer_id', request.customerId),
+      customerId: actingCustomer(ctx, 'customer_id', request.customerId),
       idempotencyKey: idempotencyKey(request.idempotencyKey),
       paymentToken: paymentToken(request.paymentToken),
       shippingAddress: shippingAddress('shipping_address', request.shippingAddress),
@@ -57,7 +58,7 @@ export const orderHandlers = (deps: OrderDeps) => ({
 
   async createOrder(request: CreateOrderRequest, ctx: CallContext): Promise<CreateOrderResponse> {
     const order = await placeCounted(deps, ctx, {
-      customerId: v.requireUuid('customer_id', request.customerId),
+      customerId: actingCustomer(ctx, 'customer_id', request.customerId),
       idempotencyKey: idempotencyKey(request.idempotencyKey),
       paymentToken: paymentToken(request.paymentToken),
       shippingAddress: shippingAddress('shipping_address', request.shippingAddress),
@@ -66,12 +67,13 @@ export const orderHandlers = (deps: OrderDeps) => ({
     return { order: toOrderMessage(order) };
   },
 
-  async getOrder(request: GetOrderRequest): Promise<GetOrderResponse> {
-    return { order: toOrderMessage(await getOrder(deps, v.requireUuid('id', request.id), request.showDeleted)) };
+  async getOrder(request: GetOrderRequest, ctx: CallContext): Promise<GetOrderResponse> {
+    const order = await getOrder(deps, v.requireUuid('id', request.id), { includeDeleted: request.showDeleted, owner: ctx.subject });
+    return { order: toOrderMessage(order) };
   },
 
-  async listOrders(request: ListOrdersRequest): Promise<ListOrdersResponse> {
-    const customerId = v.requireUuid('customer_id', request.customerId);
+  async listOrders(request: ListOrdersRequest, ctx: CallContext): Promise<ListOrdersResponse> {
+    const customerId = actingCustomer(ctx, 'customer_id', request.customerId);
     let status;
     if (request.status !== OrderStatusMessage.ORDER_STATUS_UNSPECIFIED && request.status !== undefined) {
       status = orderStatusFromMessage(request.status);
@@ -88,7 +90,7 @@ export const orderHandlers = (deps: OrderDeps) => ({
   async cancelOrder(request: CancelOrderRequest, ctx: CallContext): Promise<CancelOrderResponse> {
     const id = v.requireUuid('id', request.id);
     const reason = v.text('reason', request.reason, { max: 500 });
-    return { order: toOrderMessage(await cancelOrder(deps, ctx, id, reason)) };
+    return { order: toOrderMessage(await cancelOrder(deps, ctx, id, reason, ctx.subject)) };
   },
 
   async updateOrder(request: UpdateOrderRequest, ctx: CallContext): Promise<UpdateOrderResponse> {
@@ -122,8 +124,8 @@ export const orderHandlers = (deps: OrderDeps) => ({
     return { order: toOrderMessage(await deleteOrder(deps, ctx, v.requireUuid('id', request.id))) };
   },
 
-  async listOrderEvents(request: ListOrderEventsRequest): Promise<ListOrderEventsResponse> {
-    const events = await orderLog(deps, v.requireUuid('order_id', request.orderId));
+  async listOrderEvents(request: ListOrderEventsRequest, ctx: CallContext): Promise<ListOrderEventsResponse> {
+    const events = await orderLog(deps, v.requireUuid('order_id', request.orderId), ctx.subject);
     return { events: events.map(toOrderEventMessage) };
   },
 

@@ -22,14 +22,15 @@ export const watchOrderHandler =
     // The log position first, then the order: a change committed in between is
     // then sent again below rather than counted as seen and lost.
     let seen = (await orderLogSince(deps, id)).at(-1)?.sequence ?? 0;
-    let order = await getOrder(deps, id, true);
+    // Nothing is sent before this read, which refuses another customer's order (NOT_FOUND).
+    let order = await getOrder(deps, id, { includeDeleted: true, owner: ctx.subject });
     send({ order: toOrderMessage(order), event: undefined });
     const until = Math.min(Date.now() + MAX_WATCH_MS, ctx.deadline?.getTime() ?? Infinity);
     while (!isTerminal(order.status) && !signal.aborted && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const events = await orderLogSince(deps, id, seen);
       if (events.length === 0) continue;
-      order = await getOrder(deps, id, true);
+      order = await getOrder(deps, id, { includeDeleted: true });
       for (const event of events) {
         send({ order: toOrderMessage(order), event: toOrderEventMessage(event) });
         seen = event.sequence;

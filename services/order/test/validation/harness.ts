@@ -24,6 +24,7 @@ import {
   waitForOrder,
   type CartApi,
   type OrderApi,
+  type SystemOptions,
   type TestSystem,
 } from '../system.js';
 
@@ -131,9 +132,14 @@ export interface OrderServiceContext {
 /**
  * `order service, <area> (both services as processes)`: a system with the
  * fixtures (a customer with two CONFIRMED orders and a cart line) for all of
- * `body`'s tests, stopped after them.
+ * `body`'s tests, stopped after them. `systemOptions` (made when the system
+ * starts, e.g. to write a key set first) adds to the processes' environment.
  */
-export function describeOrderService(area: string, body: (context: OrderServiceContext) => void): void {
+export function describeOrderService(
+  area: string,
+  body: (context: OrderServiceContext) => void,
+  systemOptions: () => Promise<SystemOptions> = async () => ({}),
+): void {
   describe(`order service, ${area} (both services as processes)`, function () {
     this.timeout(60_000);
     let system: TestSystem;
@@ -151,7 +157,7 @@ export function describeOrderService(area: string, body: (context: OrderServiceC
     };
 
     before(async () => {
-      system = await startSystem();
+      system = await startSystem(await systemOptions());
       const [product, other] = await Promise.all([createProduct(system, 500), createProduct(system, 500)]);
       const customerId = randomUUID();
       const ids: string[] = [];
