@@ -35,7 +35,7 @@ export function checkJwks(document: unknown): JSONWebKeySet {
     try {
       createPublicKey({ key: jwk as never, format: 'jwk' });
     } catch (error) {
-      throw new Error(`${name} is not a usable public key (${(error as Error).message})`);
+      throw new Error(`${name} is not a usable public key (${(error as Error).message})`, { cause: error });
     }
   });
   return { keys: keys as JWK[] };

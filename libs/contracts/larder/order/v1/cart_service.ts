@@ -888,7 +888,10 @@ export const ClearCartResponse: MessageFns<ClearCartResponse> = {
 
 /**
  * Customers' carts. Adding checks availability with inventory right now (a
- * soft check: stock is only held at checkout). Scope: carts.
+ * soft check: stock is only held at checkout). Scope: carts. A customer's
+ * token (authorization: Bearer <JWT>) reaches only its own cart: customer_id
+ * may then be empty (it is the token's sub), and another customer's id is
+ * PERMISSION_DENIED (CUSTOMER_MISMATCH); an API key must name the customer.
  */
 export type CartServiceService = typeof CartServiceService;
 export const CartServiceService = {

@@ -1841,7 +1841,11 @@ export const WatchOrderResponse: MessageFns<WatchOrderResponse> = {
 
 /**
  * Orders and the checkout saga: reserve stock with inventory, take payment,
- * confirm; compensate (release, refund) on every failure path.
+ * confirm; compensate (release, refund) on every failure path. A customer's
+ * token (authorization: Bearer <JWT>) acts only for its own customer:
+ * customer_id may then be empty (it is the token's sub), another customer's id
+ * is PERMISSION_DENIED (CUSTOMER_MISMATCH), another customer's order is
+ * NOT_FOUND as a missing one is, and orders.admin is never a token's scope.
  */
 export type OrderServiceService = typeof OrderServiceService;
 export const OrderServiceService = {
