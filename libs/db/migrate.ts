@@ -36,7 +36,14 @@ export async function migrateDownAll(db: Knex, migrations: readonly Migration[])
  * Migrations run against live traffic: wait at most this long for a lock, so a
  * migration that queues behind a long transaction fails (and can be retried)
  * instead of blocking every query queued behind it.
+ *
+ * Transaction-local (`set_config(…, true)`, i.e. SET LOCAL): a plain SET would
+ * outlive the migration on its server connection, and behind PgBouncer in
+ * transaction mode that connection next serves the application, which would
+ * then fail its own statements after 5 s of lock wait. Hence only inside a
+ * transactional migration (outside one, SET LOCAL would silently do nothing).
  */
 export async function setLockTimeout(db: Knex, timeout = '5s'): Promise<void> {
-  await db.raw(`set lock_timeout = '${timeout.replace(/'/g, '')}'`);
+  if (!(db as Knex.Transaction).isTransaction) throw new Error('setLockTimeout needs the transaction of a transactional migration');
+  await db.raw(`select set_config('lock_timeout', ?, true)`, [timeout]);
 }

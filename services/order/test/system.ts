@@ -12,6 +12,7 @@ import { OrderStatus, type Order } from '#libs/contracts/larder/order/v1/resourc
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
 import { freePort, delay } from '#test/support/free-port.js';
+import { startThrowawayPgBouncer, type ThrowawayPgBouncer } from '#test/support/pgbouncer.js';
 import { testNatsUrl } from '#test/support/root-hooks.js';
 import { checkInvariants, migrateService, type InvariantViolation } from '#test/support/scripts.js';
 import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
@@ -55,6 +56,14 @@ export interface SystemOptions {
   inventoryEnv?: Record<string, string>;
   /** Extra environment for the order process (retry policy, payment knobs…). */
   orderEnv?: Record<string, string>;
+  /**
+   * Both services reach their databases through this PgBouncer (transaction
+   * mode), with DATABASE_PREPARED_STATEMENTS=false unless the env options say
+   * otherwise. Migrations and the test's own queries stay direct. Without it,
+   * LARDER_TEST_PGBOUNCER=1 makes every system start a pooler of its own, so
+   * any system test file can run through one unchanged (README, PgBouncer).
+   */
+  pgbouncer?: ThrowawayPgBouncer;
 }
 
 /**
@@ -98,6 +107,20 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     }),
     createTestDatabase('sys_order', orderMigrations),
   ]);
+  const ownPooler = !options.pgbouncer && process.env.LARDER_TEST_PGBOUNCER === '1';
+  const pooler =
+    options.pgbouncer ??
+    (ownPooler
+      ? await startThrowawayPgBouncer().catch(async (error: unknown) => {
+          await Promise.all([inventoryDb.drop(), orderDb.drop()]);
+          throw error;
+        })
+      : undefined);
+  const pooled = (url: string) =>
+    pooler ? { DATABASE_URL: pooler.route(url), DATABASE_PREPARED_STATEMENTS: 'false' } : { DATABASE_URL: url };
+  const stopOwnPooler = async () => {
+    if (ownPooler) await pooler?.destroy();
+  };
   const logDir = mkdtempSync(join(tmpdir(), 'larder-system-'));
   const [inventoryPort, orderPort, inventoryMetricsPort, orderMetricsPort] = [
     await freePort(),
@@ -113,7 +136,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     {
       ...INVENTORY_DEFAULTS,
       METRICS_PORT: String(inventoryMetricsPort),
-      DATABASE_URL: inventoryDb.url,
+      ...pooled(inventoryDb.url),
       NATS_URL: natsUrl,
       ...options.inventoryEnv,
     },
@@ -122,7 +145,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const orderEnv = (metricsPort: number) => ({
     ...ORDER_DEFAULTS,
     METRICS_PORT: String(metricsPort),
-    DATABASE_URL: orderDb.url,
+    ...pooled(orderDb.url),
     NATS_URL: natsUrl,
     INVENTORY_ADDR: `127.0.0.1:${inventoryPort}`,
     PAYMENT_CALL_LOG: gatewayLogPath,
@@ -136,6 +159,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     // One failed to start: do not leave the other running, nor the databases behind.
     await Promise.all([inventoryProcess.stop('SIGKILL'), orderProcess.stop('SIGKILL')]);
     await Promise.all([inventoryDb.drop(), orderDb.drop()]);
+    await stopOwnPooler();
     throw error;
   }
   const orderAddress = `127.0.0.1:${orderPort}`;
@@ -179,6 +203,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       for (const client of [inventory, carts, orders, ...clients]) client.close();
       await Promise.all([orderProcess.stop(), inventoryProcess.stop(), ...replicas.map((r) => r.stop())]);
       await Promise.all([inventoryDb.drop(), orderDb.drop()]);
+      await stopOwnPooler();
       // Every system test checks the saga at the gateway boundary, whatever else it asserts.
       const violations = paymentViolations(readGatewayLog(gatewayLogPath));
       if (violations.length > 0) throw new Error(`payment discipline broken (log: ${gatewayLogPath}):\n${violations.join('\n')}`);
