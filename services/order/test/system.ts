@@ -116,7 +116,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
           throw error;
         })
       : undefined);
-  const pooled = (url: string) =>
+  const pooled = (url: string): Record<string, string> =>
     pooler ? { DATABASE_URL: pooler.route(url), DATABASE_PREPARED_STATEMENTS: 'false' } : { DATABASE_URL: url };
   const stopOwnPooler = async () => {
     if (ownPooler) await pooler?.destroy();
