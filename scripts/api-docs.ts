@@ -11,7 +11,7 @@ import { INVENTORY_EVENTS, ORDER_EVENTS } from '#libs/events/catalog.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import { inventoryRpcErrors } from '../services/inventory/transport/rpc-errors.js';
 import { inventoryScopes } from '../services/inventory/transport/scopes.js';
-import { cartRpcErrors, orderRpcErrors } from '../services/order/transport/rpc-errors.js';
+import { cartRpcErrors, ORDER_COMMON_RPC_ERRORS, orderRpcErrors } from '../services/order/transport/rpc-errors.js';
 import { cartScopes, orderScopes } from '../services/order/transport/scopes.js';
 import { describeApi } from './api-docs/descriptors.js';
 import { renderApiReference, type EventEntry } from './api-docs/render.js';
@@ -27,8 +27,8 @@ const markdown = renderApiReference(
   describeApi(DESCRIPTOR_SET_PATH, 'larder/'),
   {
     'larder.inventory.v1.InventoryService': { scopes: inventoryScopes, errors: inventoryRpcErrors, common: COMMON_RPC_ERRORS },
-    'larder.order.v1.CartService': { scopes: cartScopes, errors: cartRpcErrors, common: COMMON_RPC_ERRORS },
-    'larder.order.v1.OrderService': { scopes: orderScopes, errors: orderRpcErrors, common: COMMON_RPC_ERRORS },
+    'larder.order.v1.CartService': { scopes: cartScopes, errors: cartRpcErrors, common: ORDER_COMMON_RPC_ERRORS },
+    'larder.order.v1.OrderService': { scopes: orderScopes, errors: orderRpcErrors, common: ORDER_COMMON_RPC_ERRORS },
   },
   events,
 );

@@ -31,3 +31,17 @@ export const COMMON_RPC_ERRORS: readonly RpcError[] = [
   rpcError('DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED', 'the database query took too long'),
   rpcError('UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'the database cannot be reached; retry later'),
 ];
+
+/** Returned by any RPC of a service that accepts end-user tokens (libs/grpc/bearer-token.ts), for a token it refuses. */
+export const TOKEN_RPC_ERRORS: readonly RpcError[] = [
+  rpcError('UNAUTHENTICATED', 'TOKEN_EXPIRED', 'the token has expired ("exp")'),
+  rpcError('UNAUTHENTICATED', 'TOKEN_NOT_YET_VALID', 'the token is not valid yet ("nbf")'),
+  rpcError('UNAUTHENTICATED', 'TOKEN_ISSUER_INVALID', '"iss" is not JWT_ISSUER'),
+  rpcError('UNAUTHENTICATED', 'TOKEN_AUDIENCE_INVALID', '"aud" does not name JWT_AUDIENCE'),
+  rpcError('UNAUTHENTICATED', 'TOKEN_SIGNATURE_INVALID', 'the signature does not verify'),
+  rpcError('UNAUTHENTICATED', 'TOKEN_KEY_UNKNOWN', 'no key of the key set matches its "kid" and "alg"'),
+  rpcError('UNAUTHENTICATED', 'TOKEN_ALGORITHM_REFUSED', '"alg" is not RS256, ES256 or EdDSA (never none, never HMAC)'),
+  rpcError('UNAUTHENTICATED', 'TOKEN_CLAIM_MISSING', 'a required claim ("exp", "sub") is missing'),
+  rpcError('UNAUTHENTICATED', 'TOKEN_MALFORMED', 'not a well-formed JWT, or a claim of the wrong type'),
+  rpcError('UNAVAILABLE', 'TOKEN_KEYS_UNAVAILABLE', 'the remote key set (JWT_JWKS_URL) cannot be fetched; retry later'),
+];
