@@ -23,6 +23,16 @@ export type SettleOutcome =
 
 export type AvailabilityOutcome = { kind: 'found'; available: number } | { kind: 'notFound' } | { kind: 'unavailable'; message: string };
 
+/**
+ * The idempotency key of the restock that puts one product of a cancelled,
+ * already confirmed order back on the shelf: the saga's cancel step sends it,
+ * and the reconciler (scripts/reconcile) finds, or repeats, that same restock by it.
+ */
+export const cancelRestockKey = (orderId: string, productId: string): string => `order-cancel-${orderId}-${productId}`;
+
+/** The note of that restock (not part of its idempotency, but the ledger reads better with one wording). */
+export const CANCEL_RESTOCK_NOTE = 'returned by a cancelled order';
+
 export interface CallMeta {
   correlationId?: string;
 }

@@ -5,7 +5,13 @@ import { AdjustmentReason, ReservationStatus } from '#libs/contracts/larder/inve
 import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
 import { errorInfoOf } from '#libs/grpc/status.js';
 import type { Logger } from '#libs/logging/logger.js';
-import type { AvailabilityOutcome, InventoryPort, ReserveOutcome, SettleOutcome } from '../domain/inventory-port.js';
+import {
+  CANCEL_RESTOCK_NOTE,
+  type AvailabilityOutcome,
+  type InventoryPort,
+  type ReserveOutcome,
+  type SettleOutcome,
+} from '../domain/inventory-port.js';
 
 type Api = PromiseClient<typeof InventoryServiceService>;
 
@@ -131,7 +137,7 @@ export function createInventoryClient(options: {
               delta: quantity,
               reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
               idempotencyKey,
-              note: 'returned by a cancelled order',
+              note: CANCEL_RESTOCK_NOTE,
             },
             { correlationId: meta.correlationId },
           );

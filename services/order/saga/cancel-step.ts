@@ -1,3 +1,4 @@
+import { cancelRestockKey } from '../domain/inventory-port.js';
 import type { OrderRecord } from '../domain/types.js';
 import { releaseAndEnd } from './release-and-end.js';
 import type { Step } from './step.js';
@@ -25,12 +26,7 @@ export async function cancelStep(step: Step): Promise<OrderRecord> {
   }
   if (order.status === 'CONFIRMED') {
     for (const item of order.items) {
-      const restocked = await deps.inventory.restock(
-        item.productId,
-        item.quantity,
-        `order-cancel-${order.id}-${item.productId}`,
-        step.meta,
-      );
+      const restocked = await deps.inventory.restock(item.productId, item.quantity, cancelRestockKey(order.id, item.productId), step.meta);
       if (restocked.kind === 'unavailable') return step.retryLater(order.paymentAttempts + 1, restocked.message);
     }
     return step.finish({ status: 'CANCELLED', cancelRequested: false, nextAttemptAt: null }, { reason });

@@ -5,7 +5,17 @@ import { OrderStatus, PaymentStatus, type Order } from '#libs/contracts/larder/o
 import { errorInfoOf } from '#libs/grpc/status.js';
 import { delay } from '#test/support/free-port.js';
 import { paymentViolations, unansweredCharges } from './gateway-log.js';
-import { chargesOf, createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
+import {
+  chargesOf,
+  createProduct,
+  hasStatus,
+  inventoryViolations,
+  reconcileSystem,
+  startSystem,
+  stockOf,
+  waitForOrder,
+  type TestSystem,
+} from './system.js';
 
 const S = OrderStatus;
 
@@ -53,6 +63,8 @@ describe('checkout faults (both services as processes)', function () {
     afterEach(async () => {
       if (system && !system.inventoryProcess.running) await system.inventoryProcess.start();
       expect(await inventoryViolations(system)).to.deep.equal([]);
+      // Every order of the suite so far has settled: each must agree with its reservation.
+      expect((await reconcileSystem(system)).disagreements).to.deep.equal([]);
     });
 
     it('AWAITING_STOCK → CANCELLED, nothing reserved; a repeated cancel is OK', async () => {
@@ -250,6 +262,7 @@ describe('checkout faults (both services as processes)', function () {
       expect(await statusesOf(system, order!.id)).to.deep.equal(['PENDING', 'RESERVED', 'CANCELLED']);
       expect(await stockOf(system, product.id)).to.include({ available: 10, reserved: 0, sold: 0 });
       expect(await inventoryViolations(system)).to.deep.equal([]);
+      expect((await reconcileSystem(system)).disagreements).to.deep.equal([]);
     });
   });
 
@@ -499,6 +512,11 @@ describe('checkout faults (both services as processes)', function () {
         .groupBy('customer_id', 'idempotency_key')
         .havingRaw('count(*) > 1');
       expect(doubled).to.deep.equal([]);
+
+      // Across both databases: every order, the warm-up's too, agrees with its reservation.
+      const reconciled = await reconcileSystem(system);
+      expect(reconciled.disagreements).to.deep.equal([]);
+      expect(reconciled.orders).to.equal(plans.length + 1);
     });
   });
 });

@@ -5,6 +5,7 @@ import {
   createProduct,
   hasStatus,
   inventoryViolations,
+  reconcileSystem,
   startSystem,
   stockOf,
   waitForOrder,
@@ -53,5 +54,6 @@ describe('several order replicas on one database', function () {
     expect(transitions, 'a status entered twice means two workers ran one step').to.deep.equal([]);
     for (const product of products) expect(await stockOf(system, product.id)).to.include({ available: 70, reserved: 0, sold: 30 });
     expect(await inventoryViolations(system)).to.deep.equal([]);
+    expect(await reconcileSystem(system)).to.deep.include({ orders: 60, disagreements: [] });
   });
 });

@@ -14,7 +14,7 @@ import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
 import { freePort, delay } from '#test/support/free-port.js';
 import { startThrowawayPgBouncer, type ThrowawayPgBouncer } from '#test/support/pgbouncer.js';
 import { testNatsUrl } from '#test/support/root-hooks.js';
-import { checkInvariants, migrateService, type InvariantViolation } from '#test/support/scripts.js';
+import { checkInvariants, migrateService, reconcile, type InvariantViolation, type ReconcileOptions } from '#test/support/scripts.js';
 import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
 import { orderMigrations } from '../migrations/index.js';
 import type { GatewayCallEntry } from '../payments/recording-gateway.js';
@@ -254,6 +254,17 @@ export const hasStatus =
 export async function inventoryViolations(system: TestSystem): Promise<InvariantViolation[]> {
   return (await checkInvariants(system.inventoryDb.url)).violations;
 }
+
+/**
+ * scripts/reconcile.ts --json on the system's two databases: every order against
+ * its reservation. Strict by default (no grace period): call it once the orders settled.
+ */
+export async function reconcileSystem(system: TestSystem, options: ReconcileOptions = {}) {
+  return reconcile({ inventoryDatabaseUrl: system.inventoryDb.url, orderDatabaseUrl: system.orderDb.url }, options);
+}
+
+/** The inventory's address, for a tool that repairs through its API. */
+export const inventoryAddressOf = (system: TestSystem): string => `127.0.0.1:${system.inventoryProcess.port}`;
 
 /** Rows the payment simulator recorded for an order (its own books). */
 export async function chargesOf(system: TestSystem, orderId: string): Promise<{ status: string }[]> {

@@ -1,0 +1,29 @@
+import type { Db } from '#libs/db/types.js';
+import type { ReservationStatus } from '../domain/types.js';
+
+/** What the reconciler (scripts/reconcile) compares of a reservation with its order. */
+export interface ReservationSnapshot {
+  orderId: string;
+  status: ReservationStatus;
+  expiresAt: Date;
+  updatedAt: Date;
+}
+
+/** One page of reservations in order-id order, after `afterOrderId` (keyset). */
+export async function readReservationsAfter(db: Db, afterOrderId: string | undefined, limit: number): Promise<ReservationSnapshot[]> {
+  const query = db('reservations').select('order_id', 'status', 'expires_at', 'updated_at').orderBy('order_id').limit(limit);
+  if (afterOrderId !== undefined) query.where('order_id', '>', afterOrderId);
+  const rows: { order_id: string; status: ReservationStatus; expires_at: Date; updated_at: Date }[] = await query;
+  return rows.map((r) => ({ orderId: r.order_id, status: r.status, expiresAt: r.expires_at, updatedAt: r.updated_at }));
+}
+
+/** Stock adjustments by idempotency key (those that exist), with the units they added. */
+export async function readAdjustmentsByKey(db: Db, keys: readonly string[]): Promise<Map<string, { productId: string; delta: number }>> {
+  const found = new Map<string, { productId: string; delta: number }>();
+  if (keys.length === 0) return found;
+  const rows: { idempotency_key: string; product_id: string; delta: number }[] = await db('stock_adjustments')
+    .select('idempotency_key', 'product_id', 'delta')
+    .whereIn('idempotency_key', keys);
+  for (const row of rows) found.set(row.idempotency_key, { productId: row.product_id, delta: row.delta });
+  return found;
+}
