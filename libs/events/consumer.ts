@@ -12,6 +12,7 @@ import {
 import { isUuid } from '#libs/ids/uuid.js';
 import { prepared } from '#libs/db/prepared.js';
 import type { Logger } from '#libs/logging/logger.js';
+import { endSpan } from '#libs/telemetry/trace-context.js';
 import {
   CORRELATION_ID_HEADER,
   DEAD_LETTER_CONSUMER_HEADER,
@@ -22,6 +23,7 @@ import {
 } from './headers.js';
 import { isJetStreamNotFound } from './jetstream-errors.js';
 import { serverVersionAtLeast, subjectMatches } from './subjects.js';
+import { inProcessSpan } from './trace-headers.js';
 import { createWaiter } from './wait.js';
 
 /** One event as the handler sees it. */
@@ -235,7 +237,20 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     );
   }
 
-  async function processMessage(msg: JsMsg): Promise<void> {
+  /**
+   * One delivery in a CONSUMER span, a child of the relay's publish span named by
+   * the message's traceparent: the handler's statements and logs are in the trace.
+   */
+  function processTraced(msg: JsMsg): Promise<void> {
+    const eventId = msg.headers?.get(MSG_ID_HEADER) ?? '';
+    return inProcessSpan(msg, { eventId, consumer: durableName }, async (span) => {
+      const failure = await processMessage(msg);
+      endSpan(span, failure);
+    });
+  }
+
+  /** Handles one delivery; resolves to the handler's error when it failed (the message is then retried or dead-lettered). */
+  async function processMessage(msg: JsMsg): Promise<unknown> {
     const deliveryCount = msg.info.deliveryCount;
     if (deliveryCount > 1) counters.redeliveries++;
     if (clientFilter && !clientFilter(msg.subject)) {
@@ -246,8 +261,9 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     if (!isUuid(id)) {
       // Without an event id the inbox cannot dedupe; retrying would not add one.
       counters.failures++;
-      await deadLetter(msg, `missing or invalid ${MSG_ID_HEADER} header`);
-      return;
+      const reason = `missing or invalid ${MSG_ID_HEADER} header`;
+      await deadLetter(msg, reason);
+      return reason;
     }
 
     const inboxMessage: InboxMessage = {
@@ -262,6 +278,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     const keepAlive = setInterval(() => msg.working(), progressIntervalMs);
     // Asked for by the handler; kept only if its transaction commits.
     let afterCommit: (() => void | Promise<void>)[] = [];
+    let failure: unknown;
     try {
       let duplicate = false;
       // Nothing to apply, now or on any redelivery: no inbox row either.
@@ -290,6 +307,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     } catch (err) {
       clearInterval(keepAlive);
       afterCommit = [];
+      failure = err;
       counters.failures++;
       if (deliveryCount >= maxDeliver) {
         await deadLetter(msg, errorMessage(err));
@@ -307,6 +325,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
         log.error({ err, eventId: id, subject: msg.subject }, 'after-commit hook failed');
       }
     }
+    return failure;
   }
 
   async function pullLoop(): Promise<void> {
@@ -323,7 +342,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
             msg.nak();
             continue;
           }
-          await processMessage(msg);
+          await processTraced(msg);
         }
       } catch (err) {
         if (!stopping) log.error({ err }, 'pulling from consumer failed; retrying');

@@ -23,6 +23,21 @@ export async function createOutboxTable(db: Knex): Promise<void> {
 }
 
 /**
+ * outbox.trace_context (jsonb, nullable): the trace context of the request that
+ * wrote the row, for the relay to continue (trace-headers.ts). A nullable column
+ * without a default is a catalog change only: no table rewrite, one brief lock,
+ * bounded by the migration's lock_timeout. Rows written before it, or by code
+ * that does not know it, have null there and are published untraced.
+ */
+export async function addOutboxTraceContext(db: Knex): Promise<void> {
+  await db.raw('alter table outbox add column if not exists trace_context jsonb');
+}
+
+export async function dropOutboxTraceContext(db: Knex): Promise<void> {
+  await db.raw('alter table outbox drop column if exists trace_context');
+}
+
+/**
  * The inbox: ids of events a consumer has already applied, written in the same
  * transaction as the effect, so a redelivered message changes nothing twice.
  */

@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { headers, NatsError, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
 import { prepared } from '#libs/db/prepared.js';
 import type { Logger } from '#libs/logging/logger.js';
+import { endSpan, type TraceCarrier } from '#libs/telemetry/trace-context.js';
 import { CORRELATION_ID_HEADER, EVENT_TYPE_HEADER } from './headers.js';
+import { startPublishSpan } from './trace-headers.js';
 import { createWaiter } from './wait.js';
 
 export interface OutboxRelayOptions {
@@ -67,6 +69,7 @@ interface OutboxRow {
   event_type: string;
   payload: Buffer;
   correlation_id: string | null;
+  trace_context: TraceCarrier | null;
 }
 
 /** A row's publish outcome: its PubAck, or why it was not acknowledged. */
@@ -129,7 +132,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const h = headers();
     h.set(EVENT_TYPE_HEADER, row.event_type);
     if (row.correlation_id) h.set(CORRELATION_ID_HEADER, row.correlation_id);
-    return js.publish(row.subject, row.payload, { msgID: row.id, headers: h, timeout: publishTimeoutMs });
+    // Continues the trace of the request that wrote the row, and writes traceparent into h.
+    const span = startPublishSpan(row, h);
+    return js.publish(row.subject, row.payload, { msgID: row.id, headers: h, timeout: publishTimeoutMs }).then(
+      (ack) => {
+        endSpan(span);
+        return ack;
+      },
+      (error: unknown) => {
+        endSpan(span, error);
+        throw error;
+      },
+    );
   }
 
   /** Every row's outcome, settled; a failed publish is a value, never a rejection. */
@@ -153,7 +167,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return db.transaction(async (trx) => {
       const rows: OutboxRow[] = await prepared(
         trx('outbox')
-          .select('id', 'subject', 'event_type', 'payload', 'correlation_id')
+          .select('id', 'subject', 'event_type', 'payload', 'correlation_id', 'trace_context')
           .whereNull('published_at')
           .orderBy('created_at')
           .limit(batchSize)

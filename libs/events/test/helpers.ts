@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { connect, type NatsConnection, type StoredMsg } from 'nats';
 import type { Migration } from '#libs/db/migrate.js';
-import { createInboxTable, createOutboxTable } from '../outbox-schema.js';
+import { addOutboxTraceContext, createInboxTable, createOutboxTable } from '../outbox-schema.js';
 
 /** The outbox and inbox tables, as the services' own migrations will create them. */
 export const eventsMigration: Migration = {
   name: '001_events',
   async up(db: Knex) {
     await createOutboxTable(db);
+    await addOutboxTraceContext(db);
     await createInboxTable(db);
   },
   async down(db: Knex) {

@@ -1,5 +1,5 @@
 import { uuidv7 } from '#libs/ids/uuid.js';
-import type { OutboxEvent } from '#libs/events/outbox.js';
+import { outboxEvent, type OutboxEvent } from '#libs/events/outbox.js';
 import { INVENTORY_EVENTS as EVENTS, type EventSpec } from '#libs/events/catalog.js';
 import { AdjustmentReason as AdjustmentReasonMessage } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { isLowStock, toProductMessage, toReservationMessage, toStockLevelMessage } from './to-proto.js';
@@ -12,7 +12,13 @@ function event<T extends { metadata?: unknown }>(spec: EventSpec<T>, ctx: EventC
   const id = uuidv7(ctx.now.getTime());
   const metadata = { eventId: id, occurTime: ctx.now, correlationId: ctx.correlationId ?? '', source: 'inventory' };
   const message = spec.codec.fromPartial({ ...body, metadata } as never);
-  return { id, subject: spec.subject, type: spec.type, payload: spec.codec.encode(message).finish(), correlationId: ctx.correlationId };
+  return outboxEvent({
+    id,
+    subject: spec.subject,
+    type: spec.type,
+    payload: spec.codec.encode(message).finish(),
+    correlationId: ctx.correlationId,
+  });
 }
 
 export const productCreated = (ctx: EventContext, product: ProductRecord) =>

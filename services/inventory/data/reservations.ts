@@ -122,6 +122,7 @@ const toJson = (m: BatchMember) => ({
     subject: m.event.event.subject,
     type: m.event.event.type,
     cid: m.event.event.correlationId ?? null,
+    tc: m.event.event.traceContext ?? null,
     metadata: base64(m.event.metadata),
     reservation: base64(m.event.reservation),
   },

@@ -51,6 +51,7 @@ export async function settleBatch(db: Db, members: readonly SettlementMember[]):
         event_type: row.event_type,
         payload: row.payload.toString('base64'),
         correlation_id: row.correlation_id,
+        trace_context: m.event.traceContext ?? null,
       };
     }),
   );
@@ -63,7 +64,8 @@ export async function settleBatch(db: Db, members: readonly SettlementMember[]):
     db.raw<{ rows: { settled: string[]; missing: number }[] }>(
       `with members as (
          select * from jsonb_to_recordset(?::jsonb) as m(order_id uuid, status text, release_reason text, at timestamptz,
-                                                         event_id uuid, subject text, event_type text, payload text, correlation_id text)
+                                                         event_id uuid, subject text, event_type text, payload text, correlation_id text,
+                                                         trace_context jsonb)
        ),
        wanted as (
          select * from jsonb_to_recordset(?::jsonb) as l(order_id uuid, product_id uuid, quantity int)
@@ -109,8 +111,8 @@ export async function settleBatch(db: Db, members: readonly SettlementMember[]):
          from lines l
        ),
        published as (
-         insert into outbox (id, subject, event_type, payload, correlation_id)
-         select m.event_id, m.subject, m.event_type, decode(m.payload, 'base64'), m.correlation_id
+         insert into outbox (id, subject, event_type, payload, correlation_id, trace_context)
+         select m.event_id, m.subject, m.event_type, decode(m.payload, 'base64'), m.correlation_id, m.trace_context
          from members m join settled s on s.order_id = m.order_id
        )
        select coalesce((select json_agg(order_id) from settled), '[]'::json) as settled, (select n from missing) as missing`,

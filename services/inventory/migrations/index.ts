@@ -5,6 +5,7 @@ import { categoryLookupIndex } from './003-category-lookup-index.js';
 import { productNameSearchIndex } from './004-product-name-search-index.js';
 import { reserveStockBatch } from './005-reserve-stock-batch.js';
 import { reserveStockBatchIndexConditions } from './006-reserve-stock-batch-index-conditions.js';
+import { outboxTraceContext } from './007-outbox-trace-context.js';
 
 /** Inventory's migrations, oldest first. Append only. */
 export const inventoryMigrations: readonly Migration[] = [
@@ -14,4 +15,5 @@ export const inventoryMigrations: readonly Migration[] = [
   productNameSearchIndex,
   reserveStockBatch,
   reserveStockBatchIndexConditions,
+  outboxTraceContext,
 ];

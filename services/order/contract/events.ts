@@ -1,5 +1,5 @@
 import { ORDER_EVENTS, type EventSpec } from '#libs/events/catalog.js';
-import type { OutboxEvent } from '#libs/events/outbox.js';
+import { outboxEvent, type OutboxEvent } from '#libs/events/outbox.js';
 import { uuidv7 } from '#libs/ids/uuid.js';
 import { toOrderMessage } from './to-proto.js';
 import type { OrderEvents } from '../domain/deps.js';
@@ -27,13 +27,13 @@ export function orderStatusEvent(order: OrderRecord, ctx: { correlationId?: stri
     metadata: { eventId: id, occurTime: ctx.now, correlationId: ctx.correlationId ?? '', source: 'order' },
     order: toOrderMessage(order),
   } as never);
-  return {
+  return outboxEvent({
     id,
     subject: spec.subject,
     type: spec.type,
     payload: spec.codec.encode(message as never).finish(),
     correlationId: ctx.correlationId,
-  };
+  });
 }
 
 /** The protobuf encoding of the domain's event port, wired into OrderDeps by app.ts (and tests). */

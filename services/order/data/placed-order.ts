@@ -67,8 +67,8 @@ export async function writePlacedOrder(
        select claim.id, 1, null, ?::text, ?::text, null, ?::text, ?::timestamptz from claim
      ),
      published as (
-       insert into outbox (id, subject, event_type, payload, correlation_id)
-       select ?::uuid, ?::text, ?::text, ?::bytea, ?::text from claim
+       insert into outbox (id, subject, event_type, payload, correlation_id, trace_context)
+       select ?::uuid, ?::text, ?::text, ?::bytea, ?::text, ?::jsonb from claim
      )
      select count(*)::int as claimed from claim`,
       [
@@ -83,6 +83,7 @@ export async function writePlacedOrder(
         event.event_type,
         event.payload,
         event.correlation_id,
+        event.trace_context,
       ],
     ),
   );

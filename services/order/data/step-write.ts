@@ -59,8 +59,8 @@ export async function writeStepChange(
        from changed where ?::boolean
      ),
      published as (
-       insert into outbox (id, subject, event_type, payload, correlation_id)
-       select ?::uuid, ?::text, ?::text, ?::bytea, ?::text from changed where ?::boolean
+       insert into outbox (id, subject, event_type, payload, correlation_id, trace_context)
+       select ?::uuid, ?::text, ?::text, ?::bytea, ?::text, ?::jsonb from changed where ?::boolean
      )
      select count(*)::int as changed from changed`,
       [
@@ -78,6 +78,7 @@ export async function writeStepChange(
         event?.event_type ?? null,
         event?.payload ?? null,
         event?.correlation_id ?? null,
+        event?.trace_context ?? null,
         event !== undefined,
       ],
     ),

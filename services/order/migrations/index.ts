@@ -1,5 +1,6 @@
 import type { Migration } from '#libs/db/migrate.js';
 import { cartsAndOrders } from './001-carts-and-orders.js';
+import { outboxTraceContext } from './002-outbox-trace-context.js';
 
 /** The order service's migrations, oldest first. Append only. */
-export const orderMigrations: readonly Migration[] = [cartsAndOrders];
+export const orderMigrations: readonly Migration[] = [cartsAndOrders, outboxTraceContext];

@@ -2,6 +2,7 @@ import { claimDueOrders } from '../data/orders.js';
 import { OrderOwnershipLost } from '../domain/change-order.js';
 import type { OrderDeps } from '../domain/deps.js';
 import type { Logger } from '#libs/logging/logger.js';
+import { inSpan } from '#libs/telemetry/trace-context.js';
 import { advanceOrder } from './advance-order.js';
 
 export interface SagaWorker {
@@ -33,8 +34,12 @@ export function createSagaWorker(options: { deps: OrderDeps; logger: Logger; int
   async function runOnce(): Promise<number> {
     const claimed = await claimDueOrders(deps.db, deps.clock.now(), deps.saga.leaseMs, concurrency);
     await Promise.all(
+      // A step claimed here runs long after its checkout's request (a stock wait, a retry,
+      // a crash's lapsed lease): it starts a trace of its own, rooted at this span; the
+      // order's correlation id ties it to the checkout in logs and events. Steps run
+      // inline (Checkout's reservation, the payment it carries on) stay in the request's trace.
       claimed.map(async (claim) => {
-        await logged(() => advanceOrder(deps, claim), claim.order.id);
+        await logged(() => inSpan('saga.advance', { 'larder.order_id': claim.order.id }, () => advanceOrder(deps, claim)), claim.order.id);
       }),
     );
     return claimed.length;

@@ -2,12 +2,14 @@
  * The current text of reserve_stock_batch(batch jsonb) (migration 005, which
  * explains what it does). A function has no data: each migration that changes
  * it applies this text again with `create or replace`, so a new database and
- * one that ran the older text end up with the same function.
+ * one that ran the older text end up with the same function. (PL/pgSQL checks
+ * the columns a statement names when it runs, not when it is created: 005 may
+ * apply a text naming a column that 007 adds.)
  */
 /*
  * batch: [{ order_id, hash, now, expires_at,
  *           items: [{ p: product id, q: quantity }]                        (sorted by product id),
- *           event: { id, subject, type, cid, metadata, reservation },      (protobuf bytes in base64)
+ *           event: { id, subject, type, cid, tc, metadata, reservation },  (protobuf bytes in base64; tc: trace context)
  *           low: { subject, type } }]                                      (where StockLow goes)
  * returns one verdict per member, in order:
  *   { ok: [[minor, currency], …] }            reserved; unit prices in item order
@@ -17,7 +19,7 @@
  *   { missing: product } | { deleted: product }
  *   { short: product, requested, available }
  */
-export const RESERVE_STOCK_BATCH = `
+const reserveStockBatch = (traceContext: boolean) => `
   create or replace function reserve_stock_batch(batch jsonb) returns jsonb
   language plpgsql as $$
   declare
@@ -134,7 +136,7 @@ export const RESERVE_STOCK_BATCH = `
     select (x->>'p')::uuid, 'RESERVE', -(x->>'q')::bigint, (x->>'q')::bigint, 0, g->>'order_id', (g->>'now')::timestamptz
       from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x;
 
-    insert into outbox (id, subject, event_type, payload, correlation_id)
+    insert into outbox (id, subject, event_type, payload, correlation_id${traceContext ? ', trace_context' : ''})
     select (g->'event'->>'id')::uuid, g->'event'->>'subject', g->'event'->>'type',
            -- ReservationReserved { metadata = 1; reservation = 2 }: the service's Reservation + its priced items (field 3).
            larder_pb_bytes(1, decode(g->'event'->>'metadata', 'base64'))
@@ -142,7 +144,7 @@ export const RESERVE_STOCK_BATCH = `
              select string_agg(larder_pb_bytes(3, larder_pb_reservation_item(x->>'p', (x->>'q')::bigint,
                                  (stock->(x->>'p')->>'price')::bigint, stock->(x->>'p')->>'cur')), ''::bytea order by o)
                from jsonb_array_elements(g->'items') with ordinality as t(x, o))),
-           g->'event'->>'cid'
+           g->'event'->>'cid'${traceContext ? ", g->'event'->'tc'" : ''}
       from jsonb_array_elements(grants) g
     union all
     -- StockLow { metadata = 1; product_id = 2; available = 3; low_stock_threshold = 4 }: the reserved
@@ -151,7 +153,7 @@ export const RESERVE_STOCK_BATCH = `
            larder_pb_bytes(1, decode(g->'event'->>'metadata', 'base64') || larder_pb_bytes(1, convert_to(l->>'id', 'UTF8')))
              || larder_pb_bytes(2, convert_to(l->>'p', 'UTF8')) || larder_pb_uint(3, (l->>'after')::bigint)
              || larder_pb_uint(4, (l->>'t')::bigint),
-           g->'event'->>'cid'
+           g->'event'->>'cid'${traceContext ? ", g->'event'->'tc'" : ''}
       from jsonb_array_elements(grants) g, jsonb_array_elements(g->'lows') l;
 
     -- 5. One conditional UPDATE per product for the whole batch, on the rows locked in step 2.
@@ -168,3 +170,8 @@ export const RESERVE_STOCK_BATCH = `
     return verdicts;
   end $$;
 `;
+
+export const RESERVE_STOCK_BATCH = reserveStockBatch(true);
+
+/** The text before migration 007 (no outbox.trace_context), which 007's down puts back. */
+export const RESERVE_STOCK_BATCH_WITHOUT_TRACE_CONTEXT = reserveStockBatch(false);
