@@ -20,6 +20,11 @@ export interface BenchConfig {
   cases: ReadonlySet<string>;
   /** Where the services write V8 CPU profiles (--cpu-prof) when they stop; unset: no profiling. */
   profileDir?: string;
+  /**
+   * BENCH_TRACING=1: the services run with OpenTelemetry tracing on (OTLP http/protobuf
+   * to a local sink that drops the spans), to compare with the untraced default.
+   */
+  tracing: boolean;
   /** Write bench/results/*.json, latest.svg and the README table (off for a trial run). */
   write: boolean;
 }
@@ -55,5 +60,6 @@ export function readBenchConfig(): BenchConfig {
     cases: new Set(groups.length > 0 ? groups : CASE_GROUPS),
     write: process.env.BENCH_WRITE !== '0',
     profileDir: process.env.BENCH_PROFILE_DIR || undefined,
+    tracing: process.env.BENCH_TRACING === '1',
   };
 }

@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 export interface OtlpRequest {
   path: string;
   contentType: string;
+  /** Empty when the receiver keeps no bodies (a bench's sink). */
   body: Buffer;
+  bytes: number;
 }
 
 /** A span from an OTLP/JSON export, flattened with its resource's service.name. */
@@ -81,14 +83,20 @@ function spansOf(request: ExportTraceServiceRequest): ExportedSpan[] {
   });
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** `keepBodies: false` makes a sink for a bench: it counts requests and bytes and drops the spans. */
+export async function startOtlpReceiver(options: { keepBodies?: boolean } = {}): Promise<OtlpReceiver> {
+  const keepBodies = options.keepBodies ?? true;
   const requests: OtlpRequest[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (keepBodies) chunks.push(chunk);
+    });
     req.on('end', () => {
       const contentType = String(req.headers['content-type'] ?? '');
-      requests.push({ path: req.url ?? '', contentType, body: Buffer.concat(chunks) });
+      requests.push({ path: req.url ?? '', contentType, body: Buffer.concat(chunks), bytes });
       if (req.method !== 'POST' || req.url !== '/v1/traces') {
         res.writeHead(404).end();
         return;

@@ -46,8 +46,9 @@ export async function runCheckout(ctx: BenchContext): Promise<void> {
       const { result } = await grpcCase(
         ctx.config,
         {
-          id: `checkout-${shape.key}`,
-          label: `Larder checkout → CONFIRMED, ${shape.label}`,
+          // Traced runs are cases of their own, so a results table shows both side by side.
+          id: `checkout-${shape.key}${ctx.config.tracing ? '-traced' : ''}`,
+          label: `Larder checkout → CONFIRMED, ${shape.label}${ctx.config.tracing ? ' (traced)' : ''}`,
           kind: 'larder',
           address: order.address,
           path: OrderServiceService.createOrder.path,

@@ -3,6 +3,7 @@ import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventor
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
 import { freePort } from '#test/support/free-port.js';
+import { startOtlpReceiver } from '#test/support/otlp-receiver.js';
 import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
 import { inventoryMigrations } from '../../../services/inventory/migrations/index.js';
 import type { TestDatabase } from '#test/support/test-database.js';
@@ -35,12 +36,20 @@ export async function createService(
   const process = serviceProcess(
     `services/${service}/main.ts`,
     port,
-    { LOG_LEVEL: 'warn', METRICS_PORT: '0', NATS_URL: ctx.natsUrl, ...env },
+    { LOG_LEVEL: 'warn', METRICS_PORT: '0', NATS_URL: ctx.natsUrl, ...(await tracingEnv(ctx, defer)), ...env },
     join(ctx.logDir, `${logName}.log`),
     ctx.config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.config.profileDir}`] : [],
   );
   defer(() => process.stop());
   return { process, address: `127.0.0.1:${port}` };
+}
+
+/** BENCH_TRACING=1: the OTEL_* settings that turn tracing on, exporting to a sink of the service's own. */
+async function tracingEnv(ctx: BenchContext, defer: (undo: () => Promise<unknown>) => void): Promise<Record<string, string>> {
+  if (!ctx.config.tracing) return {};
+  const sink = await startOtlpReceiver({ keepBodies: false });
+  defer(() => sink.close());
+  return { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint };
 }
 
 /** An inventory process on a throwaway, migrated database of its own, not started yet; `name` tags both and the log file. */

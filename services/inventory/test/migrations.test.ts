@@ -8,6 +8,7 @@ import { delay } from '#test/support/free-port.js';
 import { outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { categories } from '../migrations/002-categories.js';
 import { reserveStockBatch } from '../migrations/005-reserve-stock-batch.js';
+import { outboxTraceContext } from '../migrations/007-outbox-trace-context.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
 
@@ -45,8 +46,8 @@ describe('inventory migrations', function () {
   this.timeout(60_000);
 
   it('add categories while product reads and writes run, without failing a request', async () => {
-    // The code of this release on the schema before categories (with the reservation function it needs).
-    const before = [inventoryMigrations[0]!, reserveStockBatch];
+    // The code of this release on the schema before categories (with the reservation function and outbox column it needs).
+    const before = [inventoryMigrations[0]!, reserveStockBatch, outboxTraceContext];
     const database: TestDatabase = await createTestDatabase('inventory_migration', before);
     const inv: TestInventory = await startTestInventory({ database });
     // The categories migration, kept open after its statements: its locks stay granted until the test lets it commit.

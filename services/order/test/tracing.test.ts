@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { OrderStatus } from '#libs/contracts/larder/order/v1/resources.js';
+import { eventually } from '#test/support/eventually.js';
 import { delay } from '#test/support/free-port.js';
 import { formatSpanTree, SPAN_KIND, startOtlpReceiver, type ExportedSpan, type OtlpReceiver } from '#test/support/otlp-receiver.js';
 import { createProduct, hasStatus, startSystem, waitForOrder, type TestSystem } from './system.js';
@@ -26,15 +27,11 @@ async function checkout(system: TestSystem, correlationId: string): Promise<stri
   return order!.id;
 }
 
-/** Polls until `find` returns something (bounded). */
-async function eventually<T>(what: string, find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = find();
-    if (found !== undefined) return found;
-    await delay(100);
-  }
-  throw new Error(`not seen within ${timeoutMs} ms: ${what}`);
+/** Polls (bounded) until `find` returns something, and returns it. */
+async function seen<T>(what: string, find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  let found: T | undefined;
+  await eventually(what, () => (found = find()) !== undefined || 'not yet', { timeoutMs, intervalMs: 100 });
+  return found!;
 }
 
 const logLines = (file: string): Record<string, unknown>[] =>
@@ -74,13 +71,13 @@ describe('tracing (OpenTelemetry, both services as processes)', function () {
       await checkout(system, correlationId);
 
       const spans = () => receiver.spans();
-      const checkoutSpan = await eventually('the Checkout server span', () =>
+      const checkoutSpan = await seen('the Checkout server span', () =>
         spans().find((s) => s.name === 'grpc.larder.order.v1.OrderService/Checkout' && s.kind === SPAN_KIND.server),
       );
       expect(checkoutSpan.service).to.equal('order');
       const inTrace = () => spans().filter((s) => s.traceId === checkoutSpan.traceId);
       // The inventory applies orders.confirmed (commits the reservation) in a consumer span of this trace.
-      const consumed = await eventually('the inventory consuming orders.confirmed in the checkout trace', () =>
+      const consumed = await seen('the inventory consuming orders.confirmed in the checkout trace', () =>
         inTrace().find((s) => s.service === 'inventory' && s.kind === SPAN_KIND.consumer && s.name === 'process orders.confirmed'),
       );
       await delay(1_000); // the rest of the trace's batches
@@ -162,7 +159,7 @@ describe('tracing (OpenTelemetry, both services as processes)', function () {
     it('sends nothing and logs no trace ids without OTEL_TRACES_EXPORTER; the inventory exports protobuf', async () => {
       const correlationId = `untraced-${randomUUID()}`;
       await checkout(system, correlationId);
-      const exported = await eventually('a protobuf export from the inventory', () =>
+      const exported = await seen('a protobuf export from the inventory', () =>
         protobufReceiver.requests.find((r) => r.path === '/v1/traces' && r.body.length > 0),
       );
       expect(exported.contentType).to.equal('application/x-protobuf');
