@@ -93,6 +93,23 @@ describe('ReserveStock', function () {
     expect(await stockOf(product.id)).to.include({ available: 7, reserved: 3 });
   });
 
+  it('answers concurrent repeats of an order that took the last units with its reservation, not with insufficient stock', async () => {
+    // A repeat in a second batch, which read "no reservation yet" before waiting for the first
+    // batch's stock lock, then finds no stock left: it must still answer with the order's
+    // reservation (found by the model test, model/reservation-model.ts). The window is narrow: rounds.
+    const outcomes: string[] = [];
+    for (let round = 0; round < 20; round += 1) {
+      const product = await createTestProduct(inv.api, { initialStock: 3 });
+      const orderId = randomUUID();
+      const same = { orderId, items: [{ productId: product.id, quantity: 3 }] };
+      const other = { orderId, items: [{ productId: product.id, quantity: 2 }] };
+      const [first, ...repeats] = await Promise.all([same, same, other].map((r) => outcomeOf(inv.api.reserveStock(r))));
+      outcomes.push(`${first} ${repeats.join(' ')}`);
+      expect(await stockOf(product.id)).to.include({ available: 0, reserved: 3 });
+    }
+    expect(tally(outcomes)).to.deep.equal({ 'OK OK ALREADY_EXISTS': 20 });
+  });
+
   it('refuses the same order_id with different items', async () => {
     const product = await createTestProduct(inv.api, { initialStock: 10 });
     const orderId = randomUUID();

@@ -1,6 +1,6 @@
 import { alreadyExists, failedPrecondition, notFound } from '#libs/errors/app-error.js';
 import { requestHash } from '#libs/idempotency/request-hash.js';
-import { reserveBatch, reservedAs, type BatchMember, type BatchVerdict } from '../../data/reservations.js';
+import { findReservation, reserveBatch, reservedAs, type BatchMember, type BatchVerdict } from '../../data/reservations.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import type { InventoryDeps } from '../deps.js';
 import type { ReservationRecord } from '../types.js';
@@ -44,7 +44,21 @@ export async function reserveStock(deps: InventoryDeps, ctx: RequestContext, com
   };
   const verdict = deps.reservationBatches ? await deps.reservationBatches.submit(member) : (await reserveBatch(deps.db, [member]))[0]!;
   if (verdict.kind === 'reserved') deps.afterCommit();
-  return outcome(member, verdict);
+  return outcome(member, verdict.kind === 'short' ? await shortOrTaken(deps, member, verdict) : verdict);
+}
+
+/**
+ * A short verdict may come from a statement that looked for the order's
+ * reservation before it waited for the stock locks of a concurrent call that
+ * was reserving the same order (a retry): that call's reservation took the
+ * stock and has committed by the time the locks were granted. Read again, so
+ * the repeat is answered as a repeat (replay, or reused for other items), not
+ * as insufficient stock. Only short answers pay for the read.
+ */
+async function shortOrTaken(deps: InventoryDeps, member: BatchMember, short: BatchVerdict): Promise<BatchVerdict> {
+  const existing = await findReservation(deps.db, member.orderId);
+  if (!existing) return short;
+  return existing.requestHash === member.requestHash ? { kind: 'replay', reservation: existing } : { kind: 'reused' };
 }
 
 /** The caller's answer: its reservation (new or replayed), or why not. */
