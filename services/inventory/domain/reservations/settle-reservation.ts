@@ -77,14 +77,17 @@ function settlementEvent(events: InventoryEvents, ctx: RequestContext, settled: 
 export async function extendReservation(deps: InventoryDeps, orderId: string, ttlMs: number): Promise<ReservationRecord> {
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + ttlMs);
-  const extended = await extendIfLive(deps.db, orderId, expiresAt, now);
-  if (extended) return extended;
-  const current = await findReservation(deps.db, orderId);
-  if (!current) throw notFound('reservation', orderId);
-  const decision = decideExtension(current, now);
-  // Live now but not a moment ago (a concurrent extend): take the reservation as it is.
-  if (decision.action !== 'refuse') return current;
-  throw refusal(orderId, 'extend', decision.why, current.status);
+  for (let attempt = 1; ; attempt += 1) {
+    const extended = await extendIfLive(deps.db, orderId, expiresAt, now);
+    if (extended) return extended;
+    const current = await findReservation(deps.db, orderId);
+    if (!current) throw notFound('reservation', orderId);
+    const decision = decideExtension(current, now);
+    if (decision.action === 'refuse') throw refusal(orderId, 'extend', decision.why, current.status);
+    // Live now but not a moment ago: a concurrent ReserveStock of the order has just made it.
+    // Extend it (answering with its unextended expiry would tell the caller it was extended).
+    if (attempt >= MAX_SETTLE_ATTEMPTS) throw new Error(`reservation ${orderId} kept changing while being extended`);
+  }
 }
 
 export async function getReservation(deps: InventoryDeps, orderId: string): Promise<ReservationRecord> {
