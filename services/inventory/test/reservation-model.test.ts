@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { expect } from 'chai';
+import { performance } from 'node:perf_hooks';
+import { createTestDatabase } from '#test/support/test-database.js';
+import { databaseName } from '#libs/db/admin.js';
+import { findInvariantViolations } from '../data/invariants.js';
+import { inventoryMigrations } from '../migrations/index.js';
+import { manualClock, startTestInventory, type TestInventory } from './harness.js';
+import { scenarios } from './model/operations.js';
+import { DEFAULT_TTL_MS, runScenario } from './model/run-scenario.js';
+
+const RUNS = Number(process.env.MODEL_RUNS ?? 10_000);
+const SEED = Number(process.env.MODEL_SEED ?? Date.now() % 2 ** 31);
+const PATH = process.env.MODEL_PATH;
+
+describe('reservation state machine, against its model', function () {
+  this.timeout(900_000);
+  const clock = manualClock();
+  let inv: TestInventory;
+  before(async () => {
+    const database = await createTestDatabase('inventory', inventoryMigrations);
+    // Its own database only: commits need not wait for the WAL flush (what a crash would lose is
+    // of no interest here), which halves the wall time of the thousands of sequences.
+    await database.db.raw(`alter database ${databaseName(database.url)} set synchronous_commit = off`);
+    inv = await startTestInventory({
+      clock,
+      database,
+      // No broker (port 1 never answers NATS): the outbox keeps the events, as in any outage, and
+      // the relay's publishing, which the model does not look at, does not take the CPU the calls need.
+      natsUrl: 'nats://127.0.0.1:1',
+      env: { SWEEP_INTERVAL_MS: '3600000', RESERVATION_TTL_MS: String(DEFAULT_TTL_MS) },
+    });
+  });
+  after(async () => inv?.stop());
+
+  it(`answers like the model over ${RUNS} random sequences of calls`, async () => {
+    const started = performance.now();
+    let runs = 0;
+    const property = fc.asyncProperty(scenarios, async (scenario) => {
+      runs += 1;
+      await runScenario(inv, clock, scenario);
+    });
+    try {
+      await fc.assert(property, { numRuns: RUNS, seed: SEED, ...(PATH && { path: PATH }) });
+    } finally {
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      console.log(`      reservation model: ${runs} runs (MODEL_RUNS=${RUNS} MODEL_SEED=${SEED}) in ${seconds} s`);
+    }
+    expect(await findInvariantViolations(inv.db)).to.deep.equal([]);
+  });
+});
