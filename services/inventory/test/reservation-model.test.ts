@@ -13,6 +13,17 @@ const RUNS = Number(process.env.MODEL_RUNS ?? 10_000);
 const SEED = Number(process.env.MODEL_SEED ?? Date.now() % 2 ** 31);
 const PATH = process.env.MODEL_PATH;
 
+/**
+ * Model-based test of the reservation state machine: random sequences of
+ * ReserveStock, CommitReservation, ReleaseReservation, ExtendReservation,
+ * AdjustStock, clock ticks and expiry sweeps — with repeats and concurrent
+ * pairs — against the real service over gRPC, each answer and the final state
+ * compared with the reference model (model/reservation-model.ts). The service
+ * runs in-process on its own database with a clock the test moves; its
+ * periodic sweeper is idle (an hour apart) and the test runs the sweep itself,
+ * as that job does. The seed is printed on every run: MODEL_SEED (and
+ * MODEL_PATH from a failure's report) replay it.
+ */
 describe('reservation state machine, against its model', function () {
   this.timeout(900_000);
   const clock = manualClock();
