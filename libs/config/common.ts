@@ -12,7 +12,10 @@ export interface CommonConfig {
   databaseUrl: string;
   /** Hot statements as named prepared statements (DATABASE_PREPARED_STATEMENTS); false behind PgBouncer < 1.21 in transaction mode. */
   dbPreparedStatements: boolean;
-  natsUrl: string;
+  /** NATS_URL: one server, or every server of a cluster (comma-separated); the client fails over between them. */
+  natsServers: string[];
+  /** NATS_STREAM_REPLICAS: copies of each stream (and its durable consumers) a cluster keeps; 1 on a single server. */
+  natsStreamReplicas: number;
   grpcHost: string;
   grpcPort: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -84,7 +87,8 @@ export function readCommonConfig(env: EnvReader, defaults: CommonDefaults): Comm
   return {
     production,
     databaseUrl: env.url('DATABASE_URL', ['postgres:', 'postgresql:'], `postgres://postgres@127.0.0.1:5432/${defaults.database}`),
-    natsUrl: env.url('NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+    natsServers: env.urlList('NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+    natsStreamReplicas: env.int('NATS_STREAM_REPLICAS', 1, { min: 1, max: 5 }),
     grpcHost: env.string('GRPC_HOST', '0.0.0.0'),
     grpcPort: env.int('GRPC_PORT', defaults.grpcPort, { min: 0, max: 65535 }),
     logLevel: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

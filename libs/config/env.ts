@@ -43,16 +43,15 @@ export function envReader(env: Env) {
     url(name: string, protocols: readonly string[], fallback?: string): string {
       const value = raw(name) ?? fallback;
       if (value === undefined) throw new ConfigError(name, 'is required');
-      let parsed: URL;
-      try {
-        parsed = new URL(value);
-      } catch {
-        throw new ConfigError(name, `must be a URL like ${protocols[0]}//host:port, got "${value}"`);
-      }
-      if (!protocols.includes(parsed.protocol)) {
-        throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
-      }
-      return value;
+      return checkUrl(name, protocols, value);
+    },
+    /** A comma-separated list of URLs (e.g. every server of a cluster), each checked like url(). */
+    urlList(name: string, protocols: readonly string[], fallback?: string): string[] {
+      const value = raw(name) ?? fallback;
+      if (value === undefined) throw new ConfigError(name, 'is required');
+      const entries = value.split(',').map((entry) => entry.trim());
+      if (entries.some((entry) => entry === '')) throw new ConfigError(name, `has an empty entry in "${value}"`);
+      return entries.map((entry, i) => checkUrl(name, protocols, entry, entries.length > 1 ? `entry ${i + 1} ` : ''));
     },
     oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
       const value = raw(name) ?? fallback;
@@ -67,6 +66,20 @@ export function envReader(env: Env) {
       throw new ConfigError(name, `must be true or false, got "${value}"`);
     },
   };
+}
+
+/** `which` names the entry of a list ("entry 2 "), so the operator finds the bad one. */
+function checkUrl(name: string, protocols: readonly string[], value: string, which = ''): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `${which}must be a URL like ${protocols[0]}//host:port, got "${value}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `${which}must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return value;
 }
 
 export type EnvReader = ReturnType<typeof envReader>;

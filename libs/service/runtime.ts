@@ -5,7 +5,7 @@ import { createDatabase, isDatabaseReachable } from '#libs/db/knex.js';
 import type { InboxConsumerOptions } from '#libs/events/consumer.js';
 import { connectNats } from '#libs/events/nats-connection.js';
 import { createOutboxRelay, type OutboxBacklog, type OutboxRelay } from '#libs/events/relay.js';
-import { ensureStream, type StreamSpec } from '#libs/events/streams.js';
+import { ensureStream, StreamReplicasError, type StreamSpec } from '#libs/events/streams.js';
 import { createSubjectConsumers } from '#libs/events/subject-consumers.js';
 import type { TokenAuthenticator } from '#libs/grpc/auth.js';
 import { Serving } from '#libs/grpc/health.js';
@@ -101,9 +101,9 @@ export class ServiceRuntime {
       options.serviceNames,
     );
     this.registerGauges();
-    this.connection = connectNats(config.natsUrl, options.name, logger);
+    this.connection = connectNats(config.natsServers, options.name, logger);
     this.ready = this.connection.then(async (nats) => {
-      for (const stream of options.streams) await ensureStream(nats, stream);
+      for (const stream of options.streams) await ensureStream(nats, stream, { replicas: config.natsStreamReplicas });
       if (this.stopping) throw new Error('stopped before the event plumbing was ready');
       this.relay = createOutboxRelay({ db: this.db, nats, logger, pollIntervalMs: options.outboxPollMs });
       this.relay.start();
@@ -112,6 +112,7 @@ export class ServiceRuntime {
     this.ready.catch((error) => {
       // Stopped while connecting (a failed bind): nothing is wrong with the plumbing.
       if (this.stopping) logger.debug({ err: error }, 'event plumbing not started: stopping');
+      else if (error instanceof StreamReplicasError) this.failConfiguration(error);
       else logger.error({ err: error }, 'event plumbing could not start');
     });
     this.health = repeatEvery(
@@ -121,6 +122,22 @@ export class ServiceRuntime {
       },
       logger,
     );
+  }
+
+  /**
+   * The streams cannot have NATS_STREAM_REPLICAS copies. Serving on would pile
+   * events up in the outbox with nothing to say why, and retrying cannot help:
+   * stop and exit 1, as a start with a bad setting does.
+   */
+  private failConfiguration(error: StreamReplicasError): void {
+    const { logger, config } = this.options;
+    logger.fatal(
+      { err: error, stream: error.stream, currentReplicas: error.current, wantedReplicas: error.wanted },
+      `NATS_STREAM_REPLICAS=${config.natsStreamReplicas} cannot be applied: ${error.message}`,
+    );
+    void this.stop()
+      .catch((stopError: unknown) => logger.warn({ err: stopError }, 'stopping after a stream replicas refusal failed'))
+      .finally(() => process.exit(1));
   }
 
   private registerGauges(): void {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { expect } from 'chai';
 import { withDatabase } from '#libs/db/admin.js';
+import { startThrowawayNatsServer } from '#test/support/nats-server.js';
 import { testNatsUrl } from '#test/support/root-hooks.js';
 import { TEST_DATABASE_SERVER } from '#test/support/test-database.js';
 
@@ -55,6 +56,33 @@ describe('service entry points (runServiceMain)', function () {
       expect(exit.stdout, 'no logger was created').to.equal('');
     });
   }
+
+  it('order: streams the server will not replicate NATS_STREAM_REPLICAS times log a fatal line naming it, the stream and both counts, and exit 1', async () => {
+    // A fresh single server: no stream exists yet, and one server refuses to create an R3 stream.
+    const single = await startThrowawayNatsServer();
+    try {
+      const exit = await runMain('services/order/main.ts', {
+        ...UNREACHABLE,
+        NATS_URL: single.url,
+        NATS_STREAM_REPLICAS: '3',
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: '0',
+        METRICS_PORT: '0',
+        SHUTDOWN_GRACE_MS: '500',
+      });
+      expect(exit.code, exit.stdout + exit.stderr).to.equal(1);
+      const fatal = exit.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: string; msg: string })
+        .find((line) => line.level === 'fatal');
+      expect(fatal?.msg, exit.stdout).to.equal(
+        'NATS_STREAM_REPLICAS=3 cannot be applied: stream ORDERS does not exist yet, 3 wanted, and the server refused: replicas > 1 not supported in non-clustered mode',
+      );
+    } finally {
+      await single.destroy();
+    }
+  });
 
   it('order: a gRPC port already taken logs "failed to start" with the bind error and exits 1', async () => {
     const taken: Server = createServer();

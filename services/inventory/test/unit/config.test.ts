@@ -24,7 +24,8 @@ describe('services/inventory/config', () => {
       expect(config.grpcPort).to.equal(50051);
       expect(config.grpcHost).to.equal('0.0.0.0');
       expect(config.databaseUrl).to.equal('postgres://postgres@127.0.0.1:5432/larder_inventory');
-      expect(config.natsUrl).to.equal('nats://127.0.0.1:4222');
+      expect(config.natsServers).to.deep.equal(['nats://127.0.0.1:4222']);
+      expect(config.natsStreamReplicas).to.equal(1);
       expect(config.logLevel).to.equal('info');
       expect(config.production).to.equal(false);
       expect(config.tls).to.equal(undefined);

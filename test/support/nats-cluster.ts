@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { delay, freePort, waitForPort } from './free-port.js';
+
+const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+const CLUSTER_NAME = 'larder-test';
+
+/** One server of the cluster: its client URL, its name in stream info (cluster.leader), its PID while it runs. */
+export interface ClusterNode {
+  readonly name: string;
+  readonly url: string;
+  readonly running: boolean;
+  readonly pid: number | undefined;
+}
+
+/**
+ * Three clustered nats-server processes with JetStream on loopback, for tests
+ * that take a node away. Each has its own config file, store directory and
+ * log in one temporary directory (kept until stop(), for reading after a failure).
+ */
+export interface NatsCluster {
+  readonly nodes: readonly ClusterNode[];
+  /** Every node's client URL, as NATS_URL takes them. */
+  readonly urls: string[];
+  readonly dir: string;
+  /** The node index whose server_name is `name` (stream info's cluster.leader). */
+  indexOf(name: string): number;
+  /** SIGKILL to the node's PID (a crash: no goodbye to the cluster); resolves once it has exited. */
+  kill(node: number): Promise<void>;
+  /** Starts the node again on its ports with its store; resolves once it reports healthy (JetStream current). */
+  restart(node: number): Promise<void>;
+  /** Kills every node still running (by PID) and removes the temporary directory. */
+  stop(): Promise<void>;
+}
+
+interface NodeState {
+  name: string;
+  port: number;
+  clusterPort: number;
+  httpPort: number;
+  configFile: string;
+  child?: ChildProcess;
+}
+
+export async function startNatsCluster({ size = 3, readyTimeoutMs = 30_000 } = {}): Promise<NatsCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'larder-nats-cluster-'));
+  const states: NodeState[] = [];
+  for (let i = 0; i < size; i++) {
+    states.push({ name: `n${i + 1}`, port: await freePort(), clusterPort: await freePort(), httpPort: await freePort(), configFile: '' });
+  }
+  for (const node of states) {
+    const routes = states.filter((other) => other !== node).map((other) => `nats-route://127.0.0.1:${other.clusterPort}`);
+    node.configFile = join(dir, `${node.name}.conf`);
+    await writeFile(
+      node.configFile,
+      [
+        `server_name: ${node.name}`,
+        `listen: 127.0.0.1:${node.port}`,
+        `http: 127.0.0.1:${node.httpPort}`,
+        `log_file: "${join(dir, `${node.name}.log`)}"`,
+        `jetstream { store_dir: "${join(dir, node.name)}" }`,
+        `cluster { name: ${CLUSTER_NAME}, listen: 127.0.0.1:${node.clusterPort}, routes: [${routes.join(', ')}] }`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  const running = (node: NodeState) => Boolean(node.child && node.child.exitCode === null && node.child.signalCode === null);
+
+  async function spawnNode(node: NodeState): Promise<void> {
+    node.child = spawn(NATS_SERVER_BIN, ['-c', node.configFile], { stdio: 'ignore' });
+    await waitForPort(node.port, 10_000, `nats-server ${node.name}`);
+  }
+
+  async function kill(node: NodeState): Promise<void> {
+    const proc = node.child;
+    if (!proc || !running(node) || proc.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    process.kill(proc.pid, 'SIGKILL');
+    await Promise.race([exited, delay(5_000)]);
+  }
+
+  const cluster: NatsCluster = {
+    nodes: states.map((node) => ({
+      name: node.name,
+      url: `nats://127.0.0.1:${node.port}`,
+      get running() {
+        return running(node);
+      },
+      get pid() {
+        return node.child?.pid;
+      },
+    })),
+    urls: states.map((node) => `nats://127.0.0.1:${node.port}`),
+    dir,
+    indexOf(name) {
+      const index = states.findIndex((node) => node.name === name);
+      if (index < 0) throw new Error(`no node named ${name} in the cluster (${states.map((n) => n.name).join(', ')})`);
+      return index;
+    },
+    kill: (index) => kill(states[index]!),
+    async restart(index) {
+      const node = states[index]!;
+      if (running(node)) throw new Error(`node ${node.name} is still running`);
+      await spawnNode(node);
+      await waitUntil(`node ${node.name} healthy after restart`, () => healthy(node), readyTimeoutMs);
+    },
+    async stop() {
+      await Promise.all(states.map(kill));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    await Promise.all(states.map(spawnNode));
+    await waitUntil('a JetStream meta leader', async () => (await metaLeaders(states)).length > 0, readyTimeoutMs);
+    await waitUntil('every node healthy', async () => (await Promise.all(states.map(healthy))).every(Boolean), readyTimeoutMs);
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
+}
+
+/** The server's own health check: 200 once JetStream is enabled and its streams and consumers are current. */
+async function healthy(node: NodeState): Promise<boolean> {
+  const response = await monitor(node, '/healthz');
+  return response?.ok ?? false;
+}
+
+async function metaLeaders(states: readonly NodeState[]): Promise<string[]> {
+  const leaders: string[] = [];
+  for (const node of states) {
+    const response = await monitor(node, '/jsz');
+    if (!response?.ok) continue;
+    const jsz = (await response.json()) as { meta_cluster?: { leader?: string } };
+    if (jsz.meta_cluster?.leader) leaders.push(jsz.meta_cluster.leader);
+  }
+  return leaders;
+}
+
+async function monitor(node: NodeState, path: string): Promise<Response | undefined> {
+  try {
+    return await fetch(`http://127.0.0.1:${node.httpPort}${path}`, { signal: AbortSignal.timeout(2_000) });
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await delay(100);
+  }
+  throw new Error(`NATS cluster: timed out after ${timeoutMs} ms waiting for ${what}`);
+}
