@@ -323,7 +323,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 function errorMessage(err: unknown): string {
   // A stream's refusal (full, message too big) keeps the server's reason here; a full stream's message is just "503".
   if (err instanceof NatsError && err.api_error?.description) return err.api_error.description;
-  if (err instanceof NatsError && err.code === '503') return 'no JetStream stream accepts this subject (503 no responders)';
+  // On a cluster also while the stream's leader is being elected (a node was lost): retried like any failure.
+  if (err instanceof NatsError && err.code === '503')
+    return 'no JetStream stream accepts this subject, or its leader is being elected (503 no responders)';
   if (err instanceof NatsError && err.code === 'TIMEOUT') return 'no PubAck before the publish timeout';
   if (err instanceof Error) return err.message || err.name;
   return String(err);

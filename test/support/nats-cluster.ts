@@ -27,6 +27,8 @@ export interface NatsCluster {
   readonly dir: string;
   /** The node index whose server_name is `name` (stream info's cluster.leader). */
   indexOf(name: string): number;
+  /** Names of the clients connected to the node now (monitoring /connz): who will have to fail over. */
+  clients(node: number): Promise<string[]>;
   /** SIGKILL to the node's PID (a crash: no goodbye to the cluster); resolves once it has exited. */
   kill(node: number): Promise<void>;
   /** Starts the node again on its ports with its store; resolves once it reports healthy (JetStream current). */
@@ -99,6 +101,12 @@ export async function startNatsCluster({ size = 3, readyTimeoutMs = 30_000 } = {
       const index = states.findIndex((node) => node.name === name);
       if (index < 0) throw new Error(`no node named ${name} in the cluster (${states.map((n) => n.name).join(', ')})`);
       return index;
+    },
+    async clients(index) {
+      const response = await monitor(states[index]!, '/connz?limit=1024');
+      if (!response?.ok) throw new Error(`node ${states[index]!.name} did not answer /connz`);
+      const connz = (await response.json()) as { connections?: { name?: string }[] };
+      return (connz.connections ?? []).map((c) => c.name ?? '(unnamed)');
     },
     kill: (index) => kill(states[index]!),
     async restart(index) {

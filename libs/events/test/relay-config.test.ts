@@ -64,11 +64,11 @@ describe('outbox relay: settings, failure records, logs and purge', function () 
     expect(row(orphan!.id)).to.include({
       published_at: null,
       publish_attempts: 1,
-      last_error: 'no JetStream stream accepts this subject (503 no responders)',
+      last_error: 'no JetStream stream accepts this subject, or its leader is being elected (503 no responders)',
     });
     const warned = lines.filter((l) => l.msg === 'outbox rows not published; will retry');
     expect(warned.map((l) => [l.level, l.component, l.failed, l.published, l.errors])).to.deep.equal([
-      [40, 'outbox-relay', 1, 1, ['no JetStream stream accepts this subject (503 no responders)']],
+      [40, 'outbox-relay', 1, 1, ['no JetStream stream accepts this subject, or its leader is being elected (503 no responders)']],
     ]);
     expect(relay.stats()).to.include({ published: 1, publishFailures: 1 });
   });
@@ -100,7 +100,7 @@ describe('outbox relay: settings, failure records, logs and purge', function () 
       expect(Date.now() - started, 'the round waited publishTimeoutMs, not the 5 s default').to.be.below(3_000);
 
       const reasons = {
-        [orphan!.id]: 'no JetStream stream accepts this subject (503 no responders)',
+        [orphan!.id]: 'no JetStream stream accepts this subject, or its leader is being elected (503 no responders)',
         [unanswered!.id]: 'no PubAck before the publish timeout',
         [overflow!.id]: 'maximum messages exceeded',
         [big!.id]: 'message size exceeds maximum allowed',
