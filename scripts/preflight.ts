@@ -21,10 +21,23 @@ export async function preflight(databaseUrl: string, natsUrl: string): Promise<s
   } finally {
     await client.end().catch(() => undefined);
   }
-  const nats = new URL(natsUrl.replace(/^nats:/, 'http:'));
-  const port = Number(nats.port || 4222);
-  const natsUp = await new Promise<boolean>((resolve) => {
-    const socket = tcpConnect({ host: nats.hostname, port, timeout: 3_000 }, () => {
+  // NATS_URL may list every server of a cluster: one that answers is enough to start.
+  const servers = natsUrl.split(',').map((entry) => new URL(entry.trim().replace(/^(nats|tls):/, 'http:')));
+  const answers = await Promise.all(servers.map((server) => answersTcp(server.hostname, Number(server.port || 4222))));
+  if (!answers.some(Boolean)) {
+    const where = servers.map((server) => `${server.hostname}:${server.port || 4222}`).join(', ');
+    problems.push(
+      `NATS does not answer at ${where}.\n` +
+        `  Start it: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log\n` +
+        `  or with containers: docker compose up -d nats   (or set NATS_URL)`,
+    );
+  }
+  return problems;
+}
+
+function answersTcp(host: string, port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = tcpConnect({ host, port, timeout: 3_000 }, () => {
       socket.destroy();
       resolve(true);
     });
@@ -34,12 +47,4 @@ export async function preflight(databaseUrl: string, natsUrl: string): Promise<s
       resolve(false);
     });
   });
-  if (!natsUp) {
-    problems.push(
-      `NATS does not answer at ${nats.hostname}:${port}.\n` +
-        `  Start it: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log\n` +
-        `  or with containers: docker compose up -d nats   (or set NATS_URL)`,
-    );
-  }
-  return problems;
 }
