@@ -115,6 +115,13 @@ export interface InboxConsumer {
 const DEFAULT_BACKOFF_MS = [1_000, 5_000, 15_000, 30_000] as const;
 /** Bound on waiting for the dead letter to reach the server before terminating the original. */
 const DEAD_LETTER_FLUSH_TIMEOUT_MS = 2_000;
+/**
+ * Life of each pull request (the client's default is 30 s). On a cluster, a pull
+ * waiting at a consumer leader that dies is answered by nobody; the client notices
+ * only by missed idle heartbeats (half of this) or the pull's end, and then pulls
+ * from the new leader. 5 s bounds that stall; an idle consumer pays one pull per 5 s.
+ */
+const PULL_EXPIRES_MS = 5_000;
 /** Pause before re-subscribing when pulling failed (stream missing, broker gone). */
 const RESUBSCRIBE_DELAY_MS = 1_000;
 
@@ -332,7 +339,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
     while (!stopping) {
       try {
         const consumer = await nats.jetstream().consumers.get(stream, durableName);
-        messages = await consumer.consume({ max_messages: prefetch });
+        messages = await consumer.consume({ max_messages: prefetch, expires: PULL_EXPIRES_MS });
         // Stopped while subscribing: close, and let the loop below drain the iterator
         // (awaiting close() here would wait for an iterator nobody reads, forever).
         if (stopping) void messages.close();

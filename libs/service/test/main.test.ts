@@ -43,6 +43,23 @@ const UNREACHABLE = {
   LOG_LEVEL: 'info',
 };
 
+/** The order service's main.ts listening on 127.0.0.1 (metrics on a free port), with `env` on top. */
+const runOrderMain = (env: Record<string, string>) =>
+  runMain('services/order/main.ts', {
+    ...UNREACHABLE,
+    GRPC_HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    SHUTDOWN_GRACE_MS: '500',
+    ...env,
+  });
+
+/** The JSON log lines of a run's stdout. */
+const logLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: string; msg: string; service: string; err?: { message: string } });
+
 describe('service entry points (runServiceMain)', function () {
   this.timeout(60_000);
 
@@ -61,21 +78,9 @@ describe('service entry points (runServiceMain)', function () {
     // A fresh single server: no stream exists yet, and one server refuses to create an R3 stream.
     const single = await startThrowawayNatsServer();
     try {
-      const exit = await runMain('services/order/main.ts', {
-        ...UNREACHABLE,
-        NATS_URL: single.url,
-        NATS_STREAM_REPLICAS: '3',
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: '0',
-        METRICS_PORT: '0',
-        SHUTDOWN_GRACE_MS: '500',
-      });
+      const exit = await runOrderMain({ NATS_URL: single.url, NATS_STREAM_REPLICAS: '3', GRPC_PORT: '0' });
       expect(exit.code, exit.stdout + exit.stderr).to.equal(1);
-      const fatal = exit.stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { level: string; msg: string })
-        .find((line) => line.level === 'fatal');
+      const fatal = logLines(exit.stdout).find((line) => line.level === 'fatal');
       expect(fatal?.msg, exit.stdout).to.equal(
         'NATS_STREAM_REPLICAS=3 cannot be applied: stream ORDERS does not exist yet, 3 wanted, and the server refused: replicas > 1 not supported in non-clustered mode',
       );
@@ -89,19 +94,9 @@ describe('service entry points (runServiceMain)', function () {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
     try {
       const port = (taken.address() as { port: number }).port;
-      const exit = await runMain('services/order/main.ts', {
-        ...UNREACHABLE,
-        NATS_URL: testNatsUrl(),
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(port),
-        METRICS_PORT: '0',
-        SHUTDOWN_GRACE_MS: '500',
-      });
+      const exit = await runOrderMain({ NATS_URL: testNatsUrl(), GRPC_PORT: String(port) });
       expect(exit.code, exit.stdout + exit.stderr).to.equal(1);
-      const lines = exit.stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { level: string; msg: string; service: string; err?: { message: string } });
+      const lines = logLines(exit.stdout);
       const fatal = lines.find((line) => line.msg === 'failed to start');
       expect(fatal, exit.stdout).to.include({ level: 'fatal', service: 'order' });
       expect(fatal!.err!.message).to.include('EADDRINUSE');

@@ -266,6 +266,19 @@ export async function reconcileSystem(system: TestSystem, options: ReconcileOpti
 /** The inventory's address, for a tool that repairs through its API. */
 export const inventoryAddressOf = (system: TestSystem): string => `127.0.0.1:${system.inventoryProcess.port}`;
 
+/** (order, status) pairs entered more than once among `orderIds`: two workers ran one step. */
+export async function repeatedTransitions(
+  system: TestSystem,
+  orderIds: readonly string[],
+): Promise<{ order_id: string; to_status: string }[]> {
+  return system.orderDb
+    .db('order_events')
+    .whereIn('order_id', orderIds)
+    .groupBy('order_id', 'to_status')
+    .havingRaw('count(*) > 1')
+    .select('order_id', 'to_status');
+}
+
 /** Rows the payment simulator recorded for an order (its own books). */
 export async function chargesOf(system: TestSystem, orderId: string): Promise<{ status: string }[]> {
   return system.orderDb.db('simulated_charges').where({ order_id: orderId }).select('status');
