@@ -4,6 +4,7 @@ import {
   Metadata,
   type CallOptions,
   type ChannelCredentials,
+  type ChannelOptions,
   type MethodDefinition,
   type ServiceDefinition,
   type ServiceError,
@@ -48,9 +49,9 @@ export function createPromiseClient<D extends ServiceDefinition>(
   definition: D,
   messages: Record<string, unknown>,
   address: string,
-  options: { credentials?: ChannelCredentials; defaults?: UnaryCallOptions } = {},
+  options: { credentials?: ChannelCredentials; defaults?: UnaryCallOptions; channelOptions?: ChannelOptions } = {},
 ): PromiseClient<D> {
-  const client = new Client(address, options.credentials ?? grpcCredentials.createInsecure());
+  const client = new Client(address, options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions);
   const result: Record<string, unknown> = { close: () => client.close() };
   for (const [name, method] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
     const codec = messages[`${name[0]!.toUpperCase()}${name.slice(1)}Request`] as Codec | undefined;

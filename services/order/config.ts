@@ -1,5 +1,6 @@
 import { readCommonConfig, type CommonConfig } from '#libs/config/common.js';
 import { envReader, type Env } from '#libs/config/env.js';
+import { parseGrpcTarget } from '#libs/config/grpc-target.js';
 import { readTokenConfig } from '#libs/config/tokens.js';
 import type { TokenSettings } from '#libs/grpc/bearer-token.js';
 import { ORDER_SCOPES } from './transport/scopes.js';
@@ -32,6 +33,7 @@ export interface PaymentSimulatorConfig {
 }
 
 export interface OrderConfig extends CommonConfig {
+  /** A grpc-js target: host:port, ipv4:/ipv6: lists or dns:///host:port (libs/config/grpc-target.ts). */
   inventoryAddress: string;
   inventoryApiKey: string;
   inventoryTimeoutMs: number;
@@ -66,7 +68,7 @@ export function readOrderConfig(env: Env): OrderConfig {
   return {
     ...common,
     tokens: readTokenConfig(read, { production: common.production, developmentThumbprints: DEVELOPMENT_JWKS_THUMBPRINTS }),
-    inventoryAddress: read.string('INVENTORY_ADDR', '127.0.0.1:50051'),
+    inventoryAddress: parseGrpcTarget('INVENTORY_ADDR', read.string('INVENTORY_ADDR', '127.0.0.1:50051')),
     inventoryApiKey: read.string('INVENTORY_API_KEY', 'dev-order-service-key'),
     inventoryTimeoutMs: read.int('INVENTORY_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),
     retry: {

@@ -89,6 +89,17 @@ describe('service entry points (runServiceMain)', function () {
     }
   });
 
+  it('order: INVENTORY_ADDR naming several hosts by name (no resolver takes that list) exits 2 naming it, instead of leaving every order PENDING', async () => {
+    const value = 'inventory-a:50051,inventory-b:50051';
+    const exit = await runMain('services/order/main.ts', { ...UNREACHABLE, NATS_URL: testNatsUrl(), INVENTORY_ADDR: value });
+    expect(exit.code, exit.stdout + exit.stderr).to.equal(2);
+    expect(exit.stderr).to.match(
+      /^order: invalid configuration: INVENTORY_ADDR: a list takes IP addresses only; for a name use dns:\/\/\/name:port/,
+    );
+    expect(exit.stderr).to.include(`got "${value}"`);
+    expect(exit.stdout, 'no logger was created').to.equal('');
+  });
+
   it('order: a gRPC port already taken logs "failed to start" with the bind error and exits 1', async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));

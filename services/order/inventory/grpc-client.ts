@@ -3,6 +3,7 @@ import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventor
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { AdjustmentReason, ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
+import { roundRobinChannelOptions, type UnavailableRetry } from '#libs/grpc/service-config.js';
 import { errorInfoOf } from '#libs/grpc/status.js';
 import type { Logger } from '#libs/logging/logger.js';
 import {
@@ -25,11 +26,38 @@ const TRANSIENT = new Set<Code>([
   Code.CANCELLED,
 ]);
 
+/**
+ * The calls grpc-js may send again, on another inventory replica, when one
+ * answers UNAVAILABLE (its process died mid-call, say). A retried call may have
+ * taken effect the first time, so only calls whose repeat changes nothing are
+ * listed — each is idempotent by a key the order service sets:
+ */
+const RETRIED = [
+  // Keyed by order id: a repeat returns the first reservation and moves no stock.
+  InventoryServiceService.reserveStock,
+  // Keyed by order id: committing a committed reservation is a no-op; a later
+  // refusal (FAILED_PRECONDITION) is the same answer the first call would give.
+  InventoryServiceService.commitReservation,
+  // Keyed by order id: releasing a released reservation is a no-op.
+  InventoryServiceService.releaseReservation,
+  // Keyed by order id: sets expiry to now + ttl; twice is the same as once.
+  InventoryServiceService.extendReservation,
+  // Keyed by idempotency_key (per order and product): a repeat replays the first restock.
+  InventoryServiceService.adjustStock,
+  // Reads: GetProduct (cart availability); GetReservation is not called today, and is as safe.
+  InventoryServiceService.getProduct,
+  InventoryServiceService.getReservation,
+];
+
+/** Up to 4 attempts, 100 ms → 1 s apart; INVENTORY_TIMEOUT_MS bounds them all together. */
+const UNAVAILABLE_RETRY: UnavailableRetry = { maxAttempts: 4, initialBackoffMs: 100, maxBackoffMs: 1_000, backoffMultiplier: 2 };
+
 const describe = (error: ServiceError) => `inventory: ${Code[error.code]}: ${error.details}`;
 
 /**
  * The InventoryPort over gRPC: every call carries the order service's API
- * key, a deadline and the correlation id; status codes become outcome values.
+ * key, a deadline and the correlation id, balanced over every inventory address
+ * (round_robin); status codes become outcome values.
  * Codes that say "try again" (and auth misconfiguration, which an operator
  * fixes) become `unavailable`, so orders wait instead of failing.
  */
@@ -39,8 +67,10 @@ export function createInventoryClient(options: {
   timeoutMs: number;
   logger: Logger;
 }): InventoryPort & { close(): void } {
-  const api: Api = createPromiseClient(InventoryServiceService, inventoryMessages, options.address, {
+  const client: Api = createPromiseClient(InventoryServiceService, inventoryMessages, options.address, {
     defaults: { apiKey: options.apiKey, timeoutMs: options.timeoutMs },
+    // The address may name several inventory replicas (INVENTORY_ADDR): spread calls over them.
+    channelOptions: roundRobinChannelOptions(RETRIED, UNAVAILABLE_RETRY),
   });
 
   async function call<T>(
@@ -75,7 +105,7 @@ export function createInventoryClient(options: {
     reserve: (orderId, items, ttlMs, meta) =>
       call<ReserveOutcome>(
         async () => {
-          const { reservation } = await api.reserveStock(
+          const { reservation } = await client.reserveStock(
             { orderId, items, ttl: { seconds: Math.floor(ttlMs / 1000), nanos: (ttlMs % 1000) * 1e6 } },
             { correlationId: meta.correlationId },
           );
@@ -108,7 +138,7 @@ export function createInventoryClient(options: {
       ),
     extend: (orderId, ttlMs, meta) =>
       call<SettleOutcome>(async () => {
-        await api.extendReservation(
+        await client.extendReservation(
           { orderId, ttl: { seconds: Math.floor(ttlMs / 1000), nanos: (ttlMs % 1000) * 1e6 } },
           { correlationId: meta.correlationId },
         );
@@ -116,13 +146,13 @@ export function createInventoryClient(options: {
       }, settle),
     commit: (orderId, meta) =>
       call<SettleOutcome>(async () => {
-        await api.commitReservation({ orderId }, { correlationId: meta.correlationId });
+        await client.commitReservation({ orderId }, { correlationId: meta.correlationId });
         return { kind: 'done' };
       }, settle),
     release: (orderId, reason, meta) =>
       call<SettleOutcome>(
         async () => {
-          await api.releaseReservation({ orderId, reason: reason.slice(0, 500) }, { correlationId: meta.correlationId });
+          await client.releaseReservation({ orderId, reason: reason.slice(0, 500) }, { correlationId: meta.correlationId });
           return { kind: 'done' };
         },
         // Nothing to release is as good as released.
@@ -131,7 +161,7 @@ export function createInventoryClient(options: {
     restock: (productId, quantity, idempotencyKey, meta) =>
       call<SettleOutcome>(
         async () => {
-          await api.adjustStock(
+          await client.adjustStock(
             {
               productId,
               delta: quantity,
@@ -148,11 +178,11 @@ export function createInventoryClient(options: {
     availability: (productId, meta) =>
       call<AvailabilityOutcome>(
         async () => {
-          const { product } = await api.getProduct({ id: productId }, { correlationId: meta.correlationId });
+          const { product } = await client.getProduct({ id: productId }, { correlationId: meta.correlationId });
           return { kind: 'found', available: product!.stockLevel?.available ?? 0 };
         },
         (error) => (error.code === Code.NOT_FOUND || error.code === Code.INVALID_ARGUMENT ? { kind: 'notFound' } : undefined),
       ),
-    close: () => api.close(),
+    close: () => client.close(),
   };
 }
