@@ -33,6 +33,8 @@ export interface TestSystem {
   carts: CartApi;
   orders: OrderApi;
   inventoryProcess: ServiceProcess;
+  /** The inventoryReplicas extra inventory processes (same database); INVENTORY_ADDR lists them all. */
+  inventoryReplicas: ServiceProcess[];
   orderProcess: ServiceProcess;
   inventoryDb: TestDatabase;
   orderDb: TestDatabase;
@@ -64,6 +66,8 @@ export interface SystemOptions {
    * any system test file can run through one unchanged (README, PgBouncer).
    */
   pgbouncer?: ThrowawayPgBouncer;
+  /** Extra inventory processes on the same inventory database (default 0); the order processes get INVENTORY_ADDR as a list of all. */
+  inventoryReplicas?: number;
 }
 
 /**
@@ -142,22 +146,27 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     },
     join(logDir, 'inventory.log'),
   );
+  const inventoryReplicas: ServiceProcess[] = [];
+  for (let i = 1; i <= (options.inventoryReplicas ?? 0); i += 1) {
+    const env = { ...INVENTORY_DEFAULTS, ...pooled(inventoryDb.url), NATS_URL: natsUrl, ...options.inventoryEnv };
+    inventoryReplicas.push(serviceProcess('services/inventory/main.ts', await freePort(), env, join(logDir, `inventory-replica-${i}.log`)));
+  }
   const orderEnv = (metricsPort: number) => ({
     ...ORDER_DEFAULTS,
     METRICS_PORT: String(metricsPort),
     ...pooled(orderDb.url),
     NATS_URL: natsUrl,
-    INVENTORY_ADDR: `127.0.0.1:${inventoryPort}`,
+    INVENTORY_ADDR: [inventoryProcess, ...inventoryReplicas].map((p) => `127.0.0.1:${p.port}`).join(','),
     PAYMENT_CALL_LOG: gatewayLogPath,
     ...options.orderEnv,
   });
   const orderProcess = serviceProcess('services/order/main.ts', orderPort, orderEnv(orderMetricsPort), join(logDir, 'order.log'));
   const replicas: ServiceProcess[] = [];
   try {
-    await Promise.all([inventoryProcess.start(), orderProcess.start()]);
+    await Promise.all([inventoryProcess.start(), orderProcess.start(), ...inventoryReplicas.map((p) => p.start())]);
   } catch (error) {
     // One failed to start: do not leave the other running, nor the databases behind.
-    await Promise.all([inventoryProcess.stop('SIGKILL'), orderProcess.stop('SIGKILL')]);
+    await Promise.all([inventoryProcess, orderProcess, ...inventoryReplicas].map((p) => p.stop('SIGKILL')));
     await Promise.all([inventoryDb.drop(), orderDb.drop()]);
     await stopOwnPooler();
     throw error;
@@ -174,6 +183,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     carts,
     orders,
     inventoryProcess,
+    inventoryReplicas,
     orderProcess,
     inventoryDb,
     orderDb,
@@ -201,7 +211,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     },
     async stop() {
       for (const client of [inventory, carts, orders, ...clients]) client.close();
-      await Promise.all([orderProcess.stop(), inventoryProcess.stop(), ...replicas.map((r) => r.stop())]);
+      await Promise.all([orderProcess, inventoryProcess, ...inventoryReplicas, ...replicas].map((p) => p.stop()));
       await Promise.all([inventoryDb.drop(), orderDb.drop()]);
       await stopOwnPooler();
       // Every system test checks the saga at the gateway boundary, whatever else it asserts.
