@@ -135,7 +135,7 @@ describe('replicas: an inventory and an order process die mid-traffic', function
 
     // Every order converges: a final status, nothing leased, no payment in the air.
     const deadline = Date.now() + 90_000;
-    let open: { id: string; status: string }[] = [];
+    let open: { id: string; status: string }[];
     do {
       open = await db('orders')
         .whereIn('id', placed)
