@@ -25,6 +25,9 @@ import { readOptions, UsageError, USAGE, type ReconcileOptions } from './reconci
 import { inventoryRepairer, type RepairOutcome } from './reconcile/repair.js';
 import { disagreementLine, repairLine, summaryLine } from './reconcile/report.js';
 
+/** Deadline of each repair call: generous, an operator runs this once, not on a hot path. */
+const REPAIR_CALL_TIMEOUT_MS = 10_000;
+
 async function reconcile(options: ReconcileOptions, orderDb: Knex, inventoryDb: Knex) {
   const compare = () => compareAll(orderDb, inventoryDb, { now: new Date(), graceMs: options.graceMs, pageSize: options.pageSize });
   const found = await compare();
@@ -32,7 +35,7 @@ async function reconcile(options: ReconcileOptions, orderDb: Knex, inventoryDb: 
   const repairer = inventoryRepairer({
     address: options.inventoryAddress,
     apiKey: options.inventoryApiKey,
-    timeoutMs: options.inventoryTimeoutMs,
+    timeoutMs: REPAIR_CALL_TIMEOUT_MS,
   });
   const repairs: RepairOutcome[] = [];
   try {

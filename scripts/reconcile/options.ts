@@ -20,7 +20,6 @@ export interface ReconcileOptions {
   inventoryDatabaseUrl: string;
   inventoryAddress: string;
   inventoryApiKey: string;
-  inventoryTimeoutMs: number;
 }
 
 /** A bad flag or value: the script prints it with the usage and exits 2. */
@@ -59,6 +58,5 @@ export function readOptions(argv: readonly string[], env: Env): ReconcileOptions
     ),
     inventoryAddress: read.string('INVENTORY_ADDR', '127.0.0.1:50051'),
     inventoryApiKey: read.string('INVENTORY_API_KEY', 'dev-order-service-key'),
-    inventoryTimeoutMs: read.int('INVENTORY_TIMEOUT_MS', 5_000, { min: 100, max: 60_000 }),
   };
 }
