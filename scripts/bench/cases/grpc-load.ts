@@ -10,7 +10,8 @@ export interface GrpcCase {
   id: string;
   label: string;
   kind: CaseResult['kind'];
-  address: string;
+  /** host:port, or several: the generator spreads the calls over them round robin. */
+  address: string | readonly string[];
   path: string;
   apiKey?: string;
   request: RequestShape;
@@ -40,7 +41,7 @@ export async function grpcCase(
   };
   const load = await runLoad(
     {
-      address: spec.address,
+      addresses: typeof spec.address === 'string' ? [spec.address] : [...spec.address],
       path: spec.path,
       apiKey: spec.apiKey,
       request: spec.request,

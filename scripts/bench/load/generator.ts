@@ -1,8 +1,9 @@
 /**
  * The load generator, run as its own process (see run-load.ts) so that its
  * event loop never shares a core's time slice with what it measures in-process.
- * Node's own HTTP/2 client, one connection, a fixed number of calls in flight,
- * a warm-up then a fixed window. Protocol over IPC: spec in, 'ready', 'go' in,
+ * Node's own HTTP/2 client, one connection per target (calls spread over the
+ * targets round robin), a fixed number of calls in flight, a warm-up then a
+ * fixed window. Protocol over IPC: spec in, 'ready', 'go' in,
  * 'result' out.
  */
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
@@ -35,11 +36,12 @@ class Samples {
   }
 }
 
-async function run(spec: LoadSpec, session: ClientHttp2Session, go: Promise<void>): Promise<LoadResult> {
+async function run(spec: LoadSpec, sessions: readonly ClientHttp2Session[], go: Promise<void>): Promise<LoadResult> {
   const headers = callHeaders(spec.path, spec.apiKey);
   const makeBody = bodyMaker(spec.request);
   const samples = new Samples();
   const errors: Record<string, number> = {};
+  const okByTarget = new Array<number>(sessions.length).fill(0);
   let next = 0;
   await go;
   const windowStart = performance.now() + spec.warmupSeconds * 1000;
@@ -49,8 +51,10 @@ async function run(spec: LoadSpec, session: ClientHttp2Session, go: Promise<void
 
   const oneCall = (): Promise<void> =>
     new Promise((resolve) => {
+      const i = next++;
+      const target = i % sessions.length;
       const started = performance.now();
-      const stream = session.request(headers);
+      const stream = sessions[target]!.request(headers);
       let status: string | undefined;
       const onHeaders = (h: IncomingHttpHeaders) => {
         const value = h['grpc-status'];
@@ -63,12 +67,14 @@ async function run(spec: LoadSpec, session: ClientHttp2Session, go: Promise<void
       stream.on('close', () => {
         const ended = performance.now();
         if (started >= windowStart && ended <= windowEnd) {
-          if (status === '0') samples.push(ended - started);
-          else errors[status ?? 'transport'] = (errors[status ?? 'transport'] ?? 0) + 1;
+          if (status === '0') {
+            samples.push(ended - started);
+            okByTarget[target]!++;
+          } else errors[status ?? 'transport'] = (errors[status ?? 'transport'] ?? 0) + 1;
         }
         resolve();
       });
-      stream.end(makeBody(next++));
+      stream.end(makeBody(i));
     });
 
   await Promise.all(
@@ -81,6 +87,7 @@ async function run(spec: LoadSpec, session: ClientHttp2Session, go: Promise<void
   return {
     ok: samples.count,
     errors,
+    okByTarget,
     elapsedSeconds: spec.seconds,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
@@ -93,11 +100,11 @@ process.once('message', (spec: LoadSpec) => {
   let release!: () => void;
   const go = new Promise<void>((resolve) => (release = resolve));
   process.once('message', () => release());
-  open(spec.address)
-    .then(async (session) => {
+  Promise.all(spec.addresses.map(open))
+    .then(async (sessions) => {
       send({ type: 'ready' });
-      const result = await run(spec, session, go);
-      session.close();
+      const result = await run(spec, sessions, go);
+      for (const session of sessions) session.close();
       send({ type: 'result', result });
     })
     .catch((error: unknown) => send({ type: 'failed', message: (error as Error).message }))

@@ -9,8 +9,12 @@ export type RequestShape =
   | { kind: 'createOrder'; productIds: string[] };
 
 export interface LoadSpec {
-  /** host:port, plaintext HTTP/2. */
-  address: string;
+  /**
+   * host:port of each target, plaintext HTTP/2: one connection to each, and the
+   * calls spread over them round robin (call i goes to target i mod n), as a
+   * client-side round_robin balancer does.
+   */
+  addresses: string[];
   /** gRPC method path, e.g. /larder.inventory.v1.InventoryService/ReserveStock. */
   path: string;
   apiKey?: string;
@@ -27,6 +31,8 @@ export interface LoadResult {
   errors: Record<string, number>;
   /** The window actually measured, in seconds. */
   elapsedSeconds: number;
+  /** Successful calls in the window by target, in the order of `addresses`. */
+  okByTarget: number[];
   /** Latency of the successful calls, in milliseconds. */
   p50: number;
   p99: number;
