@@ -19,12 +19,14 @@ import type { BenchContext } from './bench/cases/context.js';
 import { runListProducts } from './bench/cases/list-products.js';
 import { runPgbenchCases } from './bench/cases/pgbench-cases.js';
 import { runReserveStock } from './bench/cases/reserve-stock.js';
+import { runScale } from './bench/cases/scale.js';
 import { cleanupOnSignals, withCleanup } from './bench/cleanup.js';
 import { CASE_GROUPS, readBenchConfig, type BenchConfig } from './bench/config.js';
 import { checkGoals } from './bench/report/goals.js';
 import { formatResultsJson } from './bench/report/json.js';
 import { describeMachine, type MachineInfo } from './bench/report/machine.js';
 import { measuredRevision } from './bench/report/revision.js';
+import { scalingChecks, scalingSummary } from './bench/report/scaling.js';
 import { writeReadmeTable } from './bench/report/readme.js';
 import { throughputSvg } from './bench/report/svg.js';
 import { casesTable, goalsTable } from './bench/report/table.js';
@@ -36,6 +38,7 @@ const GROUPS: Record<(typeof CASE_GROUPS)[number], (ctx: BenchContext) => Promis
   reserve: runReserveStock,
   checkout: runCheckout,
   list: runListProducts,
+  scale: runScale,
 };
 
 const fromRoot = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
@@ -102,7 +105,8 @@ async function runCases(config: BenchConfig, machine: MachineInfo, natsUrl: stri
 
 async function report(config: BenchConfig, machine: MachineInfo, startedAt: Date, results: CaseResult[]): Promise<void> {
   const revision = measuredRevision();
-  const goals = checkGoals(results);
+  // The goals of issue 8, then the scale case's informational lines (no target).
+  const goals = [...checkGoals(results), ...scalingChecks(results)];
   const noop = results.find((r) => r.id === 'noop');
   const generatorLine = noop
     ? `Load generator (node:http2, hand-framed gRPC, own process): ${noop.rps.toFixed(0)} calls/s against the no-op server at ${noop.extra.generatorCpuPercent?.toFixed(0)} % of one core; every Larder figure below is under that.`
@@ -121,7 +125,15 @@ async function report(config: BenchConfig, machine: MachineInfo, startedAt: Date
   if (config.write) {
     const dir = fromRoot('bench/results');
     mkdirSync(dir, { recursive: true });
-    const run = { startedAt: startedAt.toISOString(), revision, config: { ...config, cases: [...config.cases] }, machine, results, goals };
+    const run = {
+      startedAt: startedAt.toISOString(),
+      revision,
+      config: { ...config, cases: [...config.cases] },
+      machine,
+      results,
+      goals,
+      scaling: scalingSummary(results),
+    };
     const json = await formatResultsJson(run, join(dir, 'latest.json'));
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     writeFileSync(join(dir, `${stamp}${config.quick ? '-quick' : ''}.json`), json);

@@ -16,7 +16,7 @@ export interface BenchConfig {
   catalogProducts: number;
   /** How long a checkout case waits after its window for accepted orders to settle. */
   drainSeconds: number;
-  /** Case groups to run (all when empty): baselines, pgbench, reserve, checkout, list. */
+  /** Case groups to run (all when empty): baselines, pgbench, reserve, checkout, list, scale. */
   cases: ReadonlySet<string>;
   /** Where the services write V8 CPU profiles (--cpu-prof) when they stop; unset: no profiling. */
   profileDir?: string;
@@ -29,7 +29,7 @@ export interface BenchConfig {
   write: boolean;
 }
 
-export const CASE_GROUPS = ['baselines', 'pgbench', 'reserve', 'checkout', 'list'] as const;
+export const CASE_GROUPS = ['baselines', 'pgbench', 'reserve', 'checkout', 'list', 'scale'] as const;
 
 function positive(name: string, fallback: number): number {
   const text = process.env[name];

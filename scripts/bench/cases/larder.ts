@@ -1,10 +1,12 @@
 import { join } from 'node:path';
+import type { Knex } from 'knex';
 import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
 import { freePort } from '#test/support/free-port.js';
 import { startOtlpReceiver } from '#test/support/otlp-receiver.js';
 import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
+import { findInvariantViolations } from '../../../services/inventory/data/invariants.js';
 import { inventoryMigrations } from '../../../services/inventory/migrations/index.js';
 import type { TestDatabase } from '#test/support/test-database.js';
 import { throwawayDatabase, type BenchContext } from './context.js';
@@ -59,16 +61,15 @@ export async function inventoryOnOwnDatabase(
   defer: (undo: () => Promise<unknown>) => void,
 ): Promise<{ database: TestDatabase; inventory: RunningService }> {
   const database = await throwawayDatabase(`bench_${name}`, inventoryMigrations, defer);
-  // The periodic invariant scan is a background job; a bench of the request path leaves it off.
-  const inventory = await createService(
-    ctx,
-    'inventory',
-    { DATABASE_URL: database.url, INVARIANT_CHECK_INTERVAL_MS: '0' },
-    defer,
-    `inventory-${name}`,
-  );
+  const inventory = await createService(ctx, 'inventory', inventoryEnv(database.url), defer, `inventory-${name}`);
   return { database, inventory };
 }
+
+/** What an inventory process under load is given: its database, and the periodic invariant scan off (a background job; a bench of the request path leaves it off). */
+export const inventoryEnv = (databaseUrl: string): Record<string, string> => ({
+  DATABASE_URL: databaseUrl,
+  INVARIANT_CHECK_INTERVAL_MS: '0',
+});
 
 /** A grpc-js client for setup calls (not for load: the generator does that). */
 export function inventoryAdmin(address: string, defer: (undo: () => Promise<unknown>) => void): InventoryApi {
@@ -106,3 +107,9 @@ export const SHAPES = [
   { key: 'hot', label: 'one hot product', products: 1 },
   { key: '200', label: '200 products', products: 200 },
 ] as const;
+
+/** Fails the run when the inventory invariant broke: a fast path that broke stock conservation must not pass as a result. */
+export async function assertInventoryInvariant(db: Knex, after: string): Promise<void> {
+  const violations = await findInvariantViolations(db);
+  if (violations.length > 0) throw new Error(`inventory invariant broken after ${after}: ${JSON.stringify(violations.slice(0, 3))}`);
+}

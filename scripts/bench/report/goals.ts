@@ -3,10 +3,11 @@ import type { CaseResult } from '../result.js';
 /** One goal of issue 8, as measured in this run. */
 export interface GoalCheck {
   goal: string;
-  /** The measured figure (a ratio, ms or MB); undefined when its cases did not run. */
+  /** The measured figure (a ratio, ms, MB, a share or a rate); undefined when its cases did not run. */
   value?: number;
-  unit: '×' | 'ms' | 'MB' | 'failed';
+  unit: '×' | 'ms' | 'MB' | 'failed' | '%' | '/s';
   target: string;
+  /** Whether the target is met; undefined when not measured, or for an informational line without a target. */
   met?: boolean;
 }
 

@@ -12,7 +12,7 @@ const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;
  */
 export function throughputSvg(results: readonly CaseResult[], title: string): string {
   // Each Larder case right under the baselines it is compared with: reservations, then checkouts.
-  const section = (r: CaseResult) => (/^(classic|checkout)-/.test(r.id) ? 1 : 0);
+  const section = (r: CaseResult) => (/^(classic|checkout|scale-checkout)-/.test(r.id) ? 1 : 0);
   const rows = results.filter((r) => !r.id.startsWith('list-')).sort((a, b) => section(a) - section(b));
   const max = Math.max(1, ...rows.map(chartValue));
   const labelWidth = 430;

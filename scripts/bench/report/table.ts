@@ -57,7 +57,9 @@ const figure = (check: GoalCheck) =>
       ? `${check.value.toPrecision(3)}×`
       : check.unit === 'failed'
         ? String(check.value)
-        : `${check.value.toFixed(1)} ${check.unit}`;
+        : check.unit === '/s'
+          ? `${check.value.toFixed(0)}/s`
+          : `${check.value.toFixed(1)} ${check.unit}`;
 
 /** The goals of issue 8 with this run's figure and whether it is met. */
 export function goalsTable(checks: readonly GoalCheck[]): string {

@@ -8,7 +8,8 @@ import { bodyMaker } from '../../bench/load/requests.js';
 import { parsePgbench } from '../../bench/pgbench.js';
 import { checkGoals } from '../../bench/report/goals.js';
 import { README_BEGIN, README_END, writeReadmeTable } from '../../bench/report/readme.js';
-import { cpuCeiling } from '../../bench/report/table.js';
+import { cpuSplit, postgresCeiling, scaleFigures, scalingChecks } from '../../bench/report/scaling.js';
+import { cpuCeiling, goalsTable } from '../../bench/report/table.js';
 import type { CaseResult } from '../../bench/result.js';
 import { percentile } from '../../bench/stats.js';
 
@@ -124,5 +125,62 @@ describe('scripts/bench (npm run bench): figures and reports', () => {
     expect(cpuCeiling({ server: 0.5 }, 1)).to.equal(2000);
     expect(cpuCeiling(undefined, 2), 'no CPU figures (pgbench rows)').to.equal(undefined);
     expect(cpuCeiling({}, 2)).to.equal(undefined);
+  });
+
+  it('scale: splits CPU per call into services (every replica), PostgreSQL and the generator', () => {
+    expect(cpuSplit({ 'inventory-1': 0.4, 'inventory-2': 0.3, 'order-1': 1, postgres: 0.5, generator: 0.2 })).to.deep.equal({
+      services: 1.7,
+      postgres: 0.5,
+      generator: 0.2,
+    });
+    expect(cpuSplit(undefined)).to.deep.equal({ services: 0, postgres: 0, generator: 0 });
+  });
+
+  it('scale: PostgreSQL ceiling is 1000 ms per core over its ms per call', () => {
+    expect(postgresCeiling(0.5)).to.equal(2000);
+    expect(postgresCeiling(0.5, 2)).to.equal(4000);
+    expect(postgresCeiling(0)).to.equal(undefined);
+  });
+
+  it('scale: adds the share, the ceiling and the connections to a result', () => {
+    const row = scaleFigures(
+      result('scale-reserve-2', 1000, { cpuMsPerCall: { 'inventory-1': 0.5, 'inventory-2': 0.5, postgres: 0.75, generator: 0.25 } }),
+      { openMax: 14, busyMean: 3.25 },
+      20,
+    );
+    expect(row.extra).to.include({
+      servicesCpuMsPerCall: 1,
+      postgresCpuMsPerCall: 0.75,
+      postgresCpuShare: 0.375,
+      postgresCeilingPerCore: 4000 / 3,
+      pgPoolMax: 20,
+      pgConnectionsOpenMax: 14,
+      pgConnectionsBusyMean: 3.25,
+    });
+    expect(row.note)
+      .to.match(/38 % postgres/)
+      .and.match(/≤ 14 open of 20 pooled/);
+  });
+
+  it('scale: informational lines compare 2 replicas with 1 (checkout by confirmed/s) and print without a target', () => {
+    const cpu = { 'inventory-1': 1, postgres: 1, generator: 0 };
+    const checks = scalingChecks([
+      result('scale-reserve-1', 1000, { cpuMsPerCall: cpu, extra: { postgresCpuShare: 0.5 } }),
+      result('scale-reserve-2', 1500, { cpuMsPerCall: { ...cpu, postgres: 0.8 }, extra: { postgresCpuShare: 0.25 } }),
+      result('scale-checkout-1', 500, { extra: { confirmedPerSecond: 100 } }),
+      result('scale-checkout-2', 900, { extra: { confirmedPerSecond: 150 } }),
+    ]);
+    const check = (part: string) => checks.find((c) => c.goal.includes(part))!;
+    expect(check('ReserveStock 200 products, 2 replicas / 1')).to.include({ value: 1.5, target: 'informational' });
+    expect(checks.every((c) => c.met === undefined)).to.equal(true);
+    expect(check('ReserveStock 200 products, PostgreSQL share')).to.include({ value: 25 });
+    expect(check('ReserveStock 200 products, calls/s one PostgreSQL core')).to.include({ value: 1250 });
+    expect(check('checkout 200 products, 2 replicas / 1')).to.include({ value: 1.5 });
+    expect(check('checkout 200 products, PostgreSQL share').value, 'no CPU figures').to.equal(0);
+    expect(
+      scalingChecks([]).every((c) => c.value === undefined),
+      'scale case not run',
+    ).to.equal(true);
+    expect(goalsTable(checks)).to.include('| 1250/s | informational | – |').and.include('| 25.0 % | informational | – |');
   });
 });
