@@ -1,7 +1,7 @@
 import { createDatabase } from '#libs/db/knex.js';
 import { TEST_DATABASE_SERVER } from '#test/support/test-database.js';
 
-/** Backends connected to a case's databases over a load: how many were open at most, and how many were busy on average. */
+/** The services' backends on a case's databases over a load: how many were open at most, and how many were busy on average. */
 export interface PgConnections {
   /** Most backends open at once (the services' pools grow on demand up to DB_POOL_MAX each). */
   openMax: number;
@@ -10,6 +10,8 @@ export interface PgConnections {
 }
 
 const SAMPLE_MS = 500;
+/** The services' application_name (libs/service/runtime.ts): the bench's own connections to the same databases are not counted. */
+const SERVICES = ['inventory', 'order'];
 
 /**
  * Samples pg_stat_activity for `databases` every 500 ms, on one connection of
@@ -25,8 +27,9 @@ export function samplePgConnections(databases: readonly string[]): { stop(): Pro
   const sample = async () => {
     const { rows } = await db.raw<{ rows: { open: string; busy: string }[] }>(
       `select count(*) as open, count(*) filter (where state <> 'idle') as busy
-         from pg_stat_activity where datname = any(?) and backend_type = 'client backend'`,
-      [[...databases]],
+         from pg_stat_activity
+        where datname = any(?) and backend_type = 'client backend' and application_name = any(?)`,
+      [[...databases], [...SERVICES]],
     );
     openMax = Math.max(openMax, Number(rows[0]!.open));
     busySum += Number(rows[0]!.busy);

@@ -65,7 +65,12 @@ export async function grpcCase(
     errors: errorCount(load.errors),
     rssMb: rss.stop(),
     cpuMsPerCall,
-    extra: { generatorCpuPercent: load.generatorCpuPercent, concurrency: spec.concurrency ?? config.concurrency },
+    extra: {
+      generatorCpuPercent: load.generatorCpuPercent,
+      concurrency: spec.concurrency ?? config.concurrency,
+      // With several targets: how the successful calls were spread (okTarget1, okTarget2, …).
+      ...(load.okByTarget.length > 1 ? Object.fromEntries(load.okByTarget.map((ok, i) => [`okTarget${i + 1}`, ok])) : {}),
+    },
     note: describeErrors(load.errors),
   };
   return { result, load };
