@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delay, freePort, waitForPort } from './free-port.js';
@@ -46,7 +46,27 @@ interface NodeState {
   child?: ChildProcess;
 }
 
-export async function startNatsCluster({ size = 3, readyTimeoutMs = 30_000 } = {}): Promise<NatsCluster> {
+/** Whole starts tried before giving up: each with fresh ports and a fresh directory. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts the cluster. A start can fail for reasons that are not the code's: a
+ * port picked free was taken by another process before the node bound it, or a
+ * loaded machine was slow; such a start is thrown away and tried again on new
+ * ports (bounded), and the last error is the one reported.
+ */
+export async function startNatsCluster(options: { size?: number; readyTimeoutMs?: number } = {}): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startNatsClusterOnce(options);
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS) throw error;
+      console.warn(`      NATS cluster start ${attempt} of ${START_ATTEMPTS} failed, retrying on new ports: ${(error as Error).message}`);
+    }
+  }
+}
+
+async function startNatsClusterOnce({ size = 3, readyTimeoutMs = 30_000 } = {}): Promise<NatsCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'larder-nats-cluster-'));
   const states: NodeState[] = [];
   for (let i = 0; i < size; i++) {
@@ -71,9 +91,30 @@ export async function startNatsCluster({ size = 3, readyTimeoutMs = 30_000 } = {
 
   const running = (node: NodeState) => Boolean(node.child && node.child.exitCode === null && node.child.signalCode === null);
 
+  /** Resolves once the node listens; rejects at once, with its log's tail, if it exits first (a port taken meanwhile). */
   async function spawnNode(node: NodeState): Promise<void> {
-    node.child = spawn(NATS_SERVER_BIN, ['-c', node.configFile], { stdio: 'ignore' });
-    await waitForPort(node.port, 10_000, `nats-server ${node.name}`);
+    const child = spawn(NATS_SERVER_BIN, ['-c', node.configFile], { stdio: 'ignore' });
+    node.child = child;
+    let onExit: (() => void) | undefined;
+    const exited = new Promise<never>((_, reject) => {
+      onExit = () => {
+        void logTail(node).then((tail) =>
+          reject(new Error(`nats-server ${node.name} exited (${child.signalCode ?? child.exitCode}) while starting: ${tail}`)),
+        );
+      };
+      child.once('exit', onExit);
+    });
+    exited.catch(() => undefined); // a late rejection, once the race is decided, is nobody's to handle
+    try {
+      await Promise.race([waitForPort(node.port, 20_000, `nats-server ${node.name}`), exited]);
+    } finally {
+      child.off('exit', onExit!);
+    }
+  }
+
+  async function logTail(node: NodeState): Promise<string> {
+    const text = await readFile(join(dir, `${node.name}.log`), 'utf8').catch(() => '(no log)');
+    return text.trim().split('\n').slice(-3).join(' | ');
   }
 
   async function kill(node: NodeState): Promise<void> {
