@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { OrderStatus, PaymentStatus, type Order } from '#libs/contracts/larder/order/v1/resources.js';
 import { errorInfoOf } from '#libs/grpc/status.js';
 import { delay } from '#test/support/free-port.js';
+import { seededInts } from '#test/support/seeded-random.js';
 import { paymentViolations, unansweredCharges } from './gateway-log.js';
 import {
   chargesOf,
@@ -279,11 +280,7 @@ describe('checkout faults (both services as processes)', function () {
     it('resumes every order after a restart: nothing oversold, doubled or charged twice', async () => {
       const INITIAL = 10;
       const products = [await createProduct(system, INITIAL), await createProduct(system, INITIAL), await createProduct(system, INITIAL)];
-      let seed = 42;
-      const rand = (n: number) => {
-        seed = (seed * 1103515245 + 12345) % 2 ** 31;
-        return seed % n;
-      };
+      const rand = seededInts(42);
 
       interface Plan {
         customerId: string;

@@ -5,6 +5,7 @@ import { OrderStatus, type Order } from '#libs/contracts/larder/order/v1/resourc
 import { delay } from '#test/support/free-port.js';
 import { runNpmScript } from '#test/support/scripts.js';
 import { createProduct, hasStatus, inventoryViolations, startSystem, stockOf, waitForOrder, type TestSystem } from './system.js';
+import { seededRandom } from '#test/support/seeded-random.js';
 
 const S = OrderStatus;
 const statusName = (status: OrderStatus) => OrderStatus[status];
@@ -55,18 +56,6 @@ function countBy(orders: Order[]): Record<string, number> {
 async function checkInvariantsCli(system: TestSystem): Promise<{ code: number | null; output: string }> {
   const run = await runNpmScript('check:invariants', [], { env: { INVENTORY_DATABASE_URL: system.inventoryDb.url } });
   return { code: run.code, output: run.stdout + run.stderr };
-}
-
-/** Small seeded PRNG (mulberry32) so a failing mixed-load run can be replayed with its seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('checkout waiting for stock: woken by events, not by the clock', function () {

@@ -8,18 +8,7 @@ import type { Random } from '../../domain/types.js';
 import { orderMigrations } from '../../migrations/index.js';
 import type { PaymentGateway } from '../../domain/payment-port.js';
 import { createPaymentSimulator, type PaymentSimulatorOptions } from '../../payments/simulator.js';
-
-/** mulberry32: a small seeded PRNG, so random-token runs are reproducible. */
-function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '#test/support/seeded-random.js';
 
 const NOW = new Date('2030-01-02T03:04:05.000Z');
 const AMOUNT: Money = { currencyCode: 'EUR', minorUnits: 12_345 };
