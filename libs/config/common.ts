@@ -2,6 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseApiKeys, type ApiKey } from '#libs/grpc/auth.js';
 import type { TlsOptions } from '#libs/grpc/server.js';
+import { parseCrashSetting, type CrashSetting } from '#libs/process/crash-points.js';
 import { ConfigError, type EnvReader } from './env.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -25,6 +26,8 @@ export interface CommonConfig {
   dbPoolMax: number;
   /** Prometheus /metrics port; 0 picks a free one (tests). */
   metricsPort: number;
+  /** LARDER_CRASH_AT: the crash point (and hit) where this process kills itself; test-only, refused in production. */
+  crashAt?: CrashSetting;
 }
 
 export interface CommonDefaults {
@@ -66,6 +69,18 @@ function readTls(env: EnvReader): TlsOptions | undefined {
   return tls;
 }
 
+/** LARDER_CRASH_AT exists for the crash-point tests; a production process must never carry it. */
+function readCrashAt(env: EnvReader, production: boolean): CrashSetting | undefined {
+  const text = env.raw('LARDER_CRASH_AT');
+  if (text === undefined) return undefined;
+  if (production) throw new ConfigError('LARDER_CRASH_AT', 'is a test-only setting and is refused when NODE_ENV=production');
+  try {
+    return parseCrashSetting(text);
+  } catch (error) {
+    throw new ConfigError('LARDER_CRASH_AT', (error as Error).message);
+  }
+}
+
 function parsePem<T>(variable: string, parse: () => T): T {
   try {
     return parse();
@@ -98,5 +113,6 @@ export function readCommonConfig(env: EnvReader, defaults: CommonDefaults): Comm
     dbPoolMax: env.int('DB_POOL_MAX', 10, { min: 1, max: 500 }),
     dbPreparedStatements: env.bool('DATABASE_PREPARED_STATEMENTS', true),
     metricsPort: env.int('METRICS_PORT', defaults.metricsPort, { min: 0, max: 65535 }),
+    crashAt: readCrashAt(env, production),
   };
 }

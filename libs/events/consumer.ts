@@ -12,6 +12,7 @@ import {
 import { isUuid } from '#libs/ids/uuid.js';
 import { prepared } from '#libs/db/prepared.js';
 import type { Logger } from '#libs/logging/logger.js';
+import type { CrashPoints } from '#libs/process/crash-points.js';
 import { endSpan } from '#libs/telemetry/trace-context.js';
 import {
   CORRELATION_ID_HEADER,
@@ -88,6 +89,8 @@ export interface InboxConsumerOptions {
    * same answer, so this check deduplicates it as the inbox row would.
    */
   alreadyApplied?: (msg: InboxMessage) => Promise<boolean>;
+  /** Test-only crash points ('consumer-after-commit'); none by default. */
+  crash?: CrashPoints;
 }
 
 export interface InboxConsumerStats {
@@ -303,6 +306,7 @@ export function createInboxConsumer(options: InboxConsumerOptions): InboxConsume
         });
       }
       clearInterval(keepAlive);
+      if (!duplicate) options.crash?.reached('consumer-after-commit');
       // Ack only after commit: a crash before this line means redelivery, which the inbox absorbs.
       msg.ack();
       if (duplicate) {

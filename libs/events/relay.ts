@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { headers, NatsError, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
 import { prepared } from '#libs/db/prepared.js';
 import type { Logger } from '#libs/logging/logger.js';
+import { noCrashPoints, type CrashPoints } from '#libs/process/crash-points.js';
 import { endSpan, type TraceCarrier } from '#libs/telemetry/trace-context.js';
 import { CORRELATION_ID_HEADER, EVENT_TYPE_HEADER } from './headers.js';
 import { startPublishSpan } from './trace-headers.js';
@@ -33,6 +34,8 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number;
   /** How often the retention purge runs. Default 1 minute. */
   cleanupIntervalMs?: number;
+  /** Test-only crash points ('relay-mid-batch'); none by default. */
+  crash?: CrashPoints;
 }
 
 export interface OutboxBacklog {
@@ -70,6 +73,16 @@ interface OutboxRow {
   payload: Buffer;
   correlation_id: string | null;
   trace_context: TraceCarrier | null;
+}
+
+/** `work` on the first call only. */
+function once(work: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    work();
+  };
 }
 
 /** A row's publish outcome: its PubAck, or why it was not acknowledged. */
@@ -119,6 +132,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   const cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000;
+  const crash = options.crash ?? noCrashPoints;
   const log = logger.child({ component: 'outbox-relay' });
 
   const js: JetStreamClient = nats.jetstream();
@@ -149,12 +163,17 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Every row's outcome, settled; a failed publish is a value, never a rejection. */
   async function publishAll(rows: readonly OutboxRow[]): Promise<Outcome[]> {
     const pending: Promise<Outcome>[] = [];
+    // A crash here leaves some rows in JetStream and none marked: the restart publishes them again.
+    const firstAck = rows.length > 1 ? once(() => crash.reached('relay-mid-batch')) : () => undefined;
     for (let i = 0; i < rows.length; i += PUBLISH_SLICE) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       for (const row of rows.slice(i, i + PUBLISH_SLICE)) {
         pending.push(
           publishRow(row).then(
-            (ack): Outcome => ({ ack }),
+            (ack): Outcome => {
+              firstAck();
+              return { ack };
+            },
             (err: unknown): Outcome => ({ error: errorMessage(err) }),
           ),
         );

@@ -15,6 +15,7 @@ import { status as Code } from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import { AppError } from '#libs/errors/app-error.js';
 import { ServiceMetrics } from '#libs/metrics/service-metrics.js';
+import { crashPoints, type CrashPoints } from '#libs/process/crash-points.js';
 import { every as repeatEvery, type Repeating } from '#libs/timers/every.js';
 
 export interface Stoppable {
@@ -42,7 +43,7 @@ export interface RuntimeOptions {
 }
 
 /** An inbox consumer as a service declares it: the runtime supplies its pool, NATS and logger. */
-export interface ConsumeOptions extends Omit<InboxConsumerOptions, 'db' | 'nats' | 'logger'> {
+export interface ConsumeOptions extends Omit<InboxConsumerOptions, 'db' | 'nats' | 'logger' | 'crash'> {
   /** The `component` of its log lines, e.g. 'order-events'. */
   component: string;
 }
@@ -68,6 +69,8 @@ export class ServiceRuntime {
   private readonly background: Stoppable[] = [];
   private readonly health: Stoppable & { runNow(): Promise<void> };
   readonly metrics: ServiceMetrics;
+  /** The process's crash points (LARDER_CRASH_AT, tests only); the relay and consumers get them, the service may too. */
+  readonly crash: CrashPoints;
   private readonly rpcObservers: ((method: string, code: string, reason?: string) => void)[] = [];
   private readonly consumers: ObservedConsumer[] = [];
   private metricsServer?: HttpServer;
@@ -78,6 +81,7 @@ export class ServiceRuntime {
   constructor(private readonly options: RuntimeOptions) {
     const { config, logger } = options;
     this.metrics = new ServiceMetrics(options.name);
+    this.crash = crashPoints(config.crashAt);
     this.db = createDatabase({
       url: config.databaseUrl,
       poolMax: config.dbPoolMax,
@@ -105,7 +109,7 @@ export class ServiceRuntime {
     this.ready = this.connection.then(async (nats) => {
       for (const stream of options.streams) await ensureStream(nats, stream, { replicas: config.natsStreamReplicas });
       if (this.stopping) throw new Error('stopped before the event plumbing was ready');
-      this.relay = createOutboxRelay({ db: this.db, nats, logger, pollIntervalMs: options.outboxPollMs });
+      this.relay = createOutboxRelay({ db: this.db, nats, logger, pollIntervalMs: options.outboxPollMs, crash: this.crash });
       this.relay.start();
       return { nats, relay: this.relay };
     });
@@ -216,7 +220,13 @@ export class ServiceRuntime {
   consume(options: ConsumeOptions): void {
     const { component, ...consumer } = options;
     this.whenNatsReady(async (nats) => {
-      const started = createSubjectConsumers({ ...consumer, db: this.db, nats, logger: this.options.logger.child({ component }) });
+      const started = createSubjectConsumers({
+        ...consumer,
+        db: this.db,
+        nats,
+        logger: this.options.logger.child({ component }),
+        crash: this.crash,
+      });
       await started.start();
       return started;
     });

@@ -88,6 +88,7 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
     wakeWorker: () => wakeWorker(),
     carryOn: (work, orderId) => carryOn(work, orderId),
     observer: orderObserver(runtime),
+    crash: runtime.crash,
   };
   runtime.server.addService(CartServiceService, cartHandlers(deps), cartScopes);
   runtime.server.addService(OrderServiceService, orderHandlers(deps), orderScopes);

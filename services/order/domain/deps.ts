@@ -3,6 +3,7 @@ import type { PaymentGateway } from './payment-port.js';
 import type { InventoryPort } from './inventory-port.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { Clock } from '#libs/timers/clock.js';
+import type { CrashPoints } from '#libs/process/crash-points.js';
 import type { ClaimedOrder } from '../data/orders.js';
 import type { OrderRecord, OrderStatus, Random } from './types.js';
 
@@ -56,4 +57,6 @@ export interface OrderDeps {
    */
   carryOn(work: () => Promise<unknown>, orderId: string): void;
   observer?: OrderObserver;
+  /** Test-only crash points in the saga (LARDER_CRASH_AT); absent means none. */
+  crash?: CrashPoints;
 }

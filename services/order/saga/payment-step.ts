@@ -46,6 +46,8 @@ async function charge(step: Step): Promise<OrderRecord> {
   );
   switch (outcome.kind) {
     case 'captured':
+      // The money is taken and nothing says so but the gateway: the restart finds PENDING and looks it up.
+      deps.crash?.reached('payment-captured');
       await step.record({ paymentStatus: 'CAPTURED', lastError: null });
       return commitStep(step);
     case 'declined':
@@ -71,7 +73,13 @@ async function commitStep(step: Step): Promise<OrderRecord> {
   if (step.order.cancelRequested) return cancelStep(step);
   const committed = await step.deps.inventory.commit(step.order.id, step.meta);
   if (committed.kind === 'done') {
-    return step.finish({ status: 'CONFIRMED', lastError: null, nextAttemptAt: null }, { reason: 'payment captured, stock committed' });
+    const confirmed = await step.finish(
+      { status: 'CONFIRMED', lastError: null, nextAttemptAt: null },
+      { reason: 'payment captured, stock committed' },
+    );
+    // Committed with its outbox row, which no relay has published yet: the restart's relay must.
+    step.deps.crash?.reached('order-confirmed');
+    return confirmed;
   }
   if (committed.kind === 'unavailable') return step.retryLater(step.order.paymentAttempts + 1, committed.message);
   // The reservation ended while we were paying: give the money back.

@@ -19,6 +19,8 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
   const { order, deps } = step;
   const items = order.items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
   const outcome = await deps.inventory.reserve(order.id, items, deps.saga.reservationTtlMs, step.meta);
+  // Stock is held for an order that does not know it yet: the restart's step asks again (same key, same answer).
+  if (outcome.kind === 'reserved') deps.crash?.reached('reserve-answered');
 
   switch (outcome.kind) {
     case 'reserved': {

@@ -1,16 +1,6 @@
 import { expect } from 'chai';
-import { readCommonConfig, type CommonDefaults } from '../../common.js';
-import { ConfigError, envReader, type Env } from '../../env.js';
-
-const DEFAULTS: CommonDefaults = {
-  database: 'larder_test',
-  grpcPort: 50051,
-  metricsPort: 9464,
-  developmentApiKeys: 'dev=dev-key-0123456789:*',
-  scopes: ['*'],
-};
-
-const read = (env: Env) => readCommonConfig(envReader(env), DEFAULTS);
+import { ConfigError, type Env } from '../../env.js';
+import { readTestCommonConfig as read } from './read-common.js';
 
 function refusal(env: Env): ConfigError {
   try {
