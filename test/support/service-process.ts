@@ -11,8 +11,13 @@ import { delay } from './free-port.js';
 export interface ServiceProcess {
   readonly port: number;
   readonly logFile: string;
-  /** Starts it (again) and waits until its health check says SERVING. */
-  start(): Promise<void>;
+  /**
+   * Starts it (again) and waits until its health check says SERVING. `extraEnv`
+   * applies to this start only (e.g. LARDER_CRASH_AT for one life of the process).
+   */
+  start(extraEnv?: Record<string, string>): Promise<void>;
+  /** Resolves to the exit code or signal once the process exits by itself; rejects after timeoutMs. */
+  exited(timeoutMs: number): Promise<string>;
   /** SIGTERM and wait for exit (graceful), or SIGKILL (crash). Resolves to the exit code/signal. */
   stop(signal?: NodeJS.Signals): Promise<string>;
   readonly running: boolean;
@@ -39,10 +44,10 @@ export function serviceProcess(
     get pid() {
       return child?.pid;
     },
-    async start() {
+    async start(extraEnv = {}) {
       log ??= createWriteStream(logFile, { flags: 'a' });
       const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
-        env: { ...process.env, ...env, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port) },
+        env: { ...process.env, ...env, ...extraEnv, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       proc.stdout!.pipe(log, { end: false });
@@ -56,6 +61,15 @@ export function serviceProcess(
         if (!ok) throw new Error(`service on port ${port} did not report SERVING within 30 s; see ${logFile}`);
       });
       await Promise.race([serving, exited]);
+    },
+    async exited(timeoutMs) {
+      const proc = child;
+      if (!proc) throw new Error(`${entry} was never started`);
+      if (proc.exitCode !== null || proc.signalCode !== null) return String(proc.signalCode ?? proc.exitCode);
+      const exit = new Promise<string>((resolve) => proc.once('exit', (code, sig) => resolve(String(sig ?? code))));
+      const result = await Promise.race([exit, delay(timeoutMs).then(() => undefined)]);
+      if (result === undefined) throw new Error(`${entry} (pid ${proc.pid}) still running after ${timeoutMs} ms; see ${logFile}`);
+      return result;
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       const proc = child;

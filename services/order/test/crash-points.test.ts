@@ -1,0 +1,325 @@
+/**
+ * Injected crash points (LARDER_CRASH_AT, libs/process/crash-points.ts): the
+ * order process kills itself with SIGKILL at one named point, on a hit chosen
+ * by the seed, while buyers place orders and retry their own idempotency keys.
+ * The test first checks that the crash landed where its name says (the state
+ * it left), then restarts the process and asserts convergence: one order per
+ * key, no double charge at the gateway, no status entered twice, stock exact,
+ * every event in its stream exactly once, no consumer left behind, and the
+ * invariant and the reconciler clean.
+ *
+ * CRASH_SEEDS=1,2,3 (default) chooses the seeds; each seed picks the workload
+ * and the hit (seed s dies at the s-th time the point is reached, cycling
+ * within the point's maxHit), so a failure replays with CRASH_SEEDS=<that seed>.
+ */
+import { status as Code, type ServiceError } from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect, type NatsConnection } from 'nats';
+import { ORDER_EVENTS } from '#libs/events/catalog.js';
+import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
+import { duplicatesIn, messageIds, readStream } from '#libs/events/test/helpers.js';
+import type { CrashPoint } from '#libs/process/crash-points.js';
+import { eventually } from '#test/support/eventually.js';
+import { delay } from '#test/support/free-port.js';
+import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
+import { findMetric, scrapeMetrics } from '#test/support/scrape.js';
+import { seededInts } from '#test/support/seeded-random.js';
+import { paymentViolations } from './gateway-log.js';
+import {
+  createProduct,
+  inventoryViolations,
+  reconcileSystem,
+  repeatedTransitions,
+  startSystem,
+  stockOf,
+  type TestSystem,
+} from './system.js';
+
+const SEEDS = (process.env.CRASH_SEEDS ?? '1,2,3').split(',').map((s) => Number(s.trim()));
+const ORDERS_PER_RUN = 16;
+const BUYERS = 6;
+const INITIAL_STOCK = 100;
+const SETTLED = new Set(['CONFIRMED', 'CANCELLED', 'FAILED']);
+
+interface Plan {
+  key: string;
+  customerId: string;
+  token: 'tok_pay' | 'tok_decline';
+  items: { productId: string; quantity: number }[];
+}
+
+/** What the crash left, read before the restart: proof that it landed where its name says. */
+type LandedCheck = (system: TestSystem, run: { plans: Plan[]; nc: NatsConnection }) => Promise<true | string>;
+
+interface PointCase {
+  point: CrashPoint;
+  /** Seed s dies at hit 1 + (s − 1) mod maxHit: seeds 1, 2, 3 at the first, second and third; maxHit always comes in a run. */
+  maxHit: number;
+  landed: LandedCheck;
+}
+
+const unpublished = (system: TestSystem) => system.orderDb.db('outbox').whereNull('published_at');
+
+const CASES: PointCase[] = [
+  {
+    point: 'reserve-answered',
+    maxHit: 6,
+    // Inventory holds stock for an order the order service still has as PENDING.
+    async landed(system) {
+      const pending: string[] = await system.orderDb.db('orders').where({ status: 'PENDING' }).pluck('id');
+      const held: string[] =
+        pending.length === 0
+          ? []
+          : await system.inventoryDb.db('reservations').whereIn('order_id', pending).where({ status: 'RESERVED' }).pluck('order_id');
+      return held.length > 0 || `no PENDING order with a RESERVED reservation (PENDING: ${pending.length})`;
+    },
+  },
+  {
+    point: 'payment-captured',
+    maxHit: 5,
+    // The gateway captured a charge that the order still records as PENDING.
+    async landed(system) {
+      const pending: string[] = await system.orderDb.db('orders').where({ payment_status: 'PENDING' }).pluck('id');
+      const captured = pending.filter((id) => system.paymentCalls(id).includes('charge:captured'));
+      return captured.length > 0 || `no order with payment PENDING and a captured charge (PENDING: ${pending.length})`;
+    },
+  },
+  {
+    point: 'order-confirmed',
+    maxHit: 5,
+    // A CONFIRMED order's event sits in the outbox, unpublished.
+    async landed(system) {
+      const rows: string[] = await unpublished(system).where({ subject: ORDER_EVENTS.confirmed.subject }).pluck('id');
+      return rows.length > 0 || 'no unpublished orders.confirmed row in the outbox';
+    },
+  },
+  {
+    point: 'relay-mid-batch',
+    maxHit: 3,
+    // Rows JetStream already holds are still unpublished in the outbox (none of the batch was marked).
+    async landed(system, { nc }) {
+      const inStream = new Set(messageIds(await readStream(nc, ORDERS_STREAM.name)));
+      const rows: string[] = await unpublished(system).pluck('id');
+      const published = rows.filter((id) => inStream.has(id));
+      return published.length > 0 || `no unpublished outbox row is in the stream (unpublished: ${rows.length})`;
+    },
+  },
+  {
+    point: 'consumer-after-commit',
+    maxHit: 3,
+    // The effect committed but the delivery was never acknowledged: NATS still waits for its ack (or has it up for redelivery).
+    async landed(_system, { nc }) {
+      const jsm = await nc.jetstreamManager();
+      const consumers = await jsm.consumers.list(INVENTORY_STREAM.name).next();
+      const awaiting = consumers.filter((c) => c.name.startsWith('order-') && c.num_ack_pending + c.num_redelivered > 0);
+      return awaiting.length > 0 || 'no order consumer with an unacknowledged delivery';
+    },
+  },
+];
+
+const crashLines = (system: TestSystem, point: CrashPoint): number =>
+  readFileSync(system.orderProcess.logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith(`larder: crash point ${point} reached`)).length;
+
+describe('injected crash points: the order process SIGKILLed at a named point resumes without loss or double effect', function () {
+  this.timeout(180_000);
+
+  for (const { point, maxHit, landed } of CASES) {
+    describe(`LARDER_CRASH_AT=${point}`, () => {
+      let nats: ThrowawayNatsServer;
+      let nc: NatsConnection;
+      let system: TestSystem;
+      before(async () => {
+        // A broker of its own: the streams hold this system's events only, so they can be compared with its outboxes.
+        nats = await startThrowawayNatsServer();
+        nc = await connect({ servers: nats.url, name: `crash-points-${point}` });
+        system = await startSystem({
+          inventoryEnv: { NATS_URL: nats.url },
+          orderEnv: { NATS_URL: nats.url, PAYMENT_LATENCY_MS: '20', PAYMENT_TIMEOUT_MS: '2000', LEASE_MS: '2000' },
+        });
+      });
+      after(async () => {
+        await system?.stop();
+        await nc?.close();
+        await nats?.destroy();
+      });
+
+      for (const seed of SEEDS) {
+        it(`seed ${seed}: the crash lands there, and after a restart every order converges exactly once`, async () => {
+          const rand = seededInts(seed);
+          const hit = 1 + ((seed - 1) % maxHit);
+          const products = await Promise.all([0, 1, 2].map(() => createProduct(system, INITIAL_STOCK)));
+          const plans: Plan[] = Array.from({ length: ORDERS_PER_RUN }, (_, i) => {
+            const first = rand(3);
+            const items = [{ productId: products[first]!.id, quantity: 1 + rand(2) }];
+            if (rand(3) === 0) items.push({ productId: products[(first + 1) % 3]!.id, quantity: 1 });
+            return {
+              key: `crash-${point}-${seed}-${i}`,
+              customerId: randomUUID(),
+              token: rand(4) === 0 ? 'tok_decline' : 'tok_pay',
+              items,
+            };
+          });
+          // The consumer point needs released reservations to consume: at least three declines.
+          for (const plan of plans.slice(0, 3)) plan.token = 'tok_decline';
+
+          // 1. A life of the process that dies at the point.
+          const linesBefore = crashLines(system, point);
+          await system.orderProcess.stop();
+          await system.orderProcess.start({ LARDER_CRASH_AT: `${point}:${hit}` });
+
+          // Buyers retry their own keys until answered (bounded): calls cut off by the crash, or sent while it is down, fail UNAVAILABLE.
+          const answers = new Map<string, string[]>();
+          let callerRetries = 0;
+          const place = async (plan: Plan): Promise<void> => {
+            for (let attempt = 0; ; attempt += 1) {
+              try {
+                const { order } = await system.orders.createOrder(
+                  { customerId: plan.customerId, idempotencyKey: plan.key, paymentToken: plan.token, items: plan.items },
+                  { timeoutMs: 5_000 },
+                );
+                answers.set(plan.key, [...(answers.get(plan.key) ?? []), order!.id]);
+                return;
+              } catch (error) {
+                const code = (error as ServiceError).code;
+                if ((code !== Code.UNAVAILABLE && code !== Code.DEADLINE_EXCEEDED) || attempt >= 200) throw error;
+                callerRetries += 1;
+                await delay(100);
+              }
+            }
+          };
+          let next = 0;
+          const buyers = Array.from({ length: BUYERS }, async () => {
+            while (next < plans.length) await place(plans[next++]!);
+          });
+          const buying = Promise.all(buyers);
+          buying.catch(() => undefined); // awaited below, after the restart
+
+          const exit = await system.orderProcess.exited(60_000);
+          const crashedAt = performance.now();
+          expect(exit, `how the order process ended (log: ${system.orderProcess.logFile})`).to.equal('SIGKILL');
+          expect(crashLines(system, point), 'the crash point announced itself once').to.equal(linesBefore + 1);
+          const where = await landed(system, { plans, nc });
+          expect(where, `the state ${point} left behind`).to.equal(true);
+
+          // 2. The restart, without the crash point.
+          await system.orderProcess.start();
+          await buying;
+          const settled = async (): Promise<true | string> => {
+            const rows: { status: string; lease_token: string | null }[] = await system.orderDb
+              .db('orders')
+              .whereIn(
+                'idempotency_key',
+                plans.map((p) => p.key),
+              )
+              .select('status', 'lease_token');
+            const open = rows.filter((r) => !SETTLED.has(r.status) || r.lease_token);
+            if (rows.length < plans.length || open.length > 0) return `${open.length} of ${rows.length} orders unsettled`;
+            const backlog = (await unpublished(system)).length + (await system.inventoryDb.db('outbox').whereNull('published_at')).length;
+            if (backlog > 0) return `${backlog} outbox rows unpublished`;
+            const jsm = await nc.jetstreamManager();
+            for (const stream of [ORDERS_STREAM.name, INVENTORY_STREAM.name]) {
+              for (const c of await jsm.consumers.list(stream).next()) {
+                if (c.num_pending > 0 || c.num_ack_pending > 0)
+                  return `${stream}/${c.name} pending ${c.num_pending}, acks ${c.num_ack_pending}`;
+              }
+            }
+            const held = (await Promise.all(products.map((p) => stockOf(system, p.id)))).reduce((sum, s) => sum + s.reserved, 0);
+            return held === 0 || `${held} units still reserved`;
+          };
+          await eventually('every order, event and consumer to converge after the restart', settled, {
+            timeoutMs: 60_000,
+            intervalMs: 200,
+          });
+          const convergeMs = performance.now() - crashedAt;
+
+          // One order per key; a repeat after the restart answers the same order.
+          const ids = plans.map((plan) => {
+            const seen = new Set(answers.get(plan.key));
+            expect(seen.size, `orders answered for ${plan.key}`).to.equal(1);
+            return [...seen][0]!;
+          });
+          for (const [i, plan] of plans.entries()) {
+            const { order } = await system.orders.createOrder({
+              customerId: plan.customerId,
+              idempotencyKey: plan.key,
+              paymentToken: plan.token,
+              items: plan.items,
+            });
+            expect(order!.id, `a repeat of ${plan.key}`).to.equal(ids[i]);
+          }
+
+          // Each order ends as its token says: paid → CONFIRMED with one capture; declined → CANCELLED, nothing taken.
+          const rows: { id: string; status: string }[] = await system.orderDb.db('orders').whereIn('id', ids).select('id', 'status');
+          const statusOf = new Map(rows.map((r) => [r.id, r.status]));
+          for (const [i, plan] of plans.entries()) {
+            const want = plan.token === 'tok_pay' ? 'CONFIRMED' : 'CANCELLED';
+            expect(statusOf.get(ids[i]!), `status of ${plan.key} (${plan.token})`).to.equal(want);
+            const charges: string[] = await system.orderDb.db('simulated_charges').where({ order_id: ids[i] }).pluck('status');
+            if (want === 'CONFIRMED') expect(charges, `charges of ${plan.key}`).to.deep.equal(['captured']);
+            else expect(charges, `charges of ${plan.key}`).to.not.include('captured');
+          }
+          expect(paymentViolations(system.gatewayLog()), 'payment discipline at the gateway').to.deep.equal([]);
+          expect(await repeatedTransitions(system, ids), 'a status entered twice').to.deep.equal([]);
+          if (point === 'payment-captured') {
+            // The capture cut off from its record was looked up after the restart, never charged again.
+            const resumed = ids.filter((id) => system.paymentCalls(id).join(',') === 'charge:captured,lookup:captured');
+            expect(resumed.length, 'orders whose capture was found by a lookup after the restart').to.be.greaterThan(0);
+          }
+
+          // Stock: sold = units of confirmed orders, nothing held, nothing lost; the ledger invariant holds.
+          const confirmedUnits = new Map<string, number>();
+          for (const [i, plan] of plans.entries()) {
+            if (statusOf.get(ids[i]!) !== 'CONFIRMED') continue;
+            for (const item of plan.items) confirmedUnits.set(item.productId, (confirmedUnits.get(item.productId) ?? 0) + item.quantity);
+          }
+          for (const product of products) {
+            const stock = await stockOf(system, product.id);
+            const sold = confirmedUnits.get(product.id) ?? 0;
+            expect({ sold: stock.sold, reserved: stock.reserved, available: stock.available }, `stock of ${product.sku}`).to.deep.equal({
+              sold,
+              reserved: 0,
+              available: INITIAL_STOCK - sold,
+            });
+          }
+          expect(await inventoryViolations(system)).to.deep.equal([]);
+
+          // Every outbox event of both services is in its stream exactly once.
+          for (const [stream, db] of [
+            [ORDERS_STREAM.name, system.orderDb.db],
+            [INVENTORY_STREAM.name, system.inventoryDb.db],
+          ] as const) {
+            const inStream = messageIds(await readStream(nc, stream));
+            const inOutbox: string[] = await db('outbox').pluck('id');
+            expect(duplicatesIn(inStream), `event ids twice in ${stream}`).to.deep.equal([]);
+            expect([...inStream].sort(), `${stream} against its outbox`).to.deep.equal([...inOutbox].sort());
+          }
+
+          let duplicatesSkipped = 0;
+          if (point === 'consumer-after-commit') {
+            // The delivery whose effect committed before the kill came again, and the inbox skipped it.
+            await eventually('the redelivered event recognised by the inbox', async () => {
+              duplicatesSkipped = findMetric(await scrapeMetrics(system.orderMetricsPort), 'larder_consumer_duplicates') ?? 0;
+              return duplicatesSkipped > 0 || 'no duplicate delivery skipped yet';
+            });
+          }
+
+          const reconciled = await reconcileSystem(system);
+          expect(reconciled.disagreements, 'reconciler').to.deep.equal([]);
+
+          const statuses: Record<string, number> = {};
+          for (const r of rows) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+          console.log(
+            `      ${point} hit ${hit}: ${ORDERS_PER_RUN} orders ${JSON.stringify(statuses)}, caller retries ${callerRetries}, ` +
+              `converged ${Math.round(convergeMs)} ms after the kill` +
+              (point === 'consumer-after-commit' ? `, inbox skipped ${duplicatesSkipped} redelivery` : '') +
+              `, reconciler: ${reconciled.orders} orders agree`,
+          );
+        });
+      }
+    });
+  }
+});
