@@ -20,6 +20,7 @@ import { connect, type NatsConnection } from 'nats';
 import { ORDER_EVENTS } from '#libs/events/catalog.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import { duplicatesIn, messageIds, readStream } from '#libs/events/test/helpers.js';
+import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
 import type { CrashPoint } from '#libs/process/crash-points.js';
 import { eventually } from '#test/support/eventually.js';
 import { delay } from '#test/support/free-port.js';
@@ -124,6 +125,145 @@ const crashLines = (system: TestSystem, point: CrashPoint): number =>
     .split('\n')
     .filter((line) => line.startsWith(`larder: crash point ${point} reached`)).length;
 
+/** The seed's orders: items over the three products, about a quarter (and always the first three) declined. */
+function planOrders(seed: number, point: CrashPoint, products: readonly { id: string }[]): Plan[] {
+  const rand = seededInts(seed);
+  const plans: Plan[] = Array.from({ length: ORDERS_PER_RUN }, (_, i) => {
+    const first = rand(3);
+    const items = [{ productId: products[first]!.id, quantity: 1 + rand(2) }];
+    if (rand(3) === 0) items.push({ productId: products[(first + 1) % 3]!.id, quantity: 1 });
+    const token = rand(4) === 0 ? 'tok_decline' : 'tok_pay';
+    return { key: `crash-${point}-${seed}-${i}`, customerId: randomUUID(), token, items };
+  });
+  // The consumer point needs released reservations to consume: at least three declines.
+  for (const plan of plans.slice(0, 3)) plan.token = 'tok_decline';
+  return plans;
+}
+
+const createOrderOf = (system: TestSystem, plan: Plan) =>
+  system.orders.createOrder(
+    { customerId: plan.customerId, idempotencyKey: plan.key, paymentToken: plan.token, items: plan.items },
+    { timeoutMs: 5_000 },
+  );
+
+/**
+ * BUYERS callers place the plans, each retrying its own key on UNAVAILABLE or
+ * DEADLINE_EXCEEDED (a call cut off by the crash, or sent while the process is
+ * down) every 100 ms, at most 200 times.
+ */
+function startBuyers(system: TestSystem, plans: readonly Plan[]) {
+  const answers = new Map<string, string[]>();
+  let retries = 0;
+  const place = async (plan: Plan): Promise<void> => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const { order } = await createOrderOf(system, plan);
+        answers.set(plan.key, [...(answers.get(plan.key) ?? []), order!.id]);
+        return;
+      } catch (error) {
+        const code = (error as ServiceError).code;
+        if ((code !== Code.UNAVAILABLE && code !== Code.DEADLINE_EXCEEDED) || attempt >= 200) throw error;
+        retries += 1;
+        await delay(100);
+      }
+    }
+  };
+  let next = 0;
+  const done = Promise.all(
+    Array.from({ length: BUYERS }, async () => {
+      while (next < plans.length) await place(plans[next++]!);
+    }),
+  );
+  done.catch(() => undefined); // the test awaits it after the restart
+  return { answers, done, retries: () => retries };
+}
+
+/** True once every order rests, no lease is held, both outboxes are published, no consumer has work and no unit is held. */
+async function converged(system: TestSystem, nc: NatsConnection, plans: readonly Plan[], products: readonly { id: string }[]) {
+  const keys = plans.map((p) => p.key);
+  const rows: { status: string; lease_token: string | null }[] = await system.orderDb
+    .db('orders')
+    .whereIn('idempotency_key', keys)
+    .select('status', 'lease_token');
+  const open = rows.filter((r) => !SETTLED.has(r.status) || r.lease_token);
+  if (rows.length < plans.length || open.length > 0) return `${open.length} of ${rows.length} orders unsettled`;
+  const backlog = (await unpublished(system)).length + (await system.inventoryDb.db('outbox').whereNull('published_at')).length;
+  if (backlog > 0) return `${backlog} outbox rows unpublished`;
+  const jsm = await nc.jetstreamManager();
+  for (const stream of [ORDERS_STREAM.name, INVENTORY_STREAM.name]) {
+    for (const c of await jsm.consumers.list(stream).next()) {
+      if (c.num_pending > 0 || c.num_ack_pending > 0) return `${stream}/${c.name} pending ${c.num_pending}, acks ${c.num_ack_pending}`;
+    }
+  }
+  const held = (await Promise.all(products.map((p) => stockOf(system, p.id)))).reduce((sum, s) => sum + s.reserved, 0);
+  return held === 0 || `${held} units still reserved`;
+}
+
+/**
+ * One order per key (a repeat now answers the same one); each ends as its token
+ * says — paid → CONFIRMED with exactly one capture, declined → CANCELLED with
+ * none; the gateway saw no second charge; no status was entered twice.
+ */
+async function expectEachOrderOnce(system: TestSystem, plans: readonly Plan[], answers: Map<string, string[]>) {
+  const ids = plans.map((plan) => {
+    const seen = new Set(answers.get(plan.key));
+    expect(seen.size, `orders answered for ${plan.key}`).to.equal(1);
+    return [...seen][0]!;
+  });
+  for (const [i, plan] of plans.entries()) {
+    const { order } = await createOrderOf(system, plan);
+    expect(order!.id, `a repeat of ${plan.key}`).to.equal(ids[i]);
+  }
+  const rows: { id: string; status: string }[] = await system.orderDb.db('orders').whereIn('id', ids).select('id', 'status');
+  const statusOf = new Map(rows.map((r) => [r.id, r.status]));
+  for (const [i, plan] of plans.entries()) {
+    const want = plan.token === 'tok_pay' ? 'CONFIRMED' : 'CANCELLED';
+    expect(statusOf.get(ids[i]!), `status of ${plan.key} (${plan.token})`).to.equal(want);
+    const charges: string[] = await system.orderDb.db('simulated_charges').where({ order_id: ids[i] }).pluck('status');
+    if (want === 'CONFIRMED') expect(charges, `charges of ${plan.key}`).to.deep.equal(['captured']);
+    else expect(charges, `charges of ${plan.key}`).to.not.include('captured');
+  }
+  expect(paymentViolations(system.gatewayLog()), 'payment discipline at the gateway').to.deep.equal([]);
+  expect(await repeatedTransitions(system, ids), 'a status entered twice').to.deep.equal([]);
+  return { ids, statusOf };
+}
+
+/** Sold = units of the confirmed orders, nothing held, nothing lost; the ledger invariant holds. */
+async function expectStockExact(
+  system: TestSystem,
+  plans: readonly Plan[],
+  confirmed: (plan: Plan) => boolean,
+  products: readonly Product[],
+) {
+  const sold = new Map<string, number>();
+  for (const plan of plans.filter(confirmed)) {
+    for (const item of plan.items) sold.set(item.productId, (sold.get(item.productId) ?? 0) + item.quantity);
+  }
+  for (const product of products) {
+    const stock = await stockOf(system, product.id);
+    const units = sold.get(product.id) ?? 0;
+    expect({ sold: stock.sold, reserved: stock.reserved, available: stock.available }, `stock of ${product.sku}`).to.deep.equal({
+      sold: units,
+      reserved: 0,
+      available: INITIAL_STOCK - units,
+    });
+  }
+  expect(await inventoryViolations(system)).to.deep.equal([]);
+}
+
+/** Every outbox event of both services is in its stream exactly once (the broker holds this system's events only). */
+async function expectStreamsMatchOutboxes(system: TestSystem, nc: NatsConnection) {
+  for (const [stream, db] of [
+    [ORDERS_STREAM.name, system.orderDb.db],
+    [INVENTORY_STREAM.name, system.inventoryDb.db],
+  ] as const) {
+    const inStream = messageIds(await readStream(nc, stream));
+    const inOutbox: string[] = await db('outbox').pluck('id');
+    expect(duplicatesIn(inStream), `event ids twice in ${stream}`).to.deep.equal([]);
+    expect([...inStream].sort(), `${stream} against its outbox`).to.deep.equal([...inOutbox].sort());
+  }
+}
+
 describe('injected crash points: the order process SIGKILLed at a named point resumes without loss or double effect', function () {
   this.timeout(180_000);
 
@@ -149,155 +289,37 @@ describe('injected crash points: the order process SIGKILLed at a named point re
 
       for (const seed of SEEDS) {
         it(`seed ${seed}: the crash lands there, and after a restart every order converges exactly once`, async () => {
-          const rand = seededInts(seed);
           const hit = 1 + ((seed - 1) % maxHit);
           const products = await Promise.all([0, 1, 2].map(() => createProduct(system, INITIAL_STOCK)));
-          const plans: Plan[] = Array.from({ length: ORDERS_PER_RUN }, (_, i) => {
-            const first = rand(3);
-            const items = [{ productId: products[first]!.id, quantity: 1 + rand(2) }];
-            if (rand(3) === 0) items.push({ productId: products[(first + 1) % 3]!.id, quantity: 1 });
-            return {
-              key: `crash-${point}-${seed}-${i}`,
-              customerId: randomUUID(),
-              token: rand(4) === 0 ? 'tok_decline' : 'tok_pay',
-              items,
-            };
-          });
-          // The consumer point needs released reservations to consume: at least three declines.
-          for (const plan of plans.slice(0, 3)) plan.token = 'tok_decline';
+          const plans = planOrders(seed, point, products);
 
-          // 1. A life of the process that dies at the point.
+          // 1. A life of the process that dies at the point, under buyers.
           const linesBefore = crashLines(system, point);
           await system.orderProcess.stop();
           await system.orderProcess.start({ LARDER_CRASH_AT: `${point}:${hit}` });
-
-          // Buyers retry their own keys until answered (bounded): calls cut off by the crash, or sent while it is down, fail UNAVAILABLE.
-          const answers = new Map<string, string[]>();
-          let callerRetries = 0;
-          const place = async (plan: Plan): Promise<void> => {
-            for (let attempt = 0; ; attempt += 1) {
-              try {
-                const { order } = await system.orders.createOrder(
-                  { customerId: plan.customerId, idempotencyKey: plan.key, paymentToken: plan.token, items: plan.items },
-                  { timeoutMs: 5_000 },
-                );
-                answers.set(plan.key, [...(answers.get(plan.key) ?? []), order!.id]);
-                return;
-              } catch (error) {
-                const code = (error as ServiceError).code;
-                if ((code !== Code.UNAVAILABLE && code !== Code.DEADLINE_EXCEEDED) || attempt >= 200) throw error;
-                callerRetries += 1;
-                await delay(100);
-              }
-            }
-          };
-          let next = 0;
-          const buyers = Array.from({ length: BUYERS }, async () => {
-            while (next < plans.length) await place(plans[next++]!);
-          });
-          const buying = Promise.all(buyers);
-          buying.catch(() => undefined); // awaited below, after the restart
-
+          const buyers = startBuyers(system, plans);
           const exit = await system.orderProcess.exited(60_000);
           const crashedAt = performance.now();
           expect(exit, `how the order process ended (log: ${system.orderProcess.logFile})`).to.equal('SIGKILL');
           expect(crashLines(system, point), 'the crash point announced itself once').to.equal(linesBefore + 1);
-          const where = await landed(system, { plans, nc });
-          expect(where, `the state ${point} left behind`).to.equal(true);
+          expect(await landed(system, { plans, nc }), `the state ${point} left behind`).to.equal(true);
 
-          // 2. The restart, without the crash point.
+          // 2. The restart, without the crash point: everything converges, each effect once.
           await system.orderProcess.start();
-          await buying;
-          const settled = async (): Promise<true | string> => {
-            const rows: { status: string; lease_token: string | null }[] = await system.orderDb
-              .db('orders')
-              .whereIn(
-                'idempotency_key',
-                plans.map((p) => p.key),
-              )
-              .select('status', 'lease_token');
-            const open = rows.filter((r) => !SETTLED.has(r.status) || r.lease_token);
-            if (rows.length < plans.length || open.length > 0) return `${open.length} of ${rows.length} orders unsettled`;
-            const backlog = (await unpublished(system)).length + (await system.inventoryDb.db('outbox').whereNull('published_at')).length;
-            if (backlog > 0) return `${backlog} outbox rows unpublished`;
-            const jsm = await nc.jetstreamManager();
-            for (const stream of [ORDERS_STREAM.name, INVENTORY_STREAM.name]) {
-              for (const c of await jsm.consumers.list(stream).next()) {
-                if (c.num_pending > 0 || c.num_ack_pending > 0)
-                  return `${stream}/${c.name} pending ${c.num_pending}, acks ${c.num_ack_pending}`;
-              }
-            }
-            const held = (await Promise.all(products.map((p) => stockOf(system, p.id)))).reduce((sum, s) => sum + s.reserved, 0);
-            return held === 0 || `${held} units still reserved`;
-          };
-          await eventually('every order, event and consumer to converge after the restart', settled, {
+          await buyers.done;
+          await eventually('every order, event and consumer to converge after the restart', () => converged(system, nc, plans, products), {
             timeoutMs: 60_000,
             intervalMs: 200,
           });
           const convergeMs = performance.now() - crashedAt;
-
-          // One order per key; a repeat after the restart answers the same order.
-          const ids = plans.map((plan) => {
-            const seen = new Set(answers.get(plan.key));
-            expect(seen.size, `orders answered for ${plan.key}`).to.equal(1);
-            return [...seen][0]!;
-          });
-          for (const [i, plan] of plans.entries()) {
-            const { order } = await system.orders.createOrder({
-              customerId: plan.customerId,
-              idempotencyKey: plan.key,
-              paymentToken: plan.token,
-              items: plan.items,
-            });
-            expect(order!.id, `a repeat of ${plan.key}`).to.equal(ids[i]);
-          }
-
-          // Each order ends as its token says: paid → CONFIRMED with one capture; declined → CANCELLED, nothing taken.
-          const rows: { id: string; status: string }[] = await system.orderDb.db('orders').whereIn('id', ids).select('id', 'status');
-          const statusOf = new Map(rows.map((r) => [r.id, r.status]));
-          for (const [i, plan] of plans.entries()) {
-            const want = plan.token === 'tok_pay' ? 'CONFIRMED' : 'CANCELLED';
-            expect(statusOf.get(ids[i]!), `status of ${plan.key} (${plan.token})`).to.equal(want);
-            const charges: string[] = await system.orderDb.db('simulated_charges').where({ order_id: ids[i] }).pluck('status');
-            if (want === 'CONFIRMED') expect(charges, `charges of ${plan.key}`).to.deep.equal(['captured']);
-            else expect(charges, `charges of ${plan.key}`).to.not.include('captured');
-          }
-          expect(paymentViolations(system.gatewayLog()), 'payment discipline at the gateway').to.deep.equal([]);
-          expect(await repeatedTransitions(system, ids), 'a status entered twice').to.deep.equal([]);
+          const { ids, statusOf } = await expectEachOrderOnce(system, plans, buyers.answers);
           if (point === 'payment-captured') {
             // The capture cut off from its record was looked up after the restart, never charged again.
             const resumed = ids.filter((id) => system.paymentCalls(id).join(',') === 'charge:captured,lookup:captured');
             expect(resumed.length, 'orders whose capture was found by a lookup after the restart').to.be.greaterThan(0);
           }
-
-          // Stock: sold = units of confirmed orders, nothing held, nothing lost; the ledger invariant holds.
-          const confirmedUnits = new Map<string, number>();
-          for (const [i, plan] of plans.entries()) {
-            if (statusOf.get(ids[i]!) !== 'CONFIRMED') continue;
-            for (const item of plan.items) confirmedUnits.set(item.productId, (confirmedUnits.get(item.productId) ?? 0) + item.quantity);
-          }
-          for (const product of products) {
-            const stock = await stockOf(system, product.id);
-            const sold = confirmedUnits.get(product.id) ?? 0;
-            expect({ sold: stock.sold, reserved: stock.reserved, available: stock.available }, `stock of ${product.sku}`).to.deep.equal({
-              sold,
-              reserved: 0,
-              available: INITIAL_STOCK - sold,
-            });
-          }
-          expect(await inventoryViolations(system)).to.deep.equal([]);
-
-          // Every outbox event of both services is in its stream exactly once.
-          for (const [stream, db] of [
-            [ORDERS_STREAM.name, system.orderDb.db],
-            [INVENTORY_STREAM.name, system.inventoryDb.db],
-          ] as const) {
-            const inStream = messageIds(await readStream(nc, stream));
-            const inOutbox: string[] = await db('outbox').pluck('id');
-            expect(duplicatesIn(inStream), `event ids twice in ${stream}`).to.deep.equal([]);
-            expect([...inStream].sort(), `${stream} against its outbox`).to.deep.equal([...inOutbox].sort());
-          }
-
+          await expectStockExact(system, plans, (plan) => statusOf.get(ids[plans.indexOf(plan)]!) === 'CONFIRMED', products);
+          await expectStreamsMatchOutboxes(system, nc);
           let duplicatesSkipped = 0;
           if (point === 'consumer-after-commit') {
             // The delivery whose effect committed before the kill came again, and the inbox skipped it.
@@ -306,14 +328,13 @@ describe('injected crash points: the order process SIGKILLed at a named point re
               return duplicatesSkipped > 0 || 'no duplicate delivery skipped yet';
             });
           }
-
           const reconciled = await reconcileSystem(system);
           expect(reconciled.disagreements, 'reconciler').to.deep.equal([]);
 
           const statuses: Record<string, number> = {};
-          for (const r of rows) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+          for (const status of statusOf.values()) statuses[status] = (statuses[status] ?? 0) + 1;
           console.log(
-            `      ${point} hit ${hit}: ${ORDERS_PER_RUN} orders ${JSON.stringify(statuses)}, caller retries ${callerRetries}, ` +
+            `      ${point} hit ${hit}: ${ORDERS_PER_RUN} orders ${JSON.stringify(statuses)}, caller retries ${buyers.retries()}, ` +
               `converged ${Math.round(convergeMs)} ms after the kill` +
               (point === 'consumer-after-commit' ? `, inbox skipped ${duplicatesSkipped} redelivery` : '') +
               `, reconciler: ${reconciled.orders} orders agree`,
