@@ -1,7 +1,8 @@
 /**
  * Injected crash points (LARDER_CRASH_AT, libs/process/crash-points.ts): the
- * order process kills itself with SIGKILL at one named point, on a hit chosen
- * by the seed, while buyers place orders and retry their own idempotency keys.
+ * order process (for relay-mid-batch, also the inventory process) kills itself
+ * with SIGKILL at one named point, on a hit chosen by the seed, while buyers
+ * place orders and retry their own idempotency keys.
  * The test first checks that the crash landed where its name says (the state
  * it left), then restarts the process and asserts convergence: one order per
  * key, no double charge at the gateway, no status entered twice, stock exact,
@@ -16,12 +17,14 @@ import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Knex } from 'knex';
 import { connect, type NatsConnection } from 'nats';
 import { ORDER_EVENTS } from '#libs/events/catalog.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import { duplicatesIn, messageIds, readStream } from '#libs/events/test/helpers.js';
 import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
 import type { CrashPoint } from '#libs/process/crash-points.js';
+import type { ServiceProcess } from '#test/support/service-process.js';
 import { eventually } from '#test/support/eventually.js';
 import { delay } from '#test/support/free-port.js';
 import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
@@ -56,12 +59,24 @@ type LandedCheck = (system: TestSystem, run: { plans: Plan[]; nc: NatsConnection
 
 interface PointCase {
   point: CrashPoint;
+  /** The process that dies (default the order service; the relay and consumers are shared code in both). */
+  victim?: 'order' | 'inventory';
   /** Seed s dies at hit 1 + (s − 1) mod maxHit: seeds 1, 2, 3 at the first, second and third; maxHit always comes in a run. */
   maxHit: number;
   landed: LandedCheck;
 }
 
 const unpublished = (system: TestSystem) => system.orderDb.db('outbox').whereNull('published_at');
+
+/** A relay died mid-batch: rows JetStream already holds are still unpublished in the outbox (none of the batch was marked). */
+const relayDiedMidBatch =
+  (stream: string, outbox: (system: TestSystem) => Knex): LandedCheck =>
+  async (system, { nc }) => {
+    const inStream = new Set(messageIds(await readStream(nc, stream)));
+    const rows: string[] = await outbox(system)('outbox').whereNull('published_at').pluck('id');
+    const published = rows.filter((id) => inStream.has(id));
+    return published.length > 0 || `no unpublished outbox row is in ${stream} (unpublished: ${rows.length})`;
+  };
 
 const CASES: PointCase[] = [
   {
@@ -99,13 +114,14 @@ const CASES: PointCase[] = [
   {
     point: 'relay-mid-batch',
     maxHit: 3,
-    // Rows JetStream already holds are still unpublished in the outbox (none of the batch was marked).
-    async landed(system, { nc }) {
-      const inStream = new Set(messageIds(await readStream(nc, ORDERS_STREAM.name)));
-      const rows: string[] = await unpublished(system).pluck('id');
-      const published = rows.filter((id) => inStream.has(id));
-      return published.length > 0 || `no unpublished outbox row is in the stream (unpublished: ${rows.length})`;
-    },
+    landed: relayDiedMidBatch(ORDERS_STREAM.name, (system) => system.orderDb.db),
+  },
+  {
+    // The inventory's relay: reservation events, while the order saga waits out the inventory's absence.
+    point: 'relay-mid-batch',
+    victim: 'inventory',
+    maxHit: 3,
+    landed: relayDiedMidBatch(INVENTORY_STREAM.name, (system) => system.inventoryDb.db),
   },
   {
     point: 'consumer-after-commit',
@@ -120,8 +136,8 @@ const CASES: PointCase[] = [
   },
 ];
 
-const crashLines = (system: TestSystem, point: CrashPoint): number =>
-  readFileSync(system.orderProcess.logFile, 'utf8')
+const crashLines = (victim: ServiceProcess, point: CrashPoint): number =>
+  readFileSync(victim.logFile, 'utf8')
     .split('\n')
     .filter((line) => line.startsWith(`larder: crash point ${point} reached`)).length;
 
@@ -264,11 +280,11 @@ async function expectStreamsMatchOutboxes(system: TestSystem, nc: NatsConnection
   }
 }
 
-describe('injected crash points: the order process SIGKILLed at a named point resumes without loss or double effect', function () {
+describe('injected crash points: a service SIGKILLed at a named point resumes without loss or double effect', function () {
   this.timeout(180_000);
 
-  for (const { point, maxHit, landed } of CASES) {
-    describe(`LARDER_CRASH_AT=${point}`, () => {
+  for (const { point, victim: victimName = 'order', maxHit, landed } of CASES) {
+    describe(`LARDER_CRASH_AT=${point} in the ${victimName} service`, () => {
       let nats: ThrowawayNatsServer;
       let nc: NatsConnection;
       let system: TestSystem;
@@ -294,18 +310,19 @@ describe('injected crash points: the order process SIGKILLed at a named point re
           const plans = planOrders(seed, point, products);
 
           // 1. A life of the process that dies at the point, under buyers.
-          const linesBefore = crashLines(system, point);
-          await system.orderProcess.stop();
-          await system.orderProcess.start({ LARDER_CRASH_AT: `${point}:${hit}` });
+          const victim = victimName === 'order' ? system.orderProcess : system.inventoryProcess;
+          const linesBefore = crashLines(victim, point);
+          await victim.stop();
+          await victim.start({ LARDER_CRASH_AT: `${point}:${hit}` });
           const buyers = startBuyers(system, plans);
-          const exit = await system.orderProcess.exited(60_000);
+          const exit = await victim.exited(60_000);
           const crashedAt = performance.now();
-          expect(exit, `how the order process ended (log: ${system.orderProcess.logFile})`).to.equal('SIGKILL');
-          expect(crashLines(system, point), 'the crash point announced itself once').to.equal(linesBefore + 1);
+          expect(exit, `how the ${victimName} process ended (log: ${victim.logFile})`).to.equal('SIGKILL');
+          expect(crashLines(victim, point), 'the crash point announced itself once').to.equal(linesBefore + 1);
           expect(await landed(system, { plans, nc }), `the state ${point} left behind`).to.equal(true);
 
           // 2. The restart, without the crash point: everything converges, each effect once.
-          await system.orderProcess.start();
+          await victim.start();
           await buyers.done;
           await eventually('every order, event and consumer to converge after the restart', () => converged(system, nc, plans, products), {
             timeoutMs: 60_000,
