@@ -21,7 +21,7 @@ import type { Knex } from 'knex';
 import { connect, type NatsConnection } from 'nats';
 import { ORDER_EVENTS } from '#libs/events/catalog.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
-import { duplicatesIn, messageIds, readStream } from '#libs/events/test/helpers.js';
+import { messageIds, readStream } from '#libs/events/test/helpers.js';
 import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
 import type { CrashPoint } from '#libs/process/crash-points.js';
 import type { ServiceProcess } from '#test/support/service-process.js';
@@ -30,6 +30,7 @@ import { delay } from '#test/support/free-port.js';
 import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
 import { findMetric, scrapeMetrics } from '#test/support/scrape.js';
 import { seededInts } from '#test/support/seeded-random.js';
+import { expectStreamsMatchOutboxes, systemConverged } from './convergence.js';
 import { paymentViolations } from './gateway-log.js';
 import {
   createProduct,
@@ -45,7 +46,6 @@ const SEEDS = (process.env.CRASH_SEEDS ?? '1,2,3').split(',').map((s) => Number(
 const ORDERS_PER_RUN = 16;
 const BUYERS = 6;
 const INITIAL_STOCK = 100;
-const SETTLED = new Set(['CONFIRMED', 'CANCELLED', 'FAILED']);
 
 interface Plan {
   key: string;
@@ -66,14 +66,15 @@ interface PointCase {
   landed: LandedCheck;
 }
 
-const unpublished = (system: TestSystem) => system.orderDb.db('outbox').whereNull('published_at');
+/** A service's outbox rows the relay has not marked published. */
+const unpublished = (db: Knex) => db('outbox').whereNull('published_at');
 
 /** A relay died mid-batch: rows JetStream already holds are still unpublished in the outbox (none of the batch was marked). */
 const relayDiedMidBatch =
   (stream: string, outbox: (system: TestSystem) => Knex): LandedCheck =>
   async (system, { nc }) => {
     const inStream = new Set(messageIds(await readStream(nc, stream)));
-    const rows: string[] = await outbox(system)('outbox').whereNull('published_at').pluck('id');
+    const rows: string[] = await unpublished(outbox(system)).pluck('id');
     const published = rows.filter((id) => inStream.has(id));
     return published.length > 0 || `no unpublished outbox row is in ${stream} (unpublished: ${rows.length})`;
   };
@@ -107,7 +108,7 @@ const CASES: PointCase[] = [
     maxHit: 5,
     // A CONFIRMED order's event sits in the outbox, unpublished.
     async landed(system) {
-      const rows: string[] = await unpublished(system).where({ subject: ORDER_EVENTS.confirmed.subject }).pluck('id');
+      const rows: string[] = await unpublished(system.orderDb.db).where({ subject: ORDER_EVENTS.confirmed.subject }).pluck('id');
       return rows.length > 0 || 'no unpublished orders.confirmed row in the outbox';
     },
   },
@@ -194,65 +195,44 @@ function startBuyers(system: TestSystem, plans: readonly Plan[]) {
   return { answers, done, retries: () => retries };
 }
 
-/** True once every order rests, no lease is held, both outboxes are published, no consumer has work and no unit is held. */
-async function converged(system: TestSystem, nc: NatsConnection, plans: readonly Plan[], products: readonly { id: string }[]) {
-  const keys = plans.map((p) => p.key);
-  const rows: { status: string; lease_token: string | null }[] = await system.orderDb
-    .db('orders')
-    .whereIn('idempotency_key', keys)
-    .select('status', 'lease_token');
-  const open = rows.filter((r) => !SETTLED.has(r.status) || r.lease_token);
-  if (rows.length < plans.length || open.length > 0) return `${open.length} of ${rows.length} orders unsettled`;
-  const backlog = (await unpublished(system)).length + (await system.inventoryDb.db('outbox').whereNull('published_at')).length;
-  if (backlog > 0) return `${backlog} outbox rows unpublished`;
-  const jsm = await nc.jetstreamManager();
-  for (const stream of [ORDERS_STREAM.name, INVENTORY_STREAM.name]) {
-    for (const c of await jsm.consumers.list(stream).next()) {
-      if (c.num_pending > 0 || c.num_ack_pending > 0) return `${stream}/${c.name} pending ${c.num_pending}, acks ${c.num_ack_pending}`;
-    }
-  }
-  const held = (await Promise.all(products.map((p) => stockOf(system, p.id)))).reduce((sum, s) => sum + s.reserved, 0);
-  return held === 0 || `${held} units still reserved`;
-}
-
-/**
- * One order per key (a repeat now answers the same one); each ends as its token
- * says — paid → CONFIRMED with exactly one capture, declined → CANCELLED with
- * none; the gateway saw no second charge; no status was entered twice.
- */
-async function expectEachOrderOnce(system: TestSystem, plans: readonly Plan[], answers: Map<string, string[]>) {
-  const ids = plans.map((plan) => {
+/** The one order each key was answered with (a key answered with two orders fails), in plan order. */
+function answeredIds(plans: readonly Plan[], answers: Map<string, string[]>): string[] {
+  return plans.map((plan) => {
     const seen = new Set(answers.get(plan.key));
     expect(seen.size, `orders answered for ${plan.key}`).to.equal(1);
     return [...seen][0]!;
   });
+}
+
+/**
+ * A repeat of each key answers its order `ids[i]`; each ends as its token
+ * says — paid → CONFIRMED with exactly one capture, declined → CANCELLED with
+ * none; the gateway saw no second charge; no status was entered twice.
+ */
+async function expectEachOrderOnce(system: TestSystem, plans: readonly Plan[], ids: readonly string[]): Promise<Map<string, string>> {
   for (const [i, plan] of plans.entries()) {
     const { order } = await createOrderOf(system, plan);
     expect(order!.id, `a repeat of ${plan.key}`).to.equal(ids[i]);
   }
   const rows: { id: string; status: string }[] = await system.orderDb.db('orders').whereIn('id', ids).select('id', 'status');
   const statusOf = new Map(rows.map((r) => [r.id, r.status]));
+  const statusByKey = new Map(plans.map((plan, i) => [plan.key, statusOf.get(ids[i]!)!]));
   for (const [i, plan] of plans.entries()) {
     const want = plan.token === 'tok_pay' ? 'CONFIRMED' : 'CANCELLED';
-    expect(statusOf.get(ids[i]!), `status of ${plan.key} (${plan.token})`).to.equal(want);
+    expect(statusByKey.get(plan.key), `status of ${plan.key} (${plan.token})`).to.equal(want);
     const charges: string[] = await system.orderDb.db('simulated_charges').where({ order_id: ids[i] }).pluck('status');
     if (want === 'CONFIRMED') expect(charges, `charges of ${plan.key}`).to.deep.equal(['captured']);
     else expect(charges, `charges of ${plan.key}`).to.not.include('captured');
   }
   expect(paymentViolations(system.gatewayLog()), 'payment discipline at the gateway').to.deep.equal([]);
   expect(await repeatedTransitions(system, ids), 'a status entered twice').to.deep.equal([]);
-  return { ids, statusOf };
+  return statusByKey;
 }
 
 /** Sold = units of the confirmed orders, nothing held, nothing lost; the ledger invariant holds. */
-async function expectStockExact(
-  system: TestSystem,
-  plans: readonly Plan[],
-  confirmed: (plan: Plan) => boolean,
-  products: readonly Product[],
-) {
+async function expectStockExact(system: TestSystem, confirmed: readonly Plan[], products: readonly Product[]) {
   const sold = new Map<string, number>();
-  for (const plan of plans.filter(confirmed)) {
+  for (const plan of confirmed) {
     for (const item of plan.items) sold.set(item.productId, (sold.get(item.productId) ?? 0) + item.quantity);
   }
   for (const product of products) {
@@ -265,19 +245,6 @@ async function expectStockExact(
     });
   }
   expect(await inventoryViolations(system)).to.deep.equal([]);
-}
-
-/** Every outbox event of both services is in its stream exactly once (the broker holds this system's events only). */
-async function expectStreamsMatchOutboxes(system: TestSystem, nc: NatsConnection) {
-  for (const [stream, db] of [
-    [ORDERS_STREAM.name, system.orderDb.db],
-    [INVENTORY_STREAM.name, system.inventoryDb.db],
-  ] as const) {
-    const inStream = messageIds(await readStream(nc, stream));
-    const inOutbox: string[] = await db('outbox').pluck('id');
-    expect(duplicatesIn(inStream), `event ids twice in ${stream}`).to.deep.equal([]);
-    expect([...inStream].sort(), `${stream} against its outbox`).to.deep.equal([...inOutbox].sort());
-  }
 }
 
 describe('injected crash points: a service SIGKILLed at a named point resumes without loss or double effect', function () {
@@ -324,18 +291,29 @@ describe('injected crash points: a service SIGKILLed at a named point resumes wi
           // 2. The restart, without the crash point: everything converges, each effect once.
           await victim.start();
           await buyers.done;
-          await eventually('every order, event and consumer to converge after the restart', () => converged(system, nc, plans, products), {
-            timeoutMs: 60_000,
-            intervalMs: 200,
-          });
+          const ids = answeredIds(plans, buyers.answers);
+          const productIds = products.map((p) => p.id);
+          const jsm = await nc.jetstreamManager();
+          await eventually(
+            'every order, event and consumer to converge after the restart',
+            () => systemConverged(system, jsm, ids, productIds),
+            {
+              timeoutMs: 60_000,
+              intervalMs: 200,
+            },
+          );
           const convergeMs = performance.now() - crashedAt;
-          const { ids, statusOf } = await expectEachOrderOnce(system, plans, buyers.answers);
+          const statusByKey = await expectEachOrderOnce(system, plans, ids);
           if (point === 'payment-captured') {
             // The capture cut off from its record was looked up after the restart, never charged again.
             const resumed = ids.filter((id) => system.paymentCalls(id).join(',') === 'charge:captured,lookup:captured');
             expect(resumed.length, 'orders whose capture was found by a lookup after the restart').to.be.greaterThan(0);
           }
-          await expectStockExact(system, plans, (plan) => statusOf.get(ids[plans.indexOf(plan)]!) === 'CONFIRMED', products);
+          await expectStockExact(
+            system,
+            plans.filter((plan) => statusByKey.get(plan.key) === 'CONFIRMED'),
+            products,
+          );
           await expectStreamsMatchOutboxes(system, nc);
           let duplicatesSkipped = 0;
           if (point === 'consumer-after-commit') {
@@ -349,7 +327,7 @@ describe('injected crash points: a service SIGKILLed at a named point resumes wi
           expect(reconciled.disagreements, 'reconciler').to.deep.equal([]);
 
           const statuses: Record<string, number> = {};
-          for (const status of statusOf.values()) statuses[status] = (statuses[status] ?? 0) + 1;
+          for (const status of statusByKey.values()) statuses[status] = (statuses[status] ?? 0) + 1;
           console.log(
             `      ${point} hit ${hit}: ${ORDERS_PER_RUN} orders ${JSON.stringify(statuses)}, caller retries ${buyers.retries()}, ` +
               `converged ${Math.round(convergeMs)} ms after the kill` +

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { ensureStream, INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
-import { duplicatesIn, messageIds, readStream } from '#libs/events/test/helpers.js';
 import { eventually } from '#test/support/eventually.js';
 import { delay } from '#test/support/free-port.js';
 import { startNatsCluster, type NatsCluster } from '#test/support/nats-cluster.js';
+import { expectStreamsMatchOutboxes, systemConverged } from './convergence.js';
 import { paymentViolations } from './gateway-log.js';
 import {
   createProduct,
@@ -25,24 +25,10 @@ const KILL_AFTER = 60;
 const STREAMS = [ORDERS_STREAM.name, INVENTORY_STREAM.name];
 /** The inventory service's durable for orders.confirmed (subject-consumers.ts names one durable per subject). */
 const CONFIRMED_DURABLE = 'inventory-order-events--orders-confirmed';
-/** Statuses (as the order table has them) an order rests in once its saga is done and nothing more happens without a caller. */
-const SETTLED = new Set(['CONFIRMED', 'CANCELLED', 'FAILED']);
 
 interface Placed {
   id: string;
   quantity: number;
-}
-
-/** Every durable consumer of our streams that still has messages to deliver or acks outstanding. */
-async function busyConsumers(jsm: JetStreamManager): Promise<string[]> {
-  const busy: string[] = [];
-  for (const stream of STREAMS) {
-    for (const consumer of await jsm.consumers.list(stream).next()) {
-      if (consumer.num_pending > 0 || consumer.num_ack_pending > 0)
-        busy.push(`${stream}/${consumer.name}: pending ${consumer.num_pending}, ack pending ${consumer.num_ack_pending}`);
-    }
-  }
-  return busy;
 }
 
 /**
@@ -170,39 +156,15 @@ describe('both services on a 3-node NATS cluster with R3 streams', function () {
 
     // Converged: every order settled, both outboxes drained, every consumer idle, no stock left held.
     const ids = placed.map((p) => p.id);
-    const converged = async (): Promise<true | string> => {
-      const statuses: { status: string; lease_token: string | null }[] = await system.orderDb
-        .db('orders')
-        .whereIn('id', ids)
-        .select('status', 'lease_token');
-      const unsettled = statuses.filter((s) => !SETTLED.has(s.status) || s.lease_token).length;
-      if (statuses.length !== ORDERS || unsettled > 0) return `${unsettled} of ${statuses.length} orders unsettled`;
-      for (const db of [system.orderDb.db, system.inventoryDb.db]) {
-        const [{ count }] = await db('outbox').whereNull('published_at').count<{ count: string }[]>('* as count');
-        if (Number(count) > 0) return `${count} outbox rows unpublished`;
-      }
-      const busy = await busyConsumers(jsm);
-      if (busy.length > 0) return busy.join('; ');
-      const held = (await Promise.all(products.map((p) => stockOf(system, p.id)))).reduce((sum, s) => sum + s.reserved, 0);
-      return held === 0 || `${held} units still reserved`;
-    };
+    const productIds = products.map((p) => p.id);
+    const converged = () => systemConverged(system, jsm, ids, productIds);
     await eventually('every order, event and consumer to converge with a node down', converged, { timeoutMs: 90_000, intervalMs: 250 });
     const convergeMs = performance.now() - killedAt;
     // Elections take seconds; a pull left waiting at the dead consumer leader must not stall for its default 30 s.
     expect(convergeMs, 'time to converge after the node loss').to.be.below(25_000);
 
     // Every outbox event is in its stream exactly once (read from the two live nodes).
-    const streamIds: Record<string, string[]> = {};
-    for (const [stream, db] of [
-      [ORDERS_STREAM.name, system.orderDb.db],
-      [INVENTORY_STREAM.name, system.inventoryDb.db],
-    ] as const) {
-      const inStream = messageIds(await readStream(admin, stream));
-      const inOutbox: string[] = await db('outbox').pluck('id');
-      expect(duplicatesIn(inStream), `event ids twice in ${stream}`).to.deep.equal([]);
-      expect([...inStream].sort(), `${stream} against its outbox`).to.deep.equal([...inOutbox].sort());
-      streamIds[stream] = inStream;
-    }
+    const streamIds = await expectStreamsMatchOutboxes(system, admin);
 
     // Each order's effects happened once: one entry per status, one charge per paid order, stock exact.
     expect(await repeatedTransitions(system, ids), 'a status entered twice').to.deep.equal([]);
