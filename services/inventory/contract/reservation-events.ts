@@ -1,5 +1,5 @@
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import type { ReservedEventParts } from '../data/reservations.js';
+import type { ReservedEventParts } from '../domain/reservation-types.js';
 import type { EventContext } from '../domain/event-port.js';
 import { INVENTORY_EVENTS } from '#libs/events/catalog.js';
 import { reservationReserved } from './events.js';

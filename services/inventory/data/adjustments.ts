@@ -1,13 +1,5 @@
 import type { Knex } from 'knex';
-import type { AdjustmentReason, StockRecord } from '../domain/types.js';
-
-export interface StoredAdjustment {
-  idempotencyKey: string;
-  productId: string;
-  requestHash: string;
-  result?: Pick<StockRecord, 'available' | 'reserved' | 'sold'>;
-  createdAt: Date;
-}
+import type { AdjustmentReason, StockRecord, StoredAdjustment } from '../domain/types.js';
 
 /**
  * Claims an adjustment's idempotency key atomically with its effect (same

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
-import type { Money } from '#libs/money/money.js';
-import type { ProductRecord } from '../domain/types.js';
+import type { NewProduct, ProductFilter, ProductPatch, ProductRecord } from '../domain/types.js';
 import { toMoney, toStock, type StockRow } from './rows.js';
 
 interface ProductRow extends StockRow {
@@ -96,15 +95,6 @@ async function withCategories(db: Db, rows: ProductRow[]): Promise<ProductRecord
   return rows.map((row) => toProduct(row, categories.get(row.id) ?? []));
 }
 
-export interface NewProduct {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  price: Money;
-  lowStockThreshold: number;
-}
-
 /** Inserts the product row; the caller adds its stock row and categories in the same transaction. */
 export async function insertProduct(trx: Knex.Transaction, product: NewProduct, now: Date): Promise<void> {
   await trx('products').insert({
@@ -138,12 +128,6 @@ export async function findProductsByIds(db: Db, ids: readonly string[]): Promise
   return new Map(rows.map((row) => [row.id, toProduct(row, [])]));
 }
 
-export interface ProductFilter {
-  categoryId?: string;
-  nameContains?: string;
-  includeDeleted: boolean;
-}
-
 const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
@@ -170,8 +154,6 @@ export async function listProducts(db: Db, filter: ProductFilter, afterId: strin
   if (afterId) rows.where('s.product_id', '>', afterId);
   return withCategories(db, (await rows) as ProductRow[]);
 }
-
-export type ProductPatch = Partial<Pick<NewProduct, 'name' | 'description' | 'price' | 'lowStockThreshold'>>;
 
 /** Applies a patch and bumps the version (the etag). */
 export async function updateProduct(trx: Knex.Transaction, id: string, patch: ProductPatch, now: Date): Promise<void> {

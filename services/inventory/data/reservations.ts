@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
-import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { Money } from '#libs/money/money.js';
-import type { ReservationRecord, ReservationStatus } from '../domain/types.js';
+import type { BatchMember, BatchVerdict, StoredReservation } from '../domain/reservation-types.js';
+import type { ReservationStatus } from '../domain/types.js';
 import { prepared } from '#libs/db/prepared.js';
 import { isUniqueViolation, toMoney } from './rows.js';
 
@@ -22,10 +22,6 @@ interface ItemRow {
   quantity: number;
   unit_price_minor: number;
   currency_code: string;
-}
-
-export interface StoredReservation extends ReservationRecord {
-  requestHash: string;
 }
 
 async function withItems(db: Db, rows: ReservationRow[]): Promise<StoredReservation[]> {
@@ -56,36 +52,6 @@ function toStored(row: ReservationRow, items: readonly ItemRow[]): StoredReserva
     updatedAt: row.updated_at,
   };
 }
-
-/** One ReserveStock request as reserve_stock_batch takes it (migration 005). */
-export interface BatchMember {
-  orderId: string;
-  requestHash: string;
-  now: Date;
-  expiresAt: Date;
-  /** Sorted by product id. */
-  items: readonly { productId: string; quantity: number }[];
-  /** Its inventory.reservation.reserved event, split where the database appends the priced items. */
-  event: ReservedEventParts;
-  /** Where a StockLow event goes if this reservation crosses a product's threshold. */
-  stockLow: { subject: string; type: string };
-}
-
-/** The reserved event, and its two protobuf fields: metadata, and the reservation without items. */
-export interface ReservedEventParts {
-  event: OutboxEvent;
-  metadata: Uint8Array;
-  reservation: Uint8Array;
-}
-
-/** What the batch decided for one member. */
-export type BatchVerdict =
-  | { kind: 'reserved'; unitPrices: Money[] }
-  | { kind: 'replay'; reservation: StoredReservation }
-  | { kind: 'reused' }
-  | { kind: 'missing'; productId: string }
-  | { kind: 'deleted'; productId: string }
-  | { kind: 'short'; productId: string; requested: number; available: number };
 
 interface RawVerdict {
   ok?: [number, string][];

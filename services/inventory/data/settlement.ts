@@ -1,18 +1,7 @@
 import type { Db } from '#libs/db/types.js';
 import { prepared } from '#libs/db/prepared.js';
-import { outboxRow, type OutboxEvent } from '#libs/events/outbox.js';
-import type { ReservationRecord } from '../domain/types.js';
-
-/** How a settled reservation's units move: to sold (commit) or back to available (release, expiry). */
-export type SettledStatus = 'COMMITTED' | 'RELEASED' | 'EXPIRED';
-
-/** One reservation to settle: as it will be (status, reason), its event, and when. */
-export interface SettlementMember {
-  reservation: ReservationRecord;
-  status: SettledStatus;
-  event: OutboxEvent;
-  now: Date;
-}
+import { outboxRow } from '#libs/events/outbox.js';
+import type { SettlementMember } from '../domain/reservation-types.js';
 
 /**
  * Settles RESERVED reservations in ONE autocommit statement: per member its

@@ -1,10 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
-import type { Movement, StockRecord } from '../domain/types.js';
+import type { Movement, StockChange, StockRecord } from '../domain/types.js';
 import { toStock, type StockRow } from './rows.js';
-
-/** Either the stock after the change, or how many units were available when it fell short. */
-export type StockChange = { ok: true; stock: StockRecord } | { ok: false; available: number | undefined };
 
 // Every stock statement returns the row plus the product's threshold (a plain read of
 // products, no lock), so callers can tell when stock ran low without another query.

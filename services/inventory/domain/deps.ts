@@ -1,9 +1,8 @@
 import type { Pool } from '#libs/db/types.js';
-import type { BatchMember, BatchVerdict } from '../data/reservations.js';
-import type { SettlementMember } from '../data/settlement.js';
 import type { NaturalBatches } from '#libs/batching/natural-batches.js';
 import type { Clock } from '#libs/timers/clock.js';
 import type { InventoryEvents } from './event-port.js';
+import type { BatchMember, BatchVerdict, SettlementMember } from './reservation-types.js';
 
 /** What the inventory's use cases need; built once in main.ts (or per test). */
 export interface InventoryDeps {

@@ -1,5 +1,5 @@
 import type { OutboxEvent } from '#libs/events/outbox.js';
-import type { ReservedEventParts } from '../data/reservations.js';
+import type { ReservedEventParts } from './reservation-types.js';
 import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from './types.js';
 
 /** When and on whose behalf a fact happened: every event's metadata. */

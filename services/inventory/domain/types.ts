@@ -10,6 +10,9 @@ export interface StockRecord {
   updatedAt: Date;
 }
 
+/** Either the stock after the change, or how many units were available when it fell short. */
+export type StockChange = { ok: true; stock: StockRecord } | { ok: false; available: number | undefined };
+
 export interface ProductRecord {
   id: string;
   sku: string;
@@ -23,6 +26,26 @@ export interface ProductRecord {
   createdAt: Date;
   updatedAt: Date;
   deletedAt?: Date;
+}
+
+/** A product as CreateProduct writes it (its stock row and categories are written beside it). */
+export interface NewProduct {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  price: Money;
+  lowStockThreshold: number;
+}
+
+/** The fields UpdateProduct may change; an absent one keeps its value. */
+export type ProductPatch = Partial<Pick<NewProduct, 'name' | 'description' | 'price' | 'lowStockThreshold'>>;
+
+/** Which products ListProducts returns. */
+export interface ProductFilter {
+  categoryId?: string;
+  nameContains?: string;
+  includeDeleted: boolean;
 }
 
 export interface CategoryRecord {
@@ -52,6 +75,15 @@ export interface ReservationRecord {
 }
 
 export type AdjustmentReason = 'RESTOCK' | 'DAMAGED' | 'EXPIRED' | 'LOST' | 'CORRECTION';
+
+/** An adjustment's idempotency key as claimed: the request it belongs to and, once applied, the stock it left. */
+export interface StoredAdjustment {
+  idempotencyKey: string;
+  productId: string;
+  requestHash: string;
+  result?: Pick<StockRecord, 'available' | 'reserved' | 'sold'>;
+  createdAt: Date;
+}
 
 /** Why a stock row changed; the ledger's `kind`. */
 export type MovementKind = 'INITIAL' | 'ADJUSTMENT' | 'RESERVE' | 'COMMIT' | 'RELEASE' | 'EXPIRE';

@@ -5,7 +5,8 @@ import { ReservationReserved, StockLow } from '#libs/contracts/larder/inventory/
 import { AppError } from '#libs/errors/app-error.js';
 import { expectGrpcError } from '#test/support/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
-import { reserveBatch, type BatchMember, type BatchVerdict } from '../data/reservations.js';
+import { reserveBatch } from '../data/reservations.js';
+import type { BatchMember, BatchVerdict } from '../domain/reservation-types.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { naturalBatches } from '#libs/batching/natural-batches.js';
 import { reserveStock, type ReserveStockCommand } from '../domain/reservations/reserve-stock.js';

@@ -2,13 +2,13 @@ import { alreadyExists, invalid } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { uuidv7 } from '#libs/ids/uuid.js';
 import { missingCategoryIds } from '../../data/categories.js';
-import { findProduct, insertProduct, setProductCategories, type NewProduct } from '../../data/products.js';
+import { findProduct, insertProduct, setProductCategories } from '../../data/products.js';
 import { isUniqueViolation } from '../../data/rows.js';
 import { insertStockLevel, recordMovements } from '../../data/stock-levels.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type InventoryDeps } from '../deps.js';
-import type { ProductRecord } from '../types.js';
+import type { NewProduct, ProductRecord } from '../types.js';
 
 export interface CreateProductCommand extends Omit<NewProduct, 'id'> {
   initialStock: number;

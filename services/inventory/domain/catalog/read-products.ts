@@ -1,8 +1,8 @@
 import { splitPage } from '#libs/db/keyset-page.js';
 import { notFound } from '#libs/errors/app-error.js';
-import { findProduct, listProducts, type ProductFilter } from '../../data/products.js';
+import { findProduct, listProducts } from '../../data/products.js';
 import type { InventoryDeps } from '../deps.js';
-import type { ProductRecord } from '../types.js';
+import type { ProductFilter, ProductRecord } from '../types.js';
 
 export async function getProduct(deps: InventoryDeps, id: string, includeDeleted: boolean): Promise<ProductRecord> {
   const product = await findProduct(deps.db, id, { includeDeleted });

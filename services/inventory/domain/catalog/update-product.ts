@@ -1,11 +1,11 @@
 import { aborted, invalid, notFound } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { missingCategoryIds } from '../../data/categories.js';
-import { findProduct, setProductCategories, updateProduct, type ProductPatch } from '../../data/products.js';
+import { findProduct, setProductCategories, updateProduct } from '../../data/products.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type InventoryDeps } from '../deps.js';
-import type { ProductRecord } from '../types.js';
+import type { ProductPatch, ProductRecord } from '../types.js';
 
 export interface UpdateProductCommand {
   id: string;

@@ -1,8 +1,9 @@
 import { alreadyExists, failedPrecondition, notFound } from '#libs/errors/app-error.js';
 import { requestHash } from '#libs/idempotency/request-hash.js';
-import { findReservation, reserveBatch, reservedAs, type BatchMember, type BatchVerdict } from '../../data/reservations.js';
+import { findReservation, reserveBatch, reservedAs } from '../../data/reservations.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import type { InventoryDeps } from '../deps.js';
+import type { BatchMember, BatchVerdict } from '../reservation-types.js';
 import type { ReservationRecord } from '../types.js';
 
 export interface ReserveStockCommand {

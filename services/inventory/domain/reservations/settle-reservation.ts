@@ -2,10 +2,11 @@ import type { Tx } from '#libs/db/types.js';
 import { notFound } from '#libs/errors/app-error.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import { extendIfLive, findReservation, findReservationStatus } from '../../data/reservations.js';
-import { settleInOneStatement, type SettlementMember } from '../../data/settlement.js';
+import { settleInOneStatement } from '../../data/settlement.js';
 import type { InventoryEvents } from '../event-port.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import type { InventoryDeps } from '../deps.js';
+import type { SettlementMember } from '../reservation-types.js';
 import type { ReservationRecord } from '../types.js';
 import { decideExtension, decideSettlement, isSettled, refusal, type Settlement } from './reservation-rules.js';
 
