@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
-import type { CartItemRecord, CartRecord } from '../domain/types.js';
+import type { CartItemRecord, CartLine, CartRecord } from '../domain/types.js';
 
 interface CartRow {
   customer_id: string;
@@ -61,13 +61,6 @@ export async function clearCartItems(trx: Knex.Transaction, customerId: string, 
  */
 export async function touchCart(trx: Knex.Transaction, customerId: string, now: Date): Promise<void> {
   await trx('carts').insert({ customer_id: customerId, updated_at: now }).onConflict('customer_id').merge(['updated_at']);
-}
-
-export interface CartLine {
-  /** Distinct products in the cart. */
-  lineCount: number;
-  /** What the cart holds of the product; 0 when it has no line for it. */
-  quantity: number;
 }
 
 /** How many lines the cart has and how much it holds of one product, in one query. */

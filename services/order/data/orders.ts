@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
 import type { Money } from '#libs/money/money.js';
+import type { ClaimedOrder, ItemPrice, OrderPatch, WriteGuard } from '../domain/order-write-types.js';
 import type { OrderItemRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from '../domain/types.js';
 
 interface OrderRow {
@@ -82,16 +83,6 @@ async function withItems(db: Db, rows: OrderRow[]): Promise<OrderRecord[]> {
   }));
 }
 
-export interface NewOrder {
-  id: string;
-  customerId: string;
-  idempotencyKey: string;
-  requestHash: string;
-  paymentToken: string;
-  shippingAddress?: ShippingAddress;
-  correlationId?: string;
-}
-
 export async function findOrderByKey(db: Db, customerId: string, idempotencyKey: string): Promise<OrderRecord | undefined> {
   const row = await db('orders').where({ customer_id: customerId, idempotency_key: idempotencyKey }).first();
   return row ? (await withItems(db, [row]))[0] : undefined;
@@ -149,12 +140,6 @@ export async function listOrders(
 /** Statuses the saga still works on. */
 const ACTIVE = ['PENDING', 'AWAITING_STOCK', 'RESERVED', 'CONFIRMED'];
 
-/** A claimed order: the lease token guards every write of the step that holds it. */
-export interface ClaimedOrder {
-  order: OrderRecord;
-  leaseToken: string;
-}
-
 /**
  * Claims up to `limit` due orders for this worker: due means next_attempt_at has
  * passed and no other worker's lease is live. SKIP LOCKED lets replicas claim
@@ -203,37 +188,6 @@ export async function claimOrder(db: Knex, id: string, now: Date, leaseMs: numbe
   const [order] = await withItems(db, rows);
   return order ? { order, leaseToken } : undefined;
 }
-
-export interface OrderPatch {
-  status?: OrderStatus;
-  paymentStatus?: PaymentStatus;
-  attempts?: number;
-  paymentAttempts?: number;
-  lastError?: string | null;
-  cancelReason?: string | null;
-  cancelRequested?: boolean;
-  reservationExpired?: boolean;
-  /** null: nothing to do until something external happens. */
-  nextAttemptAt?: Date | null;
-  shippingAddress?: ShippingAddress | null;
-  deletedAt?: Date | null;
-  /** A cancellation or expiry was raised now (makes the order due despite any backoff). */
-  flaggedAt?: Date;
-  /** The order's total, once inventory priced its items. */
-  total?: Money;
-  /** The unit prices inventory captured at reservation, per product. */
-  itemPrices?: readonly ItemPrice[];
-  /** Drop the lease (end of a step). */
-  releaseLease?: boolean;
-}
-
-export interface ItemPrice {
-  productId: string;
-  unitPrice: Money;
-}
-
-/** Where a write may land: only under the step's lease, or only on the version the caller read. */
-export type WriteGuard = { leaseToken: string } | { version: number } | 'none';
 
 /** The columns a patch sets (and the version bump every change makes). */
 export function patchColumns(db: Db, patch: OrderPatch, now: Date): Record<string, unknown> {

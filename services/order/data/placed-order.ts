@@ -2,17 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
 import { prepared } from '#libs/db/prepared.js';
 import { outboxRow } from '#libs/events/outbox.js';
-import type { NewOrder } from './orders.js';
-import type { LoggedChange } from './step-write.js';
-
-/** A new order's row, claimed for the placing request's own step (its lease) and due after `dueAt` otherwise. */
-export interface OrderClaim {
-  order: NewOrder;
-  now: Date;
-  dueAt: Date;
-  /** Held by the placing request from the start (its inline step); none: due at dueAt for any worker. */
-  lease?: { token: string; until: Date };
-}
+import type { LoggedChange, NewOrder, OrderClaim } from '../domain/order-write-types.js';
 
 /** INSERT … ON CONFLICT DO NOTHING of the order row: the idempotency key is claimed together with its effect. */
 export function claimInsert(db: Db, claim: OrderClaim): Knex.QueryBuilder {

@@ -1,14 +1,8 @@
 import type { Knex } from 'knex';
 import { prepared } from '#libs/db/prepared.js';
-import { outboxRow, type OutboxEvent } from '#libs/events/outbox.js';
-import type { OrderEventRecord } from '../domain/types.js';
-import { patchColumns, type OrderPatch } from './orders.js';
-
-/** A status change's order-log entry and its event, written with the change. */
-export interface LoggedChange {
-  entry: Omit<OrderEventRecord, 'sequence'>;
-  event: OutboxEvent;
-}
+import { outboxRow } from '#libs/events/outbox.js';
+import type { LoggedChange, OrderPatch } from '../domain/order-write-types.js';
+import { patchColumns } from './orders.js';
 
 /**
  * A saga step's write in ONE statement, in autocommit: the guarded update of

@@ -1,4 +1,4 @@
-import type { OrderPatch } from '../data/orders.js';
+import type { OrderPatch } from './order-write-types.js';
 import type { OrderRecord } from './types.js';
 
 /** `null` in a patch clears a field; the record says that with `undefined`. */

@@ -2,9 +2,10 @@ import type { Tx } from '#libs/db/types.js';
 import { aborted } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { appendOrderEvent } from '../data/order-events.js';
-import { findOrder, writeOrderPatch, type OrderPatch, type WriteGuard } from '../data/orders.js';
+import { findOrder, writeOrderPatch } from '../data/orders.js';
 import { assertTransition } from './order-status.js';
 import type { OrderDeps } from './deps.js';
+import type { OrderPatch, WriteGuard } from './order-write-types.js';
 import type { OrderEventRecord, OrderRecord } from './types.js';
 
 /** Raised when the write guard no longer holds: another worker or request owns the order now. */

@@ -4,7 +4,7 @@ import type { InventoryPort } from './inventory-port.js';
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { Clock } from '#libs/timers/clock.js';
 import type { CrashPoints } from '#libs/process/crash-points.js';
-import type { ClaimedOrder } from '../data/orders.js';
+import type { ClaimedOrder } from './order-write-types.js';
 import type { OrderRecord, OrderStatus, Random } from './types.js';
 
 export interface SagaSettings {

@@ -4,11 +4,11 @@ import { requestHash } from '#libs/idempotency/request-hash.js';
 import { uuidv7 } from '#libs/ids/uuid.js';
 import { clearCartItems, lockCartItems } from '../data/carts.js';
 import { findOrderByKey } from '../data/orders.js';
-import { claimInsert, writePlacedOrder, type OrderClaim } from '../data/placed-order.js';
-import type { LoggedChange } from '../data/step-write.js';
+import { claimInsert, writePlacedOrder } from '../data/placed-order.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type OrderDeps } from './deps.js';
+import type { LoggedChange, OrderClaim } from './order-write-types.js';
 import type { OrderRecord, ShippingAddress } from './types.js';
 
 /**

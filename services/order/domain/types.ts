@@ -69,5 +69,13 @@ export interface CartRecord {
   updatedAt?: Date;
 }
 
+/** What the cart rules check before a line changes. */
+export interface CartLine {
+  /** Distinct products in the cart. */
+  lineCount: number;
+  /** What the cart holds of the product; 0 when it has no line for it. */
+  quantity: number;
+}
+
 /** Random numbers in [0, 1): injected so jitter and the payment simulator are testable. */
 export type Random = () => number;

@@ -1,6 +1,6 @@
-import type { ClaimedOrder } from '../data/orders.js';
 import type { OrderDeps } from '../domain/deps.js';
 import { isTerminal } from '../domain/order-status.js';
+import type { ClaimedOrder } from '../domain/order-write-types.js';
 import type { OrderRecord } from '../domain/types.js';
 import { cancelStep } from './cancel-step.js';
 import { paymentStep } from './payment-step.js';

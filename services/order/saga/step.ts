@@ -1,9 +1,10 @@
-import { findLeasedOrder, type ClaimedOrder, type OrderPatch } from '../data/orders.js';
-import { writeStepChange, type LoggedChange } from '../data/step-write.js';
+import { findLeasedOrder } from '../data/orders.js';
+import { writeStepChange } from '../data/step-write.js';
 import { applyPatch } from '../domain/apply-patch.js';
 import { OrderOwnershipLost, type ChangeNote } from '../domain/change-order.js';
 import type { OrderDeps } from '../domain/deps.js';
 import { assertTransition } from '../domain/order-status.js';
+import type { ClaimedOrder, LoggedChange, OrderPatch } from '../domain/order-write-types.js';
 import { backoffMs } from '../domain/retry-policy.js';
 import type { OrderRecord } from '../domain/types.js';
 

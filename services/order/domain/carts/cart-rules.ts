@@ -1,7 +1,7 @@
 import { failedPrecondition, invalid, notFound, unavailable } from '#libs/errors/app-error.js';
 import type { RequestContext } from '#libs/context/request-context.js';
-import type { CartLine } from '../../data/carts.js';
 import type { OrderDeps } from '../deps.js';
+import type { CartLine } from '../types.js';
 
 /** The rules AddCartItem and UpdateCartItem share: line and cart limits, and the availability check. */
 
