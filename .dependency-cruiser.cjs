@@ -37,6 +37,23 @@ module.exports = {
       to: { path: `${SERVICE}(transport|saga|consumers|contract)/|${SERVICE}(app|main)\\.ts$` },
     },
     {
+      name: 'types-from-domain-not-data',
+      comment:
+        "Types flow one way: a service's records and vocabulary are declared in its domain and data/ imports them; " +
+        'the domain and the saga take from data/ only the functions they call. This sees `import type` and `import()` types; ' +
+        'test/structure/types-flow.test.ts also catches a type inside a mixed `import { fn, type T }`.',
+      severity: 'error',
+      from: { path: `${SERVICE}(domain|saga)/` },
+      to: { path: '^services/[^/]+/data/', dependencyTypes: ['type-only', 'type-import'] },
+    },
+    {
+      name: 'adapters-not-data',
+      comment: 'contract/ and the outbound adapters (inventory/, payments/) map domain records; they take them from the domain, not data/.',
+      severity: 'error',
+      from: { path: `${SERVICE}(contract|inventory|payments)/` },
+      to: { path: '^services/[^/]+/data/' },
+    },
+    {
       name: 'domain-no-generated-contracts',
       comment: 'Generated protobuf code belongs to transport and contract/; the domain speaks its own records.',
       severity: 'error',

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect } from 'chai';
+import { sourceFiles } from '#test/support/source-files.js';
 
 /**
  * One name, one layer: within a service, no exported name is declared in two
@@ -12,20 +13,6 @@ import { expect } from 'chai';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const LAYERS = ['transport', 'domain', 'data', 'saga', 'consumers', 'contract', 'payments', 'inventory'];
 const EXPORT = /^export (?:async )?(?:function|const|let|class|interface|type|enum) (\w+)/gm;
-
-function sourceFiles(dir: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
 
 /** Exported name → the files (one per layer at most, we hope) that declare it. */
 function exportsByName(service: string): Map<string, { layer: string; file: string }[]> {
