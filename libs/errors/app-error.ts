@@ -69,5 +69,3 @@ export const failedPrecondition = (message: string, options: AppErrorOptions = {
 export const aborted = (message: string, options: AppErrorOptions = {}): AppError => new AppError('aborted', message, options);
 
 export const unavailable = (message: string, options: AppErrorOptions = {}): AppError => new AppError('unavailable', message, options);
-
-export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

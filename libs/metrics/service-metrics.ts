@@ -50,6 +50,30 @@ export class ServiceMetrics {
     });
   }
 
+  /**
+   * A counter whose total is kept elsewhere (a consumer's stats) and read at
+   * scrape time; `label` keys a record value's series. The source must only
+   * grow per key, as a counter does: each scrape adds what it grew by since
+   * the last, so rate() and increase() read it as Prometheus expects.
+   */
+  counterFrom(name: string, help: string, source: () => Record<string, number>, label: string): void {
+    const exported = new Map<string, number>();
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [this.registry],
+      collect() {
+        for (const [key, total] of Object.entries(source())) {
+          const before = exported.get(key) ?? 0;
+          // inc by 0 still creates the series, so a consumer shows up at 0 before its first event.
+          this.inc({ [label]: key }, Math.max(total - before, 0));
+          exported.set(key, Math.max(total, before));
+        }
+      },
+    });
+  }
+
   /** Serves /metrics on host:port (0 = any free port); resolves to the bound port. */
   async serve(host: string, port: number): Promise<{ port: number; server: Server }> {
     const server = createServer((request, response) => {

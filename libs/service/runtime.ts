@@ -104,7 +104,7 @@ export class ServiceRuntime {
       },
       options.serviceNames,
     );
-    this.registerGauges();
+    this.registerMetrics();
     this.connection = connectNats(config.natsServers, options.name, logger);
     this.ready = this.connection.then(async (nats) => {
       for (const stream of options.streams) await ensureStream(nats, stream, { replicas: config.natsStreamReplicas });
@@ -144,7 +144,7 @@ export class ServiceRuntime {
       .finally(() => process.exit(1));
   }
 
-  private registerGauges(): void {
+  private registerMetrics(): void {
     const m = this.metrics;
     // Both outbox gauges come from one backlog query per scrape (they are collected back to back).
     let backlog: { at: number; value: Promise<OutboxBacklog | undefined> } | undefined;
@@ -162,28 +162,29 @@ export class ServiceRuntime {
     const pool = () => (this.db.client as { pool?: { numUsed(): number; numFree(): number } }).pool;
     m.gauge('larder_db_pool_in_use', 'Database connections checked out of the pool.', () => pool()?.numUsed() ?? 0);
     m.gauge('larder_db_pool_free', 'Idle database connections in the pool.', () => pool()?.numFree() ?? 0);
+    // Counters (rate() and increase() read them): totals each consumer keeps since start.
     const perConsumer = (pick: (s: ReturnType<ObservedConsumer['stats']>) => number) => () =>
       Object.fromEntries(this.consumers.map((c) => [c.name, pick(c.stats())]));
-    m.gauge(
-      'larder_consumer_processed',
-      'Events applied by each consumer since start.',
+    m.counterFrom(
+      'larder_consumer_processed_total',
+      'Events applied by each consumer.',
       perConsumer((s) => s.processed),
       'consumer',
     );
-    m.gauge(
-      'larder_consumer_duplicates',
+    m.counterFrom(
+      'larder_consumer_duplicates_total',
       'Redelivered events the inbox recognised and skipped.',
       perConsumer((s) => s.duplicates),
       'consumer',
     );
-    m.gauge(
-      'larder_consumer_redeliveries',
+    m.counterFrom(
+      'larder_consumer_redeliveries_total',
       'Deliveries with a delivery count above 1.',
       perConsumer((s) => s.redeliveries),
       'consumer',
     );
-    m.gauge(
-      'larder_consumer_dead_letters',
+    m.counterFrom(
+      'larder_consumer_dead_letters_total',
       'Events given up on and sent to the dead-letter subject.',
       perConsumer((s) => s.deadLettered),
       'consumer',

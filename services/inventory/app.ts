@@ -98,7 +98,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     stream: ORDERS_STREAM.name,
     durableName: 'inventory-order-events',
     filterSubjects: ORDER_SUBJECTS,
-    handle: (message, trx) => applyOrderEvent(deps, message, trx),
+    handle: (message, trx, context) => applyOrderEvent(deps, message, trx, context),
     alreadyApplied: (message) => orderEventAlreadyApplied(deps, message),
   });
 

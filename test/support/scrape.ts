@@ -11,6 +11,15 @@ export async function scrapeMetrics(port: number): Promise<Map<string, number>> 
   return series;
 }
 
+/** Reads the `# TYPE` lines of a Prometheus text exposition: metric name → counter, gauge, histogram… */
+export async function scrapeTypes(port: number): Promise<Map<string, string>> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+  const types = new Map<string, string>();
+  for (const match of (await response.text()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(match[1]!, match[2]!);
+  return types;
+}
+
 /**
  * Sum of every series of `name` whose labels include all of `labels` (e.g. `method="/x/Y"`),
  * or undefined when no series matches. For polling and for "before" snapshots, where a

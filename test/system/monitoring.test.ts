@@ -6,7 +6,7 @@ import { OrderStatus } from '#libs/contracts/larder/order/v1/resources.js';
 import { loadCompose } from '#test/support/container-files.js';
 import { promqlNames } from '#test/support/promql-names.js';
 import { runProcess } from '#test/support/run-process.js';
-import { scrapeMetrics } from '#test/support/scrape.js';
+import { scrapeMetrics, scrapeTypes } from '#test/support/scrape.js';
 import { createProduct, hasStatus, startSystem, waitForOrder, type TestSystem } from '../../services/order/test/system.js';
 
 /**
@@ -93,6 +93,8 @@ describe('monitoring: alert rules and the dashboard', function () {
     let system: TestSystem;
     /** Metric name → the label names its series carry, across both services. */
     const exported = new Map<string, Set<string>>();
+    /** Metric family name (a histogram's, not its _bucket series') → its # TYPE, across both services. */
+    const types = new Map<string, string>();
 
     before(async () => {
       system = await startSystem();
@@ -113,6 +115,7 @@ describe('monitoring: alert rules and the dashboard', function () {
           for (const match of (brace < 0 ? '' : key.slice(brace)).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) labels.add(match[1]!);
           exported.set(name, labels);
         }
+        for (const [name, type] of await scrapeTypes(port)) types.set(name, type);
       }
     });
     after(async () => system?.stop());
@@ -120,6 +123,19 @@ describe('monitoring: alert rules and the dashboard', function () {
     it('the dashboard and the rules have expressions to check', () => {
       expect(rules.length).to.be.at.least(9);
       expect(dashboard.panels.filter((p) => p.targets?.length).length).to.be.at.least(10);
+    });
+
+    it('what they read with rate() or increase() is a counter named *_total (or a histogram series)', () => {
+      const problems: string[] = [];
+      for (const { where, expr } of expressions) {
+        for (const [, metric] of expr.matchAll(/\b(?:rate|irate|increase)\s*\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)/g)) {
+          const histogram = /^(.*)_(?:bucket|count|sum)$/.exec(metric!)?.[1];
+          if (histogram !== undefined && types.get(histogram) === 'histogram') continue;
+          if (types.get(metric!) !== 'counter') problems.push(`${where}: ${metric} is a ${types.get(metric!) ?? 'metric not exported'}`);
+          else if (!metric!.endsWith('_total')) problems.push(`${where}: counter ${metric} does not end in _total`);
+        }
+      }
+      expect(problems).to.deep.equal([]);
     });
 
     it('every metric they name is exported, with every label they match on or group by', () => {

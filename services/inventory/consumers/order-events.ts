@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { AppError } from '#libs/errors/app-error.js';
 import { ORDER_EVENTS } from '#libs/events/catalog.js';
-import type { InboxMessage } from '#libs/events/consumer.js';
+import type { InboxContext, InboxMessage } from '#libs/events/consumer.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import type { Settlement } from '../domain/reservations/reservation-rules.js';
 import { awaitsSettlement, settleReservation } from '../domain/reservations/settle-reservation.js';
@@ -26,12 +26,27 @@ function requestedSettlement(message: InboxMessage): { orderId: string; target: 
  * The second path to a settled reservation: the order service commits or
  * releases by direct call, and also says so in an event; applying the event
  * makes a missed call converge. Both are idempotent, so whichever comes second
- * changes nothing. Runs in the inbox transaction (a savepoint), so the effect
- * and the inbox row commit together. A reservation that is already settled
- * the other way, or unknown, is not an error here: the order service decided.
+ * changes nothing. A reservation that is already settled the other way, or
+ * unknown, is not an error here: the order service decided.
+ *
+ * Every statement runs on the inbox transaction, so the effect and the inbox
+ * row commit or roll back together. That is why the settlement batches are
+ * left out: they settle on a connection of their own from the pool (and with
+ * DB_POOL_MAX=1 would wait for one forever while this transaction holds the
+ * only one). The relay is woken once the inbox transaction has committed.
  */
-export async function applyOrderEvent(deps: InventoryDeps, message: InboxMessage, trx: Knex.Transaction): Promise<void> {
-  const inTrx: InventoryDeps = { ...deps, db: trx as unknown as Knex, afterCommit: () => undefined };
+export async function applyOrderEvent(
+  deps: InventoryDeps,
+  message: InboxMessage,
+  trx: Knex.Transaction,
+  context: InboxContext,
+): Promise<void> {
+  const inTrx: InventoryDeps = {
+    ...deps,
+    db: trx as unknown as Knex,
+    settlementBatches: undefined,
+    afterCommit: () => context.afterCommit(deps.afterCommit),
+  };
   const wanted = requestedSettlement(message);
   if (!wanted) return;
   try {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
 import type { CategoryRecord } from '../domain/types.js';
+import { isForeignKeyViolation } from './rows.js';
 
 interface CategoryRow {
   id: string;
@@ -40,6 +41,21 @@ export async function missingCategoryIds(db: Db, ids: readonly string[]): Promis
   const found: { id: string }[] = await db('categories').whereIn('id', ids).select('id');
   const known = new Set(found.map((r) => r.id));
   return ids.filter((id) => !known.has(id));
+}
+
+/** The foreign key that refuses a product_categories row whose category does not exist. */
+const MEMBERSHIP_CATEGORY_KEY = 'product_categories_category_id_foreign';
+
+/**
+ * The category id a membership insert was refused for because no such category
+ * exists (one deleted after missingCategoryIds looked), read from PostgreSQL's
+ * foreign-key violation; undefined for any other error.
+ */
+export function deletedCategoryIn(error: unknown): string | undefined {
+  if (!isForeignKeyViolation(error)) return undefined;
+  const { constraint, detail } = error as { constraint?: string; detail?: string };
+  if (constraint !== MEMBERSHIP_CATEGORY_KEY) return undefined;
+  return /\(category_id\)=\(([^)]+)\)/.exec(detail ?? '')?.[1];
 }
 
 /** Keyset page by name (names are unique ignoring case). */

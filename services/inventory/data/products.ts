@@ -122,12 +122,6 @@ export async function findProduct(
   return row ? (await withCategories(db, [row]))[0] : undefined;
 }
 
-/** Products by id, deleted ones included, for reservation pricing. */
-export async function findProductsByIds(db: Db, ids: readonly string[]): Promise<Map<string, ProductRecord>> {
-  const rows: ProductRow[] = await baseQuery(db).whereIn('p.id', ids);
-  return new Map(rows.map((row) => [row.id, toProduct(row, [])]));
-}
-
 const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**

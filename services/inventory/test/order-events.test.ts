@@ -59,7 +59,8 @@ describe('order events at inventory (consumers/order-events.ts)', function () {
   }
 
   const statusOf = async (orderId: string) => (await findReservation(database.db, orderId))?.status;
-  const apply = (msg: InboxMessage) => database.db.transaction((trx: Knex.Transaction) => applyOrderEvent(deps, msg, trx));
+  const apply = (msg: InboxMessage) =>
+    database.db.transaction((trx: Knex.Transaction) => applyOrderEvent(deps, msg, trx, { afterCommit: () => undefined }));
 
   it('a RESERVED reservation is not yet applied; the event then commits or releases it', async () => {
     const toCommit = await reserved();

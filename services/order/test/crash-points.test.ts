@@ -319,7 +319,7 @@ describe('injected crash points: a service SIGKILLed at a named point resumes wi
           if (point === 'consumer-after-commit') {
             // The delivery whose effect committed before the kill came again, and the inbox skipped it.
             await eventually('the redelivered event recognised by the inbox', async () => {
-              duplicatesSkipped = findMetric(await scrapeMetrics(system.orderMetricsPort), 'larder_consumer_duplicates') ?? 0;
+              duplicatesSkipped = findMetric(await scrapeMetrics(system.orderMetricsPort), 'larder_consumer_duplicates_total') ?? 0;
               return duplicatesSkipped > 0 || 'no duplicate delivery skipped yet';
             });
           }

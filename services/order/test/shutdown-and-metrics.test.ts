@@ -27,7 +27,7 @@ async function waitForConsumer(
 ): Promise<void> {
   await eventually(`${consumer} to apply ${ids.length} events and count them`, async () => {
     const inbox: string[] = await db('inbox').where({ consumer }).pluck('event_id');
-    const processed = findMetric(await scrapeMetrics(metricsPort), 'larder_consumer_processed', `consumer="${consumer}"`);
+    const processed = findMetric(await scrapeMetrics(metricsPort), 'larder_consumer_processed_total', `consumer="${consumer}"`);
     const inInbox = ids.filter((id) => inbox.includes(id)).length;
     const done = how === 'recorded' ? inInbox === ids.length && processed === inbox.length : inInbox === 0 && processed === ids.length;
     return done ? true : `${how}: in the inbox ${inInbox} of ${ids.length}, gauge ${processed}, inbox ${inbox.length}`;

@@ -1,13 +1,13 @@
-import { alreadyExists, invalid } from '#libs/errors/app-error.js';
+import { alreadyExists } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { uuidv7 } from '#libs/ids/uuid.js';
-import { missingCategoryIds } from '../../data/categories.js';
-import { findProduct, insertProduct, setProductCategories } from '../../data/products.js';
+import { findProduct, insertProduct } from '../../data/products.js';
 import { isUniqueViolation } from '../../data/rows.js';
 import { insertStockLevel, recordMovements } from '../../data/stock-levels.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type InventoryDeps } from '../deps.js';
+import { replaceProductCategories } from './product-categories.js';
 import type { NewProduct, ProductRecord } from '../types.js';
 
 export interface CreateProductCommand extends Omit<NewProduct, 'id'> {
@@ -28,11 +28,7 @@ export async function createProduct(deps: InventoryDeps, ctx: RequestContext, co
         [{ productId: id, kind: 'INITIAL', availableDelta: command.initialStock, reservedDelta: 0, soldDelta: 0 }],
         now,
       );
-      if (command.categoryIds.length > 0) {
-        const missing = await missingCategoryIds(trx, command.categoryIds);
-        if (missing.length > 0) throw invalid('product.category_ids', `unknown category ${missing[0]}`, 'CATEGORY_NOT_FOUND');
-        await setProductCategories(trx, id, command.categoryIds);
-      }
+      if (command.categoryIds.length > 0) await replaceProductCategories(trx, id, command.categoryIds);
       const product = (await findProduct(trx, id))!;
       await appendToOutbox(trx, [deps.events.productCreated({ correlationId: ctx.correlationId, now }, product)]);
       return product;

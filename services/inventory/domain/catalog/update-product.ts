@@ -1,10 +1,10 @@
-import { aborted, invalid, notFound } from '#libs/errors/app-error.js';
+import { aborted, notFound } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
-import { missingCategoryIds } from '../../data/categories.js';
-import { findProduct, setProductCategories, updateProduct } from '../../data/products.js';
+import { findProduct, updateProduct } from '../../data/products.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { type InventoryDeps } from '../deps.js';
+import { replaceProductCategories } from './product-categories.js';
 import type { ProductPatch, ProductRecord } from '../types.js';
 
 export interface UpdateProductCommand {
@@ -33,11 +33,7 @@ export async function updateProductFields(deps: InventoryDeps, ctx: RequestConte
       );
     }
     await updateProduct(trx, command.id, command.patch, now);
-    if (command.categoryIds) {
-      const missing = await missingCategoryIds(trx, command.categoryIds);
-      if (missing.length > 0) throw invalid('product.category_ids', `unknown category ${missing[0]}`, 'CATEGORY_NOT_FOUND');
-      await setProductCategories(trx, command.id, command.categoryIds);
-    }
+    if (command.categoryIds) await replaceProductCategories(trx, command.id, command.categoryIds);
     const product = (await findProduct(trx, command.id))!;
     await appendToOutbox(trx, [deps.events.productUpdated({ correlationId: ctx.correlationId, now }, product, command.changedFields)]);
     return product;

@@ -35,9 +35,11 @@ const MAX_SETTLE_ATTEMPTS = 3;
 
 /**
  * Commit (payment done) or release (order cancelled). Idempotent; impossible
- * transitions are refused. A read, then one guarded statement (no transaction),
- * shared with concurrent settles through deps.settlementBatches: if another
- * settle won in between, decide again on what it did.
+ * transitions are refused. A read, then one guarded statement, shared with
+ * concurrent settles through deps.settlementBatches: if another settle won in
+ * between, decide again on what it did. The batches settle on a pooled
+ * connection of their own, so a caller whose deps.db is a transaction (the
+ * order-event consumer) leaves them out and the statement runs in it.
  */
 export async function settleReservation(
   deps: InventoryDeps,
