@@ -1,5 +1,5 @@
 /**
- * `npm run check:invariants`: verifies DESIGN §2's stock conservation invariant
+ * `npm run check:invariants`: verifies docs/design.md §2's stock conservation invariant
  * on a live inventory database (DATABASE_URL or INVENTORY_DATABASE_URL, default
  * the local larder_inventory). Exits 1 naming each product that breaks it.
  *

@@ -83,7 +83,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     }
     return lowStock.count;
   });
-  // The live checker: DESIGN §2's invariant on the running database, as a gauge to alert on.
+  // The live checker: docs/design.md §2's invariant on the running database, as a gauge to alert on.
   let drift = 0;
   runtime.metrics.gauge('larder_invariant_violations', 'Products breaking stock conservation at the last live check.', () => drift);
   if (config.invariantCheckIntervalMs > 0) {

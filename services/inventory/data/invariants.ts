@@ -20,7 +20,7 @@ interface Row {
 }
 
 /**
- * DESIGN §2's conservation invariant, per product, in one consistent snapshot
+ * docs/design.md §2's conservation invariant, per product, in one consistent snapshot
  * (REPEATABLE READ, read only), so it can run against live traffic:
  *   initial + restocks − write-offs = available + reserved + sold,
  *   available, reserved, sold ≥ 0,

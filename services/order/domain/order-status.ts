@@ -1,7 +1,7 @@
 import type { OrderStatus } from './types.js';
 
 /**
- * The order state machine in one table (DESIGN §3). Every status change goes
+ * The order state machine in one table (docs/design.md §3). Every status change goes
  * through `assertTransition`, so an illegal one is a bug caught here, not a
  * corrupted order.
  */

@@ -8,7 +8,7 @@ import { reserveStep } from './reserve-step.js';
 import { Step } from './step.js';
 
 /**
- * Moves a claimed order one step along the saga (DESIGN §3). Called by the
+ * Moves a claimed order one step along the saga (docs/design.md §3). Called by the
  * worker for due orders and inline by Checkout and CancelOrder. A reservation
  * runs straight on into its payment under the same lease.
  */

@@ -260,7 +260,7 @@ export const hasStatus =
   (order: Order): boolean =>
     statuses.includes(order.status);
 
-/** The inventory invariant (DESIGN §2) on the system's inventory database, by scripts/check-invariants.ts --json. */
+/** The inventory invariant (docs/design.md §2) on the system's inventory database, by scripts/check-invariants.ts --json. */
 export async function inventoryViolations(system: TestSystem): Promise<InvariantViolation[]> {
   return (await checkInvariants(system.inventoryDb.url)).violations;
 }

@@ -1,6 +1,6 @@
 /**
  * A reference model of the inventory's reservation state machine, written from
- * the contract (proto/larder/inventory/v1/inventory_service.proto and DESIGN §2),
+ * the contract (proto/larder/inventory/v1/inventory_service.proto and docs/design.md §2),
  * not from the service's code: pure TypeScript over small integer indexes
  * (product 0, order 1, idempotency key 0, …) that the model test maps to the
  * run's real ids. step() answers what the service must answer for one call —
