@@ -96,7 +96,8 @@ const toJson = (m: BatchMember) => ({
 });
 
 /**
- * Reserves a batch of members in ONE autocommit statement (reserve_stock_batch):
+ * Reserves a batch of members in ONE autocommit statement (reserve_stock_batch,
+ * sql/reserve_stock_batch.sql, which says who is granted what):
  * either the whole statement commits with a verdict per member, or it fails and
  * nothing of it was written. No session state, no named statement: safe through
  * PgBouncer in transaction pooling mode.

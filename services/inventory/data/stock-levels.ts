@@ -24,7 +24,7 @@ export async function insertStockLevel(trx: Knex.Transaction, productId: string,
   await trx('stock_levels').insert({ product_id: productId, available, updated_at: now });
 }
 
-// Reserving is not here: reserve_stock_batch (migration 005, called by reservations.ts
+// Reserving is not here: reserve_stock_batch (sql/reserve_stock_batch.sql, called by reservations.ts
 // reserveBatch) takes a batch's stock rows and moves them with one conditional UPDATE each.
 
 /** Restock (+) or write-off (−) of available units, never below zero. */

@@ -12,7 +12,7 @@ export interface StoredReservation extends ReservationRecord {
   requestHash: string;
 }
 
-/** One ReserveStock request as reserve_stock_batch takes it (migration 005). */
+/** One ReserveStock request as reserve_stock_batch takes it (services/inventory/data/sql/reserve_stock_batch.sql). */
 export interface BatchMember {
   orderId: string;
   requestHash: string;

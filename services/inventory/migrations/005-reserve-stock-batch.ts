@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Migration } from '#libs/db/migrate.js';
 import { setLockTimeout } from '#libs/db/migrate.js';
-import { RESERVE_STOCK_BATCH } from './sql/reserve-stock-batch.js';
+import { RESERVE_STOCK_BATCH_V2 } from './reserve-stock-batch-texts.js';
 
 /**
  * reserve_stock_batch(batch jsonb): a whole batch of ReserveStock requests in ONE
@@ -20,7 +20,8 @@ import { RESERVE_STOCK_BATCH } from './sql/reserve-stock-batch.js';
  * (gen_random_uuid: these events are rare, so the id's order does not matter).
  *
  * Only new functions: nothing running waits on this migration. The function's
- * text lives in sql/reserve-stock-batch.ts, where later migrations take it from.
+ * source is data/sql/reserve_stock_batch.sql; the version each migration applies
+ * is named in reserve-stock-batch-texts.ts.
  */
 const PROTOBUF_HELPERS = `
   -- Protobuf varint of a non-negative integer: the loop, for any size.
@@ -76,7 +77,7 @@ export const reserveStockBatch: Migration = {
   async up(db: Knex) {
     await setLockTimeout(db);
     await db.raw(PROTOBUF_HELPERS);
-    await db.raw(RESERVE_STOCK_BATCH);
+    await db.raw(RESERVE_STOCK_BATCH_V2);
   },
   async down(db: Knex) {
     await db.raw('drop function if exists reserve_stock_batch(jsonb)');

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Migration } from '#libs/db/migrate.js';
 import { setLockTimeout } from '#libs/db/migrate.js';
-import { RESERVE_STOCK_BATCH } from './sql/reserve-stock-batch.js';
+import { RESERVE_STOCK_BATCH_V2 } from './reserve-stock-batch-texts.js';
 
 /**
  * reserve_stock_batch again, its look-ups written as index conditions
@@ -15,7 +15,7 @@ export const reserveStockBatchIndexConditions: Migration = {
   name: '006-reserve-stock-batch-index-conditions',
   async up(db: Knex) {
     await setLockTimeout(db);
-    await db.raw(RESERVE_STOCK_BATCH);
+    await db.raw(RESERVE_STOCK_BATCH_V2);
   },
   // Down leaves the function as it is: the older text behaves the same, only slower.
   async down() {},

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { setLockTimeout, type Migration } from '#libs/db/migrate.js';
 import { addOutboxTraceContext, dropOutboxTraceContext } from '#libs/events/outbox-schema.js';
-import { RESERVE_STOCK_BATCH, RESERVE_STOCK_BATCH_WITHOUT_TRACE_CONTEXT } from './sql/reserve-stock-batch.js';
+import { RESERVE_STOCK_BATCH_V1, RESERVE_STOCK_BATCH_V2 } from './reserve-stock-batch-texts.js';
 
 /**
  * outbox.trace_context: the request's W3C trace context, which the relay puts
@@ -16,11 +16,11 @@ export const outboxTraceContext: Migration = {
   async up(db: Knex) {
     await setLockTimeout(db);
     await addOutboxTraceContext(db);
-    await db.raw(RESERVE_STOCK_BATCH);
+    await db.raw(RESERVE_STOCK_BATCH_V2);
   },
   async down(db: Knex) {
     await setLockTimeout(db);
-    await db.raw(RESERVE_STOCK_BATCH_WITHOUT_TRACE_CONTEXT);
+    await db.raw(RESERVE_STOCK_BATCH_V1);
     await dropOutboxTraceContext(db);
   },
 };

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
@@ -132,5 +133,79 @@ describe('inventory migrations', function () {
     } finally {
       await database.drop();
     }
+  });
+
+  describe('reserve_stock_batch, whose source is data/sql/reserve_stock_batch.sql', () => {
+    /** The function as the database holds it: its header, and a checksum of its body. */
+    async function reserveStockBatchIn(db: Knex): Promise<{ header: string; body: string } | undefined> {
+      const { rows } = (await db.raw(
+        `select format('%s(%s) returns %s language %s', p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), l.lanname) as header,
+                p.prosrc as body
+           from pg_proc p join pg_language l on l.oid = p.prolang where p.proname = 'reserve_stock_batch'`,
+      )) as { rows: { header: string; body: string }[] };
+      return rows[0];
+    }
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const HEADER = 'reserve_stock_batch(batch jsonb) returns jsonb language plpgsql';
+
+    it('is, after migrating from zero, the function in data/sql/reserve_stock_batch.sql', async () => {
+      const source = readFileSync(new URL('../data/sql/reserve_stock_batch.sql', import.meta.url), 'utf8');
+      const [, body] =
+        /^create or replace function reserve_stock_batch\(batch jsonb\) returns jsonb\nlanguage plpgsql as \$\$(.*)\$\$;\n$/ms.exec(
+          source,
+        ) ?? [];
+      expect(body, 'the file holds one create or replace of the function after its header comment').to.be.a('string');
+      const database = await createTestDatabase('inventory_migration', inventoryMigrations);
+      try {
+        expect(await reserveStockBatchIn(database.db)).to.deep.equal({ header: HEADER, body });
+      } finally {
+        await database.drop();
+      }
+    });
+
+    it('is the text each migration shipped, whatever data/sql/reserve_stock_batch.sql says today', async () => {
+      // sha256 of the body each migration leaves, computed from the tree before the function moved
+      // to data/sql/ (432adfe). A shipped migration keeps shipping its text: never update these.
+      // A new version freezes the current file as reserve_stock_batch.vN.sql for the migrations
+      // that applied it (migrations/reserve-stock-batch-texts.ts) and adds a line here for its migration.
+      const withTraceContext = '538bca8d5fe60e6cb60cd9f3042fed540fa9644fb7e71b8efbab1521d83f4dcd';
+      const beforeTraceContext = '041112e3f6190a51b16d694f688c1acc43dec72a7c37c0ab5b55f81dfbe73c58';
+      const shipped: Record<string, string> = {
+        '005-reserve-stock-batch': withTraceContext,
+        '006-reserve-stock-batch-index-conditions': withTraceContext,
+        '007-outbox-trace-context': withTraceContext,
+        '007-outbox-trace-context down': beforeTraceContext,
+      };
+      const database = await createTestDatabase('inventory_migration');
+      // What each step that (re)creates the function leaves: a step that sends no such statement is skipped.
+      let applied = false;
+      database.db.on('query', (query: { sql: string }) => {
+        applied ||= /create or replace function reserve_stock_batch\b/.test(query.sql);
+      });
+      const left: Record<string, string> = {};
+      const step = async (name: string, db: Knex, run: () => Promise<unknown>) => {
+        applied = false;
+        await run();
+        if (!applied) return;
+        const fn = await reserveStockBatchIn(db);
+        expect(fn?.header, name).to.equal(HEADER);
+        left[name] = sha256(fn!.body);
+      };
+      try {
+        for (const [index, migration] of inventoryMigrations.entries()) {
+          await step(migration.name, database.db, () => migrateToLatest(database.db, inventoryMigrations.slice(0, index + 1)));
+          if (migration !== outboxTraceContext) continue;
+          const trx = await database.db.transaction();
+          try {
+            await step(`${migration.name} down`, trx, () => outboxTraceContext.down(trx));
+          } finally {
+            await trx.rollback();
+          }
+        }
+        expect(left).to.deep.equal(shipped);
+      } finally {
+        await database.drop();
+      }
+    });
   });
 });

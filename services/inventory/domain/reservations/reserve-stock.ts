@@ -17,7 +17,7 @@ export interface ReserveStockCommand {
  * Reserves every item or none, in one autocommit statement that prices the
  * items from the catalog, claims the order id (a repeat replays the first
  * result), writes items, ledger rows and events, and takes the hot stock rows
- * last, in product-id order (reserve_stock_batch, migration 005). Concurrent
+ * last, in product-id order (reserve_stock_batch, data/sql/reserve_stock_batch.sql). Concurrent
  * calls share that statement through deps.reservationBatches: one conditional
  * UPDATE per product per batch, granted in arrival order.
  */

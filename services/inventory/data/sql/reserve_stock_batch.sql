@@ -1,27 +1,44 @@
-/**
- * The current text of reserve_stock_batch(batch jsonb) (migration 005, which
- * explains what it does). A function has no data: each migration that changes
- * it applies this text again with `create or replace`, so a new database and
- * one that ran the older text end up with the same function. (PL/pgSQL checks
- * the columns a statement names when it runs, not when it is created: 005 may
- * apply a text naming a column that 007 adds.)
- */
-/*
- * batch: [{ order_id, hash, now, expires_at,
- *           items: [{ p: product id, q: quantity }]                        (sorted by product id),
- *           event: { id, subject, type, cid, tc, metadata, reservation },  (protobuf bytes in base64; tc: trace context)
- *           low: { subject, type } }]                                      (where StockLow goes)
- * returns one verdict per member, in order:
- *   { ok: [[minor, currency], …] }            reserved; unit prices in item order
- *   { replay: { hash, status, …, items } }     the order already had this reservation
- *   { same_as: i }                             an earlier member of this batch reserved the same order and items
- *   { reused: true }                           the order id is taken by a reservation of other items
- *   { missing: product } | { deleted: product }
- *   { short: product, requested, available }
- */
-const reserveStockBatch = (traceContext: boolean) => `
-  create or replace function reserve_stock_batch(batch jsonb) returns jsonb
-  language plpgsql as $$
+-- reserve_stock_batch(batch jsonb): who gets stock. One call decides a whole
+-- batch of ReserveStock requests in one autocommit statement (data/reservations.ts,
+-- reserveBatch) and writes what it granted.
+--
+-- The grant rule. Members are taken in arrival order (their order in `batch`),
+-- exactly as serial single conditional UPDATEs would take them:
+--   - a member is granted when every one of its items still fits in what the
+--     members before it left; then it gets all its items, otherwise none
+--     (all-or-nothing per member), and its units stay for the members after it,
+--     so a large request that does not fit never blocks a smaller one behind it;
+--   - an order id that already has a reservation is answered with it (same request
+--     hash: a replay) or refused (other items: reused), and moves no stock;
+--   - the same order id twice in one batch is granted once: the repeat is answered
+--     `same_as` the first (or `reused` with other items);
+--   - an unknown or deleted product wins over a short one; the first short item is
+--     the one named.
+-- Then, for the granted members only, set-based: reservations, items, RESERVE
+-- ledger rows, the reserved event (and StockLow where a member crossed its
+-- product's threshold) in the outbox, and one conditional UPDATE per product for
+-- the batch's total on the stock rows locked (in product-id order) before the grants.
+--
+-- batch: [{ order_id, hash, now, expires_at,
+--           items: [{ p: product id, q: quantity }]                        (sorted by product id),
+--           event: { id, subject, type, cid, tc, metadata, reservation },  (protobuf bytes in base64; tc: trace context)
+--           low: { subject, type } }]                                      (where StockLow goes)
+-- returns one verdict per member, in order:
+--   { ok: [[minor, currency], ...] }           reserved; unit prices in item order
+--   { replay: { hash, status, ..., items } }   the order already had this reservation
+--   { same_as: i }                             an earlier member of this batch reserved the same order and items
+--   { reused: true }                           the order id is taken by a reservation of other items
+--   { missing: product } | { deleted: product }
+--   { short: product, requested, available }
+--
+-- Migrations apply this file (migrations/reserve-stock-batch-texts.ts names each
+-- version they apply; migration 005 adds the protobuf helpers it calls). To change
+-- the function: freeze this text first as reserve_stock_batch.vN.sql for the
+-- migrations that applied it, then edit this file and add a migration that applies
+-- it. services/inventory/test/migrations.test.ts holds every shipped version's checksum.
+
+create or replace function reserve_stock_batch(batch jsonb) returns jsonb
+language plpgsql as $$
   declare
     existing jsonb;
     stock jsonb := '{}';
@@ -136,7 +153,7 @@ const reserveStockBatch = (traceContext: boolean) => `
     select (x->>'p')::uuid, 'RESERVE', -(x->>'q')::bigint, (x->>'q')::bigint, 0, g->>'order_id', (g->>'now')::timestamptz
       from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x;
 
-    insert into outbox (id, subject, event_type, payload, correlation_id${traceContext ? ', trace_context' : ''})
+    insert into outbox (id, subject, event_type, payload, correlation_id, trace_context)
     select (g->'event'->>'id')::uuid, g->'event'->>'subject', g->'event'->>'type',
            -- ReservationReserved { metadata = 1; reservation = 2 }: the service's Reservation + its priced items (field 3).
            larder_pb_bytes(1, decode(g->'event'->>'metadata', 'base64'))
@@ -144,7 +161,7 @@ const reserveStockBatch = (traceContext: boolean) => `
              select string_agg(larder_pb_bytes(3, larder_pb_reservation_item(x->>'p', (x->>'q')::bigint,
                                  (stock->(x->>'p')->>'price')::bigint, stock->(x->>'p')->>'cur')), ''::bytea order by o)
                from jsonb_array_elements(g->'items') with ordinality as t(x, o))),
-           g->'event'->>'cid'${traceContext ? ", g->'event'->'tc'" : ''}
+           g->'event'->>'cid', g->'event'->'tc'
       from jsonb_array_elements(grants) g
     union all
     -- StockLow { metadata = 1; product_id = 2; available = 3; low_stock_threshold = 4 }: the reserved
@@ -153,7 +170,7 @@ const reserveStockBatch = (traceContext: boolean) => `
            larder_pb_bytes(1, decode(g->'event'->>'metadata', 'base64') || larder_pb_bytes(1, convert_to(l->>'id', 'UTF8')))
              || larder_pb_bytes(2, convert_to(l->>'p', 'UTF8')) || larder_pb_uint(3, (l->>'after')::bigint)
              || larder_pb_uint(4, (l->>'t')::bigint),
-           g->'event'->>'cid'${traceContext ? ", g->'event'->'tc'" : ''}
+           g->'event'->>'cid', g->'event'->'tc'
       from jsonb_array_elements(grants) g, jsonb_array_elements(g->'lows') l;
 
     -- 5. One conditional UPDATE per product for the whole batch, on the rows locked in step 2.
@@ -169,9 +186,3 @@ const reserveStockBatch = (traceContext: boolean) => `
     end if;
     return verdicts;
   end $$;
-`;
-
-export const RESERVE_STOCK_BATCH = reserveStockBatch(true);
-
-/** The text before migration 007 (no outbox.trace_context), which 007's down puts back. */
-export const RESERVE_STOCK_BATCH_WITHOUT_TRACE_CONTEXT = reserveStockBatch(false);
