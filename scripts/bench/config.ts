@@ -25,7 +25,7 @@ export interface BenchConfig {
    * to a local sink that drops the spans), to compare with the untraced default.
    */
   tracing: boolean;
-  /** Write bench/results/*.json, latest.svg and the README table (off for a trial run). */
+  /** Write scripts/bench/results/*.json, latest.svg and the README table (off for a trial run). */
   write: boolean;
 }
 

@@ -3,20 +3,20 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReserveStockRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
-import { frame } from '../../bench/load/grpc-frame.js';
-import { bodyMaker } from '../../bench/load/requests.js';
-import { parsePgbench } from '../../bench/pgbench.js';
-import { checkGoals } from '../../bench/report/goals.js';
-import { README_BEGIN, README_END, writeReadmeTable } from '../../bench/report/readme.js';
-import { cpuSplit, postgresCeiling, scaleFigures, scalingChecks } from '../../bench/report/scaling.js';
-import { cpuCeiling, goalsTable } from '../../bench/report/table.js';
-import type { CaseResult } from '../../bench/result.js';
-import { percentile } from '../../bench/stats.js';
+import { frame } from '../../load/grpc-frame.js';
+import { bodyMaker } from '../../load/requests.js';
+import { parsePgbench } from '../../pgbench.js';
+import { checkGoals } from '../../report/goals.js';
+import { README_BEGIN, README_END, writeReadmeTable } from '../../report/readme.js';
+import { cpuSplit, postgresCeiling, scaleFigures, scalingChecks } from '../../report/scaling.js';
+import { cpuCeiling, goalsTable } from '../../report/table.js';
+import type { CaseResult } from '../../result.js';
+import { percentile } from '../../stats.js';
 
 /** The parts of the bench that decide its figures, on fixed inputs (no timing here: speed lives in `npm run bench`). */
 
 const PGBENCH_15_WITH_FAILURES = `pgbench (15.20 (Debian 15.20-0+deb12u1))
-transaction type: bench/classic-checkout.sql
+transaction type: scripts/bench/sql/classic-checkout.sql
 scaling factor: 1
 query mode: simple
 number of clients: 8
