@@ -4,7 +4,7 @@
  * own and the load from a generator process of its own (load/).
  * Prints one table of cases and one of the goals of issue 8; writes
  * scripts/bench/results/<time>.json, latest.json, latest.svg and (full runs) the
- * README's Benchmark section. Knobs: BENCH_* (scripts/bench/config.ts, README).
+ * table of docs/benchmark.md. Knobs: BENCH_* (scripts/bench/config.ts, docs/benchmark.md).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +22,12 @@ import { runReserveStock } from './cases/reserve-stock.js';
 import { runScale } from './cases/scale.js';
 import { cleanupOnSignals, withCleanup } from './cleanup.js';
 import { CASE_GROUPS, readBenchConfig, type BenchConfig } from './config.js';
+import { BENCHMARK_PAGE, checkBenchmarkPage, writeBenchmarkTable } from './report/benchmark-page.js';
 import { checkGoals } from './report/goals.js';
 import { formatResultsJson } from './report/json.js';
 import { describeMachine, type MachineInfo } from './report/machine.js';
 import { measuredRevision } from './report/revision.js';
 import { scalingChecks, scalingSummary } from './report/scaling.js';
-import { writeReadmeTable } from './report/readme.js';
 import { throughputSvg } from './report/svg.js';
 import { casesTable, goalsTable } from './report/table.js';
 import type { CaseResult } from './result.js';
@@ -42,6 +42,9 @@ const GROUPS: Record<(typeof CASE_GROUPS)[number], (ctx: BenchContext) => Promis
 };
 
 const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+
+/** Only a full run of every case, with writing on, stands on the benchmark page. */
+const publishes = (config: BenchConfig) => config.write && !config.quick && config.cases.size === CASE_GROUPS.length;
 
 async function postgresVersion(): Promise<string> {
   const db = createDatabase({ url: TEST_DATABASE_SERVER, poolMax: 1, applicationName: 'bench' });
@@ -65,6 +68,8 @@ function machineLine(machine: MachineInfo): string {
 async function main(): Promise<void> {
   cleanupOnSignals();
   const config = readBenchConfig();
+  // A full run takes long: learn before it, not after, that its table has nowhere to go.
+  if (publishes(config)) checkBenchmarkPage(fromRoot(BENCHMARK_PAGE));
   const startedAt = new Date();
   const machine = describeMachine(await postgresVersion());
   const results = await withCleanup(async (defer) => {
@@ -143,9 +148,10 @@ async function report(config: BenchConfig, machine: MachineInfo, startedAt: Date
       throughputSvg(results, `Larder vs baselines, ${startedAt.toISOString().slice(0, 16)}Z, ${config.concurrency} in flight`),
     );
     console.log(`wrote scripts/bench/results/${stamp}${config.quick ? '-quick' : ''}.json, latest.json, latest.svg`);
-    // Only a full run of every case stands in the README.
-    if (!config.quick && config.cases.size === CASE_GROUPS.length && writeReadmeTable(fromRoot('README.md'), text))
-      console.log('wrote the README Benchmark table');
+    if (publishes(config)) {
+      writeBenchmarkTable(fromRoot(BENCHMARK_PAGE), text);
+      console.log(`wrote the table of ${BENCHMARK_PAGE}`);
+    }
   }
 }
 
