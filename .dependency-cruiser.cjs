@@ -75,6 +75,15 @@ module.exports = {
       to: { path: '^services/', pathNot: '^services/$1/' },
     },
     {
+      name: 'scripts-through-front-door',
+      comment:
+        'Scripts (tests and the bench included) see a service through its front door, services/<name>/operator.ts, or its gRPC API: ' +
+        'never its layers, so those can change without breaking an operator script.',
+      severity: 'error',
+      from: { path: '^scripts/' },
+      to: { path: '^services/', pathNot: '^services/[^/]+/operator\\.ts$' },
+    },
+    {
       name: 'libs-not-services',
       comment: 'libs/ is shared by both services, so it may not depend on either.',
       severity: 'error',

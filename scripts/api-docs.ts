@@ -9,10 +9,8 @@ import { COMMON_RPC_ERRORS } from '#libs/grpc/rpc-errors.js';
 import { DESCRIPTOR_SET_PATH } from '#libs/grpc/reflection.js';
 import { INVENTORY_EVENTS, ORDER_EVENTS } from '#libs/events/catalog.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
-import { inventoryRpcErrors } from '../services/inventory/transport/rpc-errors.js';
-import { inventoryScopes } from '../services/inventory/transport/scopes.js';
-import { cartRpcErrors, ORDER_COMMON_RPC_ERRORS, orderRpcErrors } from '../services/order/transport/rpc-errors.js';
-import { cartScopes, orderScopes } from '../services/order/transport/scopes.js';
+import { inventoryRpcErrors, inventoryScopes } from '../services/inventory/operator.js';
+import { cartRpcErrors, cartScopes, ORDER_COMMON_RPC_ERRORS, orderRpcErrors, orderScopes } from '../services/order/operator.js';
 import { describeApi } from './api-docs/descriptors.js';
 import { renderApiReference, type EventEntry } from './api-docs/render.js';
 

@@ -5,8 +5,8 @@
  * request with an API key, and prints the answer as JSON. See scripts/call/usage.ts.
  */
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { readInventoryConfig } from '../services/inventory/config.js';
-import { readOrderConfig } from '../services/order/config.js';
+import { readInventoryConfig } from '../services/inventory/operator.js';
+import { readOrderConfig } from '../services/order/operator.js';
 import { findMethod, loadContracts, type Contracts, type Target } from './call/contracts.js';
 import { describeError } from './call/errors.js';
 import { fromResponse, toRequest } from './call/json.js';

@@ -10,14 +10,13 @@
  * same exit codes (0 holds, 1 violations, 2 the check could not run).
  */
 import { createDatabase } from '#libs/db/knex.js';
-import { countProducts, findInvariantViolations } from '../services/inventory/data/invariants.js';
+import { checkStockInvariant } from '../services/inventory/operator.js';
 
 const json = process.argv.slice(2).includes('--json');
 const url = process.env.INVENTORY_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/larder_inventory';
 const db = createDatabase({ url, poolMax: 1, applicationName: 'larder-check-invariants' });
 try {
-  const violations = await findInvariantViolations(db);
-  const products = await countProducts(db);
+  const { products, violations } = await checkStockInvariant(db);
   if (json) {
     console.log(JSON.stringify({ products, violations }));
   } else if (violations.length === 0) {

@@ -19,7 +19,7 @@ import { createDatabase } from '#libs/db/knex.js';
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { createPromiseClient } from '#libs/grpc/client.js';
 import { errorInfoOf } from '#libs/grpc/status.js';
-import { findInvariantViolations } from '../services/inventory/data/invariants.js';
+import { checkStockInvariant } from '../services/inventory/operator.js';
 import { mintDevToken } from './token/dev-token.js';
 
 const INVENTORY = process.env.INVENTORY_ADDR ?? '127.0.0.1:50051';
@@ -162,7 +162,7 @@ async function flashSale() {
   const failed = count(OrderStatus.ORDER_STATUS_FAILED);
   const final = await stock(product!.id);
   const db = createDatabase({ url: INVENTORY_DB, poolMax: 1 });
-  const violations = await findInvariantViolations(db).finally(() => db.destroy());
+  const { violations } = await checkStockInvariant(db).finally(() => db.destroy());
   console.log('\n   ┌───────────┬─────────┬────────┬───────────────────────────────┬───────────┐');
   console.log('   │ confirmed │ waiting │ failed │ final stock (avail/res/sold)  │ invariant │');
   console.log(

@@ -15,8 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { ensureDatabase } from '#libs/db/admin.js';
 import { createDatabase } from '#libs/db/knex.js';
 import { migrateToLatest, type Migration } from '#libs/db/migrate.js';
-import { inventoryMigrations } from '../services/inventory/migrations/index.js';
-import { orderMigrations } from '../services/order/migrations/index.js';
+import { inventoryMigrations } from '../services/inventory/operator.js';
+import { orderMigrations } from '../services/order/operator.js';
 
 export const SERVICES = ['inventory', 'order'] as const;
 export type ServiceName = (typeof SERVICES)[number];

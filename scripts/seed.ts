@@ -6,13 +6,7 @@
  * changes nothing.
  */
 import { createDatabase } from '#libs/db/knex.js';
-import { inventoryEvents } from '../services/inventory/contract/inventory-events.js';
-import { AppError } from '#libs/errors/app-error.js';
-import { findCategoryByName } from '../services/inventory/data/categories.js';
-import { createCategory } from '../services/inventory/domain/catalog/create-category.js';
-import { createProduct } from '../services/inventory/domain/catalog/create-product.js';
-import type { InventoryDeps } from '../services/inventory/domain/deps.js';
-import { systemClock } from '#libs/timers/clock.js';
+import { seedCatalog } from '../services/inventory/operator.js';
 import { SEED_CATEGORIES, SEED_PRODUCTS } from './seed/catalog.js';
 
 export async function seedInventory(
@@ -20,44 +14,23 @@ export async function seedInventory(
   log: (line: string) => void = console.log,
 ): Promise<{ products: number; categories: number }> {
   const db = createDatabase({ url, poolMax: 2, applicationName: 'larder-seed' });
-  const deps: InventoryDeps = {
-    db,
-    clock: systemClock,
-    events: inventoryEvents,
-    afterCommit: () => undefined,
-    defaultReservationTtlMs: 15 * 60_000,
-  };
-  const ctx = { correlationId: 'seed' };
-  let products = 0;
-  let categories = 0;
   try {
-    const categoryIds = new Map<string, string>();
-    for (const category of SEED_CATEGORIES) {
-      const existing = await findCategoryByName(db, category.name);
-      if (existing) categoryIds.set(category.name, existing.id);
-      else {
-        categoryIds.set(category.name, (await createCategory(deps, category)).id);
-        categories += 1;
-      }
-    }
-    for (const product of SEED_PRODUCTS) {
-      try {
-        await createProduct(deps, ctx, {
-          sku: product.sku,
-          name: product.name,
-          description: product.description,
-          price: { currencyCode: 'EUR', minorUnits: product.priceCents },
-          lowStockThreshold: product.lowStockThreshold,
-          initialStock: product.stock,
-          categoryIds: product.categories.map((name) => categoryIds.get(name)!),
-        });
-        products += 1;
-      } catch (error) {
-        if (!(error instanceof AppError && error.kind === 'alreadyExists')) throw error;
-      }
-    }
-    log(`seed: added ${categories} categories and ${products} products (${SEED_PRODUCTS.length - products} already there)`);
-    return { products, categories };
+    const added = await seedCatalog(db, {
+      categories: SEED_CATEGORIES,
+      products: SEED_PRODUCTS.map((product) => ({
+        sku: product.sku,
+        name: product.name,
+        description: product.description,
+        price: { currencyCode: 'EUR', minorUnits: product.priceCents },
+        lowStockThreshold: product.lowStockThreshold,
+        initialStock: product.stock,
+        categoryNames: product.categories,
+      })),
+    });
+    log(
+      `seed: added ${added.categories} categories and ${added.products} products (${SEED_PRODUCTS.length - added.products} already there)`,
+    );
+    return added;
   } finally {
     await db.destroy();
   }

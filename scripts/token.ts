@@ -5,7 +5,7 @@
  * customer scopes: carts, orders.read, orders.write.
  */
 import { isUuid } from '#libs/ids/uuid.js';
-import { CUSTOMER_SCOPES } from '../services/order/transport/scopes.js';
+import { CUSTOMER_SCOPES } from '../services/order/operator.js';
 import { mintDevToken } from './token/dev-token.js';
 
 const [customerId, ...scopeArgs] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 /**
  * Every knob of `npm run bench`, read once from BENCH_* variables. Each one is
- * documented in the README's Benchmark section; keep the two in step.
+ * documented on docs/benchmark.md; keep the two in step.
  */
 export interface BenchConfig {
   quick: boolean;
@@ -25,7 +25,7 @@ export interface BenchConfig {
    * to a local sink that drops the spans), to compare with the untraced default.
    */
   tracing: boolean;
-  /** Write bench/results/*.json, latest.svg and the README table (off for a trial run). */
+  /** Write scripts/bench/results/*.json, latest.svg and the table of docs/benchmark.md (off for a trial run). */
   write: boolean;
 }
 

@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** bench/<name>: the SQL scripts live in the repo, next to the results. */
-export const benchFile = (name: string): string => fileURLToPath(new URL(`../../bench/${name}`, import.meta.url));
+/** sql/<name>: the bench's SQL scripts, in the repo next to its code and results. */
+export const benchFile = (name: string): string => fileURLToPath(new URL(`./sql/${name}`, import.meta.url));
 
 export interface PgbenchResult {
   /** Successful transactions a second (pgbench's tps counts only those). */
@@ -63,7 +63,7 @@ export async function pgbench(
   }
 }
 
-/** Runs one of bench/*.sql with psql (stop at the first error). */
+/** Runs one of sql/*.sql with psql (stop at the first error). */
 export async function psqlFile(url: string, script: string, variables: Record<string, string | number> = {}): Promise<void> {
   const args = ['-q', '-v', 'ON_ERROR_STOP=1', '-f', benchFile(script)];
   for (const [name, value] of Object.entries(variables)) args.push('-v', `${name}=${value}`);

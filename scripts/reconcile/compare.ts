@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
-import { readAdjustmentsByKey, readReservationsAfter } from '../../services/inventory/data/reconciliation.js';
-import { readOrderItemsOf, readOrdersAfter } from '../../services/order/data/reconciliation.js';
-import { cancelRestockKey } from '../../services/order/domain/inventory-port.js';
+import { readAdjustmentsByKey, readReservationsAfter } from '../../services/inventory/operator.js';
+import { cancelRestocksOf, readOrdersAfter } from '../../services/order/operator.js';
 import { chunks, keysetRows, mergeByKey } from './pairs.js';
 import { judge, type Pair, type Repair } from './rules.js';
 
@@ -35,18 +34,17 @@ export interface CompareOptions {
 async function withCancelRestocks(orderDb: Knex, inventoryDb: Knex, pairs: Pair[]): Promise<Pair[]> {
   const cancelledSold = pairs.filter((p) => p.order?.status === 'CANCELLED' && p.reservation?.status === 'COMMITTED');
   if (cancelledSold.length === 0) return pairs;
-  const items = await readOrderItemsOf(
+  const due = await cancelRestocksOf(
     orderDb,
     cancelledSold.map((p) => p.order!.id),
   );
-  const keys = [...items].flatMap(([orderId, list]) => list.map((i) => cancelRestockKey(orderId, i.productId)));
+  const keys = [...due.values()].flatMap((list) => list.map((restock) => restock.idempotencyKey));
   const adjustments = await readAdjustmentsByKey(inventoryDb, keys);
   return pairs.map((pair) => {
     if (!cancelledSold.includes(pair)) return pair;
-    const id = pair.order!.id;
-    const cancelRestocks = (items.get(id) ?? []).map((i) => {
-      const adjustment = adjustments.get(cancelRestockKey(id, i.productId));
-      return { ...i, restockedUnits: adjustment?.productId === i.productId ? adjustment.delta : 0 };
+    const cancelRestocks = (due.get(pair.order!.id) ?? []).map(({ idempotencyKey, ...item }) => {
+      const adjustment = adjustments.get(idempotencyKey);
+      return { ...item, restockedUnits: adjustment?.productId === item.productId ? adjustment.delta : 0 };
     });
     return { ...pair, cancelRestocks };
   });

@@ -3,7 +3,7 @@ import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventor
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { createPromiseClient } from '#libs/grpc/client.js';
-import { cancelRestockKey, CANCEL_RESTOCK_NOTE } from '../../services/order/domain/inventory-port.js';
+import { cancelRestockOf } from '../../services/order/operator.js';
 import type { Disagreement } from './compare.js';
 
 /** What a repair did: the call made and whether inventory accepted it. */
@@ -56,8 +56,7 @@ export function inventoryRepairer(options: { address: string; apiKey: string; ti
             productId: item.productId,
             delta: item.quantity,
             reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
-            idempotencyKey: cancelRestockKey(orderId, item.productId),
-            note: CANCEL_RESTOCK_NOTE,
+            ...cancelRestockOf(orderId, item.productId),
           });
         }
         return { ...outcome, ok: true, message: `${repair.items.length} product(s) restocked` };

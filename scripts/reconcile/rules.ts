@@ -16,8 +16,8 @@
  * A pair that disagrees while either side moved within the grace period (or a
  * saga step holds the order's lease) is work in flight, not a disagreement.
  */
-import type { ReservationStatus } from '../../services/inventory/domain/types.js';
-import type { OrderStatus } from '../../services/order/domain/types.js';
+import type { ReservationStatus } from '../../services/inventory/operator.js';
+import type { OrderStatus } from '../../services/order/operator.js';
 
 export interface OrderSide {
   id: string;

@@ -1,7 +1,7 @@
 import { envReader, type Env } from '#libs/config/env.js';
 import type { ApiKey } from '#libs/grpc/auth.js';
-import { readInventoryConfig } from '../../services/inventory/config.js';
-import { readOrderConfig } from '../../services/order/config.js';
+import { readInventoryConfig } from '../../services/inventory/operator.js';
+import { readOrderConfig } from '../../services/order/operator.js';
 
 /**
  * What `npm start` takes from its environment. It runs both services from one

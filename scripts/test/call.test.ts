@@ -1,9 +1,19 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestInventory, type TestInventory } from '../../services/inventory/test/harness.js';
+import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { createPromiseClient } from '#libs/grpc/client.js';
+import { freePort } from '#test/support/free-port.js';
+import { testNatsUrl } from '#test/support/root-hooks.js';
+import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
+import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
+import { inventoryMigrations } from '../../services/inventory/operator.js';
 
-// `npm run call` against a real inventory service (its own database), run the way npm runs it: a child process under tsx.
+// `npm run call` against a real inventory service (its own database), both run the way npm runs them: child processes under tsx.
 
 const SCRIPT = fileURLToPath(new URL('../call.ts', import.meta.url));
 
@@ -34,22 +44,39 @@ function runCall(args: string[], env: Record<string, string>, options: { interru
 }
 
 describe('npm run call (scripts/call.ts)', () => {
-  let inventory: TestInventory;
+  let database: TestDatabase;
+  let inventory: ServiceProcess;
   let env: Record<string, string>;
   let productId: string;
 
   before(async () => {
-    inventory = await startTestInventory();
-    env = { INVENTORY_ADDR: inventory.address };
-    const { product } = await inventory.api.createProduct({
-      product: { sku: 'CALL-PEAR-1KG', name: 'Conference pears 1 kg', price: { currencyCode: 'EUR', minorUnits: 259 } },
-      initialStock: 10,
+    database = await createTestDatabase('call', inventoryMigrations);
+    const logFile = join(mkdtempSync(join(tmpdir(), 'larder-call-test-')), 'inventory.log');
+    inventory = serviceProcess(
+      'services/inventory/main.ts',
+      await freePort(),
+      { DATABASE_URL: database.url, NATS_URL: testNatsUrl(), LOG_LEVEL: 'warn', METRICS_PORT: '0' },
+      logFile,
+    );
+    await inventory.start();
+    env = { INVENTORY_ADDR: `127.0.0.1:${inventory.port}` };
+    const admin = createPromiseClient(InventoryServiceService, inventoryMessages, env.INVENTORY_ADDR, {
+      defaults: { apiKey: 'dev-inventory-admin-key' },
     });
-    productId = product!.id;
+    try {
+      const { product } = await admin.createProduct({
+        product: { sku: 'CALL-PEAR-1KG', name: 'Conference pears 1 kg', price: { currencyCode: 'EUR', minorUnits: 259 } },
+        initialStock: 10,
+      });
+      productId = product!.id;
+    } finally {
+      admin.close();
+    }
   });
 
   after(async () => {
     await inventory?.stop();
+    await database?.drop();
   });
 
   it('prints a unary answer as JSON, with proto field names and well-known types as proto3 JSON', async () => {

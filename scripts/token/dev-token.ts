@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { CUSTOMER_SCOPES } from '../../services/order/transport/scopes.js';
+import { CUSTOMER_SCOPES } from '../../services/order/operator.js';
 
 /**
  * The development key set (deploy/dev-jwks, generated once with jose and

@@ -1,7 +1,6 @@
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
-import { createTokenVerifier } from '#libs/grpc/bearer-token.js';
 import type { Logger } from '#libs/logging/logger.js';
 import { ServiceRuntime } from '#libs/service/runtime.js';
 import type { OrderConfig } from './config.js';
@@ -18,7 +17,7 @@ import { advanceOrder } from './saga/advance-order.js';
 import { createSagaWorker } from './saga/worker.js';
 import { cartHandlers } from './transport/carts.js';
 import { orderHandlers } from './transport/orders.js';
-import { customerTokens } from './transport/customer-token.js';
+import { customerTokensFor } from './transport/customer-token.js';
 import { cartScopes, orderScopes } from './transport/scopes.js';
 
 export const ORDER_SERVICE_NAMES = ['larder.order.v1.CartService', 'larder.order.v1.OrderService'];
@@ -55,7 +54,7 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
     serviceNames: ORDER_SERVICE_NAMES,
     streams: [ORDERS_STREAM, INVENTORY_STREAM],
     outboxPollMs: config.outboxPollMs,
-    tokens: config.tokens && customerTokens(createTokenVerifier(config.tokens)),
+    tokens: customerTokensFor(config.tokens),
   });
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? Math.random;

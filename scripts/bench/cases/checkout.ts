@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
 import { delay } from '#test/support/free-port.js';
-import { orderMigrations } from '../../../services/order/migrations/index.js';
+import { orderMigrations } from '../../../services/order/operator.js';
 import { databaseName } from '#libs/db/admin.js';
 import { withCleanup } from '../cleanup.js';
 import { throwawayDatabase, type BenchContext } from './context.js';

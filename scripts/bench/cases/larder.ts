@@ -6,8 +6,7 @@ import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
 import { freePort } from '#test/support/free-port.js';
 import { startOtlpReceiver } from '#test/support/otlp-receiver.js';
 import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
-import { findInvariantViolations } from '../../../services/inventory/data/invariants.js';
-import { inventoryMigrations } from '../../../services/inventory/migrations/index.js';
+import { checkStockInvariant, inventoryMigrations } from '../../../services/inventory/operator.js';
 import type { TestDatabase } from '#test/support/test-database.js';
 import { throwawayDatabase, type BenchContext } from './context.js';
 
@@ -110,6 +109,6 @@ export const SHAPES = [
 
 /** Fails the run when the inventory invariant broke: a fast path that broke stock conservation must not pass as a result. */
 export async function assertInventoryInvariant(db: Knex, after: string): Promise<void> {
-  const violations = await findInvariantViolations(db);
+  const { violations } = await checkStockInvariant(db);
   if (violations.length > 0) throw new Error(`inventory invariant broken after ${after}: ${JSON.stringify(violations.slice(0, 3))}`);
 }

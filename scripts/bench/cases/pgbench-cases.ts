@@ -35,7 +35,7 @@ function toResult(id: string, label: string, run: PgbenchResult, clients: number
   };
 }
 
-/** pgbench of the bare UPDATE on one row, then of the classic single-database checkout (bench/*.sql). */
+/** pgbench of the bare UPDATE on one row, then of the classic single-database checkout (scripts/bench/sql/). */
 export async function runPgbenchCases(ctx: BenchContext): Promise<void> {
   const seconds = ctx.config.pgbenchSeconds;
   await withCleanup(async (defer) => {

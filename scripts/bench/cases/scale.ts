@@ -1,8 +1,8 @@
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
 import { databaseName } from '#libs/db/admin.js';
-import { inventoryMigrations } from '../../../services/inventory/migrations/index.js';
-import { orderMigrations } from '../../../services/order/migrations/index.js';
+import { inventoryMigrations } from '../../../services/inventory/operator.js';
+import { orderMigrations } from '../../../services/order/operator.js';
 import { withCleanup } from '../cleanup.js';
 import { samplePgConnections } from '../pg-connections.js';
 import { scaleFigures } from '../report/scaling.js';

@@ -47,7 +47,7 @@ function busiest(): string[] {
   }
 }
 
-/** The machine a run measured, for the JSON and the README. */
+/** The machine a run measured, for the JSON and docs/benchmark.md. */
 export function describeMachine(postgresVersion: string): MachineInfo {
   return {
     cores: cpus().length,

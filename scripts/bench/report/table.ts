@@ -32,7 +32,7 @@ function markdown(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** The cases, one row each: throughput, latency, errors, CPU per call, RSS. Markdown, for the terminal and the README alike. */
+/** The cases, one row each: throughput, latency, errors, CPU per call, RSS. Markdown, for the terminal and docs/benchmark.md alike. */
 export function casesTable(results: readonly CaseResult[]): string {
   return markdown(
     ['case', 'ok/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms per call', 'CPU ceiling /s', 'peak RSS MB', 'notes'],

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { createTokenVerifier } from '#libs/grpc/bearer-token.js';
-import { readOrderConfig } from '../../../services/order/config.js';
-import { customerTokens } from '../../../services/order/transport/customer-token.js';
+import { customerTokenReader } from '../../../services/order/operator.js';
 import { banner } from '../../start/banner.js';
 import { readStartSettings } from '../../start/settings.js';
 import { DEV_TOKEN_ENV, mintDevToken, usesDevTokens } from '../../token/dev-token.js';
@@ -11,8 +9,8 @@ describe('development customer tokens (scripts/token/dev-token.ts)', () => {
   const customerId = '6f1c1b7e-2d2a-4a8e-9f57-1d1f0c7a9b10';
 
   it('mints a token the order service accepts with the environment npm start gives it', async () => {
-    const settings = readOrderConfig(DEV_TOKEN_ENV).tokens!;
-    const caller = await customerTokens(createTokenVerifier(settings))(await mintDevToken(customerId, { scopes: ['carts'] }));
+    const readToken = customerTokenReader(DEV_TOKEN_ENV)!;
+    const caller = await readToken(await mintDevToken(customerId, { scopes: ['carts'] }));
     expect([caller.subject, [...caller.scopes]]).to.deep.equal([customerId, ['carts']]);
   });
 

@@ -1,6 +1,6 @@
 import { AppError } from '#libs/errors/app-error.js';
 import type { TokenAuthenticator } from '#libs/grpc/auth.js';
-import type { TokenVerifier } from '#libs/grpc/bearer-token.js';
+import { createTokenVerifier, type TokenSettings, type TokenVerifier } from '#libs/grpc/bearer-token.js';
 import { isUuid } from '#libs/ids/uuid.js';
 import { CUSTOMER_SCOPES } from './scopes.js';
 
@@ -18,3 +18,7 @@ export const customerTokens =
     }
     return { subject: subject.toLowerCase(), scopes: new Set(CUSTOMER_SCOPES.filter((scope) => scopes.has(scope))) };
   };
+
+/** The service's reader of customer tokens for its token settings (config.tokens); undefined when none are configured. */
+export const customerTokensFor = (settings: TokenSettings | undefined): TokenAuthenticator | undefined =>
+  settings && customerTokens(createTokenVerifier(settings));

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { databaseName } from '#libs/db/admin.js';
 import { createDatabase } from '#libs/db/knex.js';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
-import { samplePgConnections } from '../bench/pg-connections.js';
+import { samplePgConnections } from '../pg-connections.js';
 
 /** The scale case's connection figures, from the real pg_stat_activity. */
 describe('scripts/bench/pg-connections: the services’ PostgreSQL backends under load', function () {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { startChildServer, type ChildServer } from '../bench/servers/child-server.js';
-import { BENCH_METHOD_PATH } from '../bench/servers/bench-server.js';
-import { runLoad } from '../bench/load/run-load.js';
+import { startChildServer, type ChildServer } from '../servers/child-server.js';
+import { BENCH_METHOD_PATH } from '../servers/bench-server.js';
+import { runLoad } from '../load/run-load.js';
 
 /** The bench's load generator against real servers: several targets share the calls. */
 describe('scripts/bench/load: the load generator', function () {

@@ -1,10 +1,10 @@
 /**
  * `npm run bench`: Larder side by side with its baselines, in one run, on
  * throwaway databases and a throwaway NATS, each server in a process of its
- * own and the load from a generator process of its own (scripts/bench/load).
+ * own and the load from a generator process of its own (load/).
  * Prints one table of cases and one of the goals of issue 8; writes
- * bench/results/<time>.json, latest.json, latest.svg and (full runs) the
- * README's Benchmark section. Knobs: BENCH_* (scripts/bench/config.ts, README).
+ * scripts/bench/results/<time>.json, latest.json, latest.svg and (full runs) the
+ * table of docs/benchmark.md. Knobs: BENCH_* (scripts/bench/config.ts, docs/benchmark.md).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,24 +13,24 @@ import { fileURLToPath } from 'node:url';
 import { createDatabase } from '#libs/db/knex.js';
 import { TEST_DATABASE_SERVER } from '#test/support/test-database.js';
 import { startThrowawayNatsServer } from '#test/support/nats-server.js';
-import { runBaselines } from './bench/cases/baselines.js';
-import { runCheckout } from './bench/cases/checkout.js';
-import type { BenchContext } from './bench/cases/context.js';
-import { runListProducts } from './bench/cases/list-products.js';
-import { runPgbenchCases } from './bench/cases/pgbench-cases.js';
-import { runReserveStock } from './bench/cases/reserve-stock.js';
-import { runScale } from './bench/cases/scale.js';
-import { cleanupOnSignals, withCleanup } from './bench/cleanup.js';
-import { CASE_GROUPS, readBenchConfig, type BenchConfig } from './bench/config.js';
-import { checkGoals } from './bench/report/goals.js';
-import { formatResultsJson } from './bench/report/json.js';
-import { describeMachine, type MachineInfo } from './bench/report/machine.js';
-import { measuredRevision } from './bench/report/revision.js';
-import { scalingChecks, scalingSummary } from './bench/report/scaling.js';
-import { writeReadmeTable } from './bench/report/readme.js';
-import { throughputSvg } from './bench/report/svg.js';
-import { casesTable, goalsTable } from './bench/report/table.js';
-import type { CaseResult } from './bench/result.js';
+import { runBaselines } from './cases/baselines.js';
+import { runCheckout } from './cases/checkout.js';
+import type { BenchContext } from './cases/context.js';
+import { runListProducts } from './cases/list-products.js';
+import { runPgbenchCases } from './cases/pgbench-cases.js';
+import { runReserveStock } from './cases/reserve-stock.js';
+import { runScale } from './cases/scale.js';
+import { cleanupOnSignals, withCleanup } from './cleanup.js';
+import { CASE_GROUPS, readBenchConfig, type BenchConfig } from './config.js';
+import { BENCHMARK_PAGE, checkBenchmarkPage, writeBenchmarkTable } from './report/benchmark-page.js';
+import { checkGoals } from './report/goals.js';
+import { formatResultsJson } from './report/json.js';
+import { describeMachine, type MachineInfo } from './report/machine.js';
+import { measuredRevision } from './report/revision.js';
+import { scalingChecks, scalingSummary } from './report/scaling.js';
+import { throughputSvg } from './report/svg.js';
+import { casesTable, goalsTable } from './report/table.js';
+import type { CaseResult } from './result.js';
 
 const GROUPS: Record<(typeof CASE_GROUPS)[number], (ctx: BenchContext) => Promise<void>> = {
   baselines: runBaselines,
@@ -41,7 +41,10 @@ const GROUPS: Record<(typeof CASE_GROUPS)[number], (ctx: BenchContext) => Promis
   scale: runScale,
 };
 
-const fromRoot = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+
+/** Only a full run of every case, with writing on, stands on the benchmark page. */
+const publishes = (config: BenchConfig) => config.write && !config.quick && config.cases.size === CASE_GROUPS.length;
 
 async function postgresVersion(): Promise<string> {
   const db = createDatabase({ url: TEST_DATABASE_SERVER, poolMax: 1, applicationName: 'bench' });
@@ -65,6 +68,8 @@ function machineLine(machine: MachineInfo): string {
 async function main(): Promise<void> {
   cleanupOnSignals();
   const config = readBenchConfig();
+  // A full run takes long: learn before it, not after, that its table has nowhere to go.
+  if (publishes(config)) checkBenchmarkPage(fromRoot(BENCHMARK_PAGE));
   const startedAt = new Date();
   const machine = describeMachine(await postgresVersion());
   const results = await withCleanup(async (defer) => {
@@ -123,7 +128,7 @@ async function report(config: BenchConfig, machine: MachineInfo, startedAt: Date
   console.log(`\n${text}\n`);
 
   if (config.write) {
-    const dir = fromRoot('bench/results');
+    const dir = fromRoot('scripts/bench/results');
     mkdirSync(dir, { recursive: true });
     const run = {
       startedAt: startedAt.toISOString(),
@@ -142,10 +147,11 @@ async function report(config: BenchConfig, machine: MachineInfo, startedAt: Date
       join(dir, 'latest.svg'),
       throughputSvg(results, `Larder vs baselines, ${startedAt.toISOString().slice(0, 16)}Z, ${config.concurrency} in flight`),
     );
-    console.log(`wrote bench/results/${stamp}${config.quick ? '-quick' : ''}.json, latest.json, latest.svg`);
-    // Only a full run of every case stands in the README.
-    if (!config.quick && config.cases.size === CASE_GROUPS.length && writeReadmeTable(fromRoot('README.md'), text))
-      console.log('wrote the README Benchmark table');
+    console.log(`wrote scripts/bench/results/${stamp}${config.quick ? '-quick' : ''}.json, latest.json, latest.svg`);
+    if (publishes(config)) {
+      writeBenchmarkTable(fromRoot(BENCHMARK_PAGE), text);
+      console.log(`wrote the table of ${BENCHMARK_PAGE}`);
+    }
   }
 }
 

@@ -1,22 +1,22 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReserveStockRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
-import { frame } from '../../bench/load/grpc-frame.js';
-import { bodyMaker } from '../../bench/load/requests.js';
-import { parsePgbench } from '../../bench/pgbench.js';
-import { checkGoals } from '../../bench/report/goals.js';
-import { README_BEGIN, README_END, writeReadmeTable } from '../../bench/report/readme.js';
-import { cpuSplit, postgresCeiling, scaleFigures, scalingChecks } from '../../bench/report/scaling.js';
-import { cpuCeiling, goalsTable } from '../../bench/report/table.js';
-import type { CaseResult } from '../../bench/result.js';
-import { percentile } from '../../bench/stats.js';
+import { frame } from '../../load/grpc-frame.js';
+import { bodyMaker } from '../../load/requests.js';
+import { parsePgbench } from '../../pgbench.js';
+import { checkGoals } from '../../report/goals.js';
+import { PAGE_BEGIN, PAGE_END, writeBenchmarkTable } from '../../report/benchmark-page.js';
+import { cpuSplit, postgresCeiling, scaleFigures, scalingChecks } from '../../report/scaling.js';
+import { cpuCeiling, goalsTable } from '../../report/table.js';
+import type { CaseResult } from '../../result.js';
+import { percentile } from '../../stats.js';
 
 /** The parts of the bench that decide its figures, on fixed inputs (no timing here: speed lives in `npm run bench`). */
 
 const PGBENCH_15_WITH_FAILURES = `pgbench (15.20 (Debian 15.20-0+deb12u1))
-transaction type: bench/classic-checkout.sql
+transaction type: scripts/bench/sql/classic-checkout.sql
 scaling factor: 1
 query mode: simple
 number of clients: 8
@@ -110,14 +110,22 @@ describe('scripts/bench (npm run bench): figures and reports', () => {
     expect(goal('ListProducts first page')).to.include({ value: undefined, met: undefined });
   });
 
-  it('writes the README table only between its markers', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'bench-readme-')), 'README.md');
-    writeFileSync(path, `# Title\n\nbefore\n${README_BEGIN}\nold table\n${README_END}\nafter\n`);
-    expect(writeReadmeTable(path, '| new |')).to.equal(true);
-    expect(readFileSync(path, 'utf8')).to.equal(`# Title\n\nbefore\n${README_BEGIN}\n| new |\n${README_END}\nafter\n`);
-    writeFileSync(path, 'no markers\n');
-    expect(writeReadmeTable(path, '| new |')).to.equal(false);
-    expect(readFileSync(path, 'utf8')).to.equal('no markers\n');
+  it('writes the benchmark page table only between its markers', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bench-page-')), 'benchmark.md');
+    writeFileSync(path, `# Title\n\nbefore\n${PAGE_BEGIN}\nold table\n${PAGE_END}\nafter\n`);
+    writeBenchmarkTable(path, '| new |');
+    expect(readFileSync(path, 'utf8')).to.equal(`# Title\n\nbefore\n${PAGE_BEGIN}\n| new |\n${PAGE_END}\nafter\n`);
+  });
+
+  it('refuses, naming the file, a benchmark page that is missing or has no markers, and leaves it as it was', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-page-'));
+    const missing = join(dir, 'benchmark.md');
+    expect(() => writeBenchmarkTable(missing, '| new |')).to.throw(`${missing} does not exist`);
+    expect(existsSync(missing)).to.equal(false);
+    const unmarked = join(dir, 'unmarked.md');
+    writeFileSync(unmarked, 'no markers\n');
+    expect(() => writeBenchmarkTable(unmarked, '| new |')).to.throw(`${unmarked} has no ${PAGE_BEGIN}`);
+    expect(readFileSync(unmarked, 'utf8')).to.equal('no markers\n');
   });
   it('CPU ceiling: core-milliseconds a second over the CPU all processes spent per call', () => {
     // 0.19 + 0.29 + 0.07 ms per call on 2 cores: at most 2000 / 0.55 calls a second.

@@ -1,0 +1,94 @@
+/**
+ * The inventory's front door for operator scripts: the only module of this
+ * service that scripts/ may import (.dependency-cruiser.cjs, rule
+ * scripts-through-front-door). What a script needs of a running inventory goes
+ * through its gRPC API; what it needs of the code or the database (config
+ * defaults, migrations, the API's policy tables, the seed, the invariant check,
+ * the reconciler's reads) is here, at the level a script uses it, so the
+ * service's layers can change without breaking scripts.
+ */
+import { AppError } from '#libs/errors/app-error.js';
+import type { Pool } from '#libs/db/types.js';
+import type { Money } from '#libs/money/money.js';
+import { systemClock } from '#libs/timers/clock.js';
+import { inventoryEvents } from './contract/inventory-events.js';
+import { findCategoryByName } from './data/categories.js';
+import { countProducts, findInvariantViolations, type InvariantViolation } from './data/invariants.js';
+import { createCategory } from './domain/catalog/create-category.js';
+import { createProduct } from './domain/catalog/create-product.js';
+import type { InventoryDeps } from './domain/deps.js';
+
+export { readInventoryConfig, type InventoryConfig } from './config.js';
+export { inventoryMigrations } from './migrations/index.js';
+/** The API's policy, for its reference (scripts/api-docs): the scope and the error reasons of each RPC. */
+export { inventoryRpcErrors } from './transport/rpc-errors.js';
+export { inventoryScopes } from './transport/scopes.js';
+/** The reconciler's reads (scripts/reconcile): reservations in order-id pages, restocks by idempotency key. */
+export { readAdjustmentsByKey, readReservationsAfter, type ReservationSnapshot } from './data/reconciliation.js';
+export type { ReservationStatus } from './domain/types.js';
+export type { InvariantViolation };
+
+/** What check:invariants, the demo and the bench report: DESIGN §2's conservation invariant per product. */
+export interface StockInvariantReport {
+  /** Products checked. */
+  products: number;
+  /** Empty when the invariant holds. */
+  violations: InvariantViolation[];
+}
+
+/** Checks the stock conservation invariant on a live database (one read-only snapshot; safe under traffic). */
+export async function checkStockInvariant(db: Pool): Promise<StockInvariantReport> {
+  const violations = await findInvariantViolations(db);
+  return { products: await countProducts(db), violations };
+}
+
+/** A catalog to seed: categories by name, products naming their categories. */
+export interface SeedCatalog {
+  categories: readonly { name: string; description: string }[];
+  products: readonly {
+    sku: string;
+    name: string;
+    description: string;
+    price: Money;
+    lowStockThreshold: number;
+    initialStock: number;
+    categoryNames: readonly string[];
+  }[];
+}
+
+/**
+ * Seeds a catalog through the same use cases the API runs, so every product
+ * gets its ledger row and its ProductCreated event. Categories whose name
+ * exists and products whose SKU exists are left as they are: seeding twice
+ * adds nothing. Returns what it added.
+ */
+export async function seedCatalog(db: Pool, catalog: SeedCatalog): Promise<{ categories: number; products: number }> {
+  const deps: InventoryDeps = {
+    db,
+    clock: systemClock,
+    events: inventoryEvents,
+    // No relay runs here: the service's relay publishes these outbox rows when it next polls.
+    afterCommit: () => undefined,
+    defaultReservationTtlMs: 15 * 60_000,
+  };
+  const ctx = { correlationId: 'seed' };
+  const added = { categories: 0, products: 0 };
+  const categoryIds = new Map<string, string>();
+  for (const category of catalog.categories) {
+    const existing = await findCategoryByName(db, category.name);
+    if (existing) categoryIds.set(category.name, existing.id);
+    else {
+      categoryIds.set(category.name, (await createCategory(deps, category)).id);
+      added.categories += 1;
+    }
+  }
+  for (const { categoryNames, ...product } of catalog.products) {
+    try {
+      await createProduct(deps, ctx, { ...product, categoryIds: categoryNames.map((name) => categoryIds.get(name)!) });
+      added.products += 1;
+    } catch (error) {
+      if (!(error instanceof AppError && error.kind === 'alreadyExists')) throw error;
+    }
+  }
+  return added;
+}
