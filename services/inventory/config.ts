@@ -3,7 +3,7 @@ import { envReader, type Env } from '#libs/config/env.js';
 import { INVENTORY_SCOPES } from './transport/scopes.js';
 
 /**
- * Development keys, documented in the README; refused in production
+ * Development keys, documented in docs/configuration.md; refused in production
  * (NODE_ENV=production requires API_KEYS).
  */
 export const DEVELOPMENT_API_KEYS = [

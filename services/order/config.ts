@@ -5,7 +5,7 @@ import { readTokenConfig } from '#libs/config/tokens.js';
 import type { TokenSettings } from '#libs/grpc/bearer-token.js';
 import { ORDER_SCOPES } from './transport/scopes.js';
 
-/** Development keys, documented in the README; refused in production. */
+/** Development keys, documented in docs/configuration.md; refused in production. */
 export const DEVELOPMENT_API_KEYS = [
   'admin=dev-order-admin-key:*',
   'storefront=dev-storefront-key:carts,orders.read,orders.write',

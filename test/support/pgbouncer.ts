@@ -56,7 +56,7 @@ function iniFor(port: number, dir: string, server: URL, options: PgBouncerOption
     `max_client_conn = ${options.maxClientConn ?? 500}`,
     `default_pool_size = ${options.defaultPoolSize ?? 20}`,
     // Only run in session mode (server_reset_query_always = 0): transaction mode
-    // relies on the client leaving no session state behind (README, PgBouncer).
+    // relies on the client leaving no session state behind (docs/scaling.md, PgBouncer).
     'server_reset_query = DISCARD ALL',
     // Client drivers send these; PgBouncer refuses unknown startup parameters.
     'ignore_startup_parameters = extra_float_digits,options',

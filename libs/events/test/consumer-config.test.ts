@@ -55,7 +55,7 @@ describe('inbox consumer: settings, server config and logs', function () {
 
   /**
    * Starts the consumer and waits until its pull request is on the server.
-   * (stop() before that point hangs: see the README, Mutation testing.)
+   * (stop() before that point hangs: see docs/testing.md, Mutation testing.)
    */
   async function started(consumer: InboxConsumer, stream: { name: string; durable: string }): Promise<InboxConsumer> {
     await consumer.start();

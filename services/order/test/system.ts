@@ -63,7 +63,7 @@ export interface SystemOptions {
    * mode), with DATABASE_PREPARED_STATEMENTS=false unless the env options say
    * otherwise. Migrations and the test's own queries stay direct. Without it,
    * LARDER_TEST_PGBOUNCER=1 makes every system start a pooler of its own, so
-   * any system test file can run through one unchanged (README, PgBouncer).
+   * any system test file can run through one unchanged (docs/scaling.md, PgBouncer).
    */
   pgbouncer?: ThrowawayPgBouncer;
   /** Extra inventory processes on the same inventory database (default 0); the order processes get INVENTORY_ADDR as a list of all. */

@@ -53,7 +53,7 @@ export interface CheckoutRequest {
   idempotencyKey: string;
   /**
    * Token of the payment method. The simulator understands tok_ok,
-   * tok_decline, tok_unavailable, tok_timeout (see README).
+   * tok_decline, tok_unavailable, tok_timeout (see docs/design.md §3).
    */
   paymentToken: string;
   /** Optional shipping address. */

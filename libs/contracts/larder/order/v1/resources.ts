@@ -13,7 +13,7 @@ export const protobufPackage = "larder.order.v1";
 
 export const protobufFileName = "larder/order/v1/resources.proto";
 
-/** Status of an order; see the saga in the README. */
+/** Status of an order; see the saga in docs/design.md §3. */
 export enum OrderStatus {
   /** ORDER_STATUS_UNSPECIFIED - Never used. */
   ORDER_STATUS_UNSPECIFIED = 0,
