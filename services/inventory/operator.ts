@@ -28,7 +28,7 @@ export { readAdjustmentsByKey, readReservationsAfter, type ReservationSnapshot }
 export type { ReservationStatus } from './domain/types.js';
 export type { InvariantViolation };
 
-/** What check:invariants, the demo and the bench report: DESIGN §2's conservation invariant per product. */
+/** What check:invariants, the demo and the bench report: docs/design.md §2's conservation invariant per product. */
 export interface StockInvariantReport {
   /** Products checked. */
   products: number;

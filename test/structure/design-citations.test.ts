@@ -29,7 +29,7 @@ function sourceFiles(dir: string): string[] {
     const path = join(dir, entry.name);
     if (SKIPPED.has(relative(ROOT, path))) return [];
     if (entry.isDirectory()) return SKIPPED.has(entry.name) ? [] : sourceFiles(path);
-    return /\.(ts|md)$/.test(entry.name) ? [path] : [];
+    return /\.(ts|md|proto)$/.test(entry.name) ? [path] : [];
   });
 }
 
