@@ -9,7 +9,9 @@
  * `run` handles one batch in one statement and returns a verdict per member (e.g.
  * the inventory's reserveBatch). If the statement fails, nothing of it was
  * written, and each member is run again alone in arrival order: the member
- * that breaks fails alone and the rest commit.
+ * that breaks fails alone and the rest commit. A statement that answers with
+ * more or fewer verdicts than members is a bug in `run`: every member of that
+ * batch fails (nothing is run again, since the statement did commit).
  */
 export interface NaturalBatchesOptions<M, V> {
   run(members: readonly M[]): Promise<V[]>;
@@ -50,18 +52,20 @@ export function naturalBatches<M, V>(options: NaturalBatchesOptions<M, V>): Natu
   };
 
   async function runBatch(batch: Waiting<M, V>[]): Promise<void> {
+    let verdicts: V[];
     try {
-      const verdicts = await options.run(batch.map((w) => w.member));
-      batch.forEach((w, i) => w.resolve(verdicts[i]!));
+      verdicts = await options.run(batch.map((w) => w.member));
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);
       for (const waiting of batch) {
         await options.run([waiting.member]).then(
-          ([verdict]) => waiting.resolve(verdict!),
+          (alone) => settle([waiting], alone),
           (alone: unknown) => waiting.reject(alone),
         );
       }
+      return;
     }
+    settle(batch, verdicts);
   }
 
   return {
@@ -74,4 +78,14 @@ export function naturalBatches<M, V>(options: NaturalBatchesOptions<M, V>): Natu
       return queue.length + inBatches;
     },
   };
+}
+
+/** One verdict per member, by position; a count that does not match fails them all rather than hand out undefined. */
+function settle<M, V>(batch: readonly Waiting<M, V>[], verdicts: readonly V[]): void {
+  if (verdicts.length !== batch.length) {
+    const error = new Error(`a batch of ${batch.length} members got ${verdicts.length} verdicts from its statement`);
+    for (const waiting of batch) waiting.reject(error);
+    return;
+  }
+  batch.forEach((waiting, i) => waiting.resolve(verdicts[i]!));
 }

@@ -40,6 +40,7 @@ export const TOKEN_RPC_ERRORS: readonly RpcError[] = [
   rpcError('UNAUTHENTICATED', 'TOKEN_AUDIENCE_INVALID', '"aud" does not name JWT_AUDIENCE'),
   rpcError('UNAUTHENTICATED', 'TOKEN_SIGNATURE_INVALID', 'the signature does not verify'),
   rpcError('UNAUTHENTICATED', 'TOKEN_KEY_UNKNOWN', 'no key of the key set matches its "kid" and "alg"'),
+  rpcError('UNAUTHENTICATED', 'TOKEN_KEY_UNUSABLE', 'the key set\'s key for its "kid" cannot verify it (e.g. an RSA key under 2048 bits)'),
   rpcError('UNAUTHENTICATED', 'TOKEN_ALGORITHM_REFUSED', '"alg" is not RS256, ES256 or EdDSA (never none, never HMAC)'),
   rpcError('UNAUTHENTICATED', 'TOKEN_CLAIM_MISSING', 'a required claim ("exp", "sub") is missing'),
   rpcError('UNAUTHENTICATED', 'TOKEN_MALFORMED', 'not a well-formed JWT, or a claim of the wrong type'),

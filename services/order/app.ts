@@ -6,10 +6,11 @@ import { ServiceRuntime } from '#libs/service/runtime.js';
 import type { OrderConfig } from './config.js';
 import { orderEvents } from './contract/events.js';
 import { applyInventoryEvent, INVENTORY_SUBJECTS } from './consumers/inventory-events.js';
-import type { OrderDeps, OrderObserver } from './domain/deps.js';
+import type { OrderDeps } from './domain/deps.js';
 import { systemClock, type Clock } from '#libs/timers/clock.js';
 import { type Random } from './domain/types.js';
 import { createInventoryClient } from './inventory/grpc-client.js';
+import { orderObserver } from './metrics.js';
 import type { PaymentGateway } from './domain/payment-port.js';
 import { jsonLinesWriter, recordingGateway } from './payments/recording-gateway.js';
 import { createPaymentSimulator } from './payments/simulator.js';
@@ -34,15 +35,6 @@ export interface OrderOverrides {
   random?: Random;
   /** A gateway other than the configured simulator (tests). */
   payments?: PaymentGateway;
-}
-
-function orderObserver(runtime: ServiceRuntime): OrderObserver {
-  const transitions = runtime.metrics.counter('larder_order_transitions_total', 'Order status changes.', ['from', 'to']);
-  const checkouts = runtime.metrics.counter('larder_checkouts_total', 'Checkout/CreateOrder calls by outcome.', ['outcome']);
-  return {
-    transition: (from, to) => transitions.inc({ from: from ?? 'NONE', to }),
-    checkout: (outcome) => checkouts.inc({ outcome }),
-  };
 }
 
 /** Builds the order service from config and starts serving (main.ts, or a test with its own database). */
@@ -86,7 +78,7 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
     afterCommit: runtime.wakeRelay,
     wakeWorker: () => wakeWorker(),
     carryOn: (work, orderId) => carryOn(work, orderId),
-    observer: orderObserver(runtime),
+    observer: orderObserver(runtime.metrics),
     crash: runtime.crash,
   };
   runtime.server.addService(CartServiceService, cartHandlers(deps), cartScopes);

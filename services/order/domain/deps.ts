@@ -21,6 +21,8 @@ export interface OrderObserver {
   transition(from: OrderStatus | undefined, to: OrderStatus): void;
   /** A Checkout/CreateOrder call's result: the status it left the order in, or the error reason. */
   checkout(outcome: string): void;
+  /** A Checkout/CreateOrder call's inline saga step failed (the order waits for the worker). */
+  inlineStepFailed(): void;
 }
 
 /**

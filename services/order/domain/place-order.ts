@@ -7,6 +7,7 @@ import { findOrderByKey } from '../data/orders.js';
 import { claimInsert, writePlacedOrder } from '../data/placed-order.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
+import type { Logger } from '#libs/logging/logger.js';
 import { type OrderDeps } from './deps.js';
 import type { LoggedChange, OrderClaim } from './order-write-types.js';
 import type { OrderRecord, ShippingAddress } from './types.js';
@@ -27,13 +28,18 @@ export interface PlaceOrderCommand {
   source: { kind: 'cart' } | { kind: 'items'; items: { productId: string; quantity: number }[] };
 }
 
+/** The request placing the order: its correlation id, and where a failure it survives is logged. */
+export interface PlaceOrderContext extends RequestContext {
+  logger: Logger;
+}
+
 /**
  * Checkout and CreateOrder: claim the idempotency key, take the items (locking
  * and clearing the cart in the same transaction, so a cart is ordered once),
  * record the order with its first log entry and event; then try to reserve its
  * stock at once. A repeated key returns the order it made.
  */
-export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: PlaceOrderCommand): Promise<OrderRecord> {
+export async function placeOrder(deps: OrderDeps, ctx: PlaceOrderContext, command: PlaceOrderCommand): Promise<OrderRecord> {
   const now = deps.clock.now();
   const items = command.source.kind === 'items' ? byProduct(command.source.items) : undefined;
   const hash = requestHash([command.source.kind, items, command.paymentToken, command.shippingAddress ?? null]);
@@ -89,8 +95,15 @@ export async function placeOrder(deps: OrderDeps, ctx: RequestContext, command: 
   // Reserve inline so the caller learns at once whether the stock is there; the
   // payment then goes on in the background under the same lease. A failed inline
   // step is not a failed checkout: the order exists, its lease lapses and the
-  // worker carries on.
-  return deps.advance({ order: created, leaseToken: lease.token }, ctx.correlationId, { detachPayment: true }).catch(() => created);
+  // worker carries on. The failure is still logged and counted, never swallowed.
+  return deps.advance({ order: created, leaseToken: lease.token }, ctx.correlationId, { detachPayment: true }).catch((error: unknown) => {
+    ctx.logger.error(
+      { err: error, orderId: created.id, correlationId: ctx.correlationId },
+      'inline saga step failed; the worker takes the order up when its lease lapses',
+    );
+    deps.observer?.inlineStepFailed();
+    return created;
+  });
 }
 
 /** The key was claimed before: the order it made, if this is the same request. */

@@ -4,7 +4,7 @@ import type { RequestContext } from '#libs/context/request-context.js';
 import { findOrder } from '../data/orders.js';
 import { changeOrder } from './change-order.js';
 import type { OrderDeps } from './deps.js';
-import { canTransition } from './order-status.js';
+import { canTransition, isTerminal } from './order-status.js';
 import type { OrderRecord, OrderStatus, ShippingAddress } from './types.js';
 
 export interface UpdateOrderCommand {
@@ -15,7 +15,7 @@ export interface UpdateOrderCommand {
   status?: OrderStatus;
 }
 
-/** Shipping address (until shipped) and fulfilment moves, guarded by the etag when given. */
+/** Shipping address (until the order ships or ends) and fulfilment moves, guarded by the etag when given. */
 export async function updateOrder(deps: OrderDeps, ctx: RequestContext, command: UpdateOrderCommand): Promise<OrderRecord> {
   const now = deps.clock.now();
   let before: OrderStatus | undefined;
@@ -24,20 +24,7 @@ export async function updateOrder(deps: OrderDeps, ctx: RequestContext, command:
     if (!order) throw notFound('order', command.id);
     before = order.status;
     const guard = { version: command.expectedVersion ?? order.version };
-    if (command.status && command.status !== order.status) {
-      if (!canTransition(order.status, command.status) || order.cancelRequested) {
-        throw failedPrecondition(`order ${order.id} cannot go from ${order.status} to ${command.status}`, {
-          reason: 'ILLEGAL_ORDER_TRANSITION',
-          metadata: { order_id: order.id, status: order.status },
-        });
-      }
-    }
-    if (command.shippingAddress && ['SHIPPED', 'DELIVERED'].includes(command.status ?? order.status) && !command.status) {
-      throw failedPrecondition(`order ${order.id} has shipped; its address can no longer change`, { reason: 'ORDER_SHIPPED' });
-    }
-    if (command.status === 'SHIPPED' && !(command.shippingAddress ?? order.shippingAddress)) {
-      throw invalid('order.shipping_address', 'is required before the order can ship');
-    }
+    checkOrderUpdate(order, command);
     const { order: updated } = await changeOrder(
       deps,
       trx,
@@ -51,4 +38,33 @@ export async function updateOrder(deps: OrderDeps, ctx: RequestContext, command:
   });
   if (before !== updated.status) deps.observer?.transition(before, updated.status);
   return updated;
+}
+
+/**
+ * Whether UpdateOrder may apply `command` to `order`: throws the refusal, or
+ * returns. Once an order has shipped or ended, its address is frozen, whatever
+ * status the request also asks for (the same one again included). Pure, so the
+ * rule is tested over every status.
+ */
+export function checkOrderUpdate(
+  order: Pick<OrderRecord, 'id' | 'status' | 'cancelRequested' | 'shippingAddress'>,
+  command: Pick<UpdateOrderCommand, 'status' | 'shippingAddress'>,
+): void {
+  const metadata = { order_id: order.id, status: order.status };
+  const moving = command.status !== undefined && command.status !== order.status;
+  if (moving && (!canTransition(order.status, command.status!) || order.cancelRequested)) {
+    throw failedPrecondition(`order ${order.id} cannot go from ${order.status} to ${command.status}`, {
+      reason: 'ILLEGAL_ORDER_TRANSITION',
+      metadata,
+    });
+  }
+  if (command.shippingAddress && (order.status === 'SHIPPED' || order.status === 'DELIVERED')) {
+    throw failedPrecondition(`order ${order.id} has shipped; its address can no longer change`, { reason: 'ORDER_SHIPPED', metadata });
+  }
+  if (command.shippingAddress && isTerminal(order.status)) {
+    throw failedPrecondition(`order ${order.id} is ${order.status}; its address can no longer change`, { reason: 'ORDER_ENDED', metadata });
+  }
+  if (moving && command.status === 'SHIPPED' && !(command.shippingAddress ?? order.shippingAddress)) {
+    throw invalid('order.shipping_address', 'is required before the order can ship');
+  }
 }

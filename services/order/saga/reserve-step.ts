@@ -1,6 +1,16 @@
 import type { Money } from '#libs/money/money.js';
+import type { InventoryPort } from '../domain/inventory-port.js';
 import type { OrderRecord } from '../domain/types.js';
 import type { Step } from './step.js';
+
+/**
+ * Consecutive UNAVAILABLE answers to reserve, per inventory client (so per
+ * process, and per test's double). Each retry while inventory is down waits
+ * longer, whichever order it is for, and the first answer resets the count:
+ * it is inventory that is down, not the order that failed, so the count is
+ * not stored with the order (nor spends its stock attempts).
+ */
+const unavailableStreaks = new WeakMap<InventoryPort, number>();
 
 function totalOf(items: { quantity: number; unitPrice: Money }[]): Money | undefined {
   const currencies = new Set(items.map((i) => i.unitPrice.currencyCode));
@@ -19,6 +29,8 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
   const { order, deps } = step;
   const items = order.items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
   const outcome = await deps.inventory.reserve(order.id, items, deps.saga.reservationTtlMs, step.meta);
+  const unavailable = outcome.kind === 'unavailable' ? (unavailableStreaks.get(deps.inventory) ?? 0) + 1 : 0;
+  unavailableStreaks.set(deps.inventory, unavailable);
   // Stock is held for an order that does not know it yet: the restart's step asks again (same key, same answer).
   if (outcome.kind === 'reserved') deps.crash?.reached('reserve-answered');
 
@@ -91,7 +103,7 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
         { reason: 'reservation expired', error: outcome.message },
       );
     case 'unavailable':
-      // Not the order's fault: retry without spending one of its stock attempts.
-      return step.retryLater(order.attempts + 1, outcome.message);
+      // Not the order's fault: retry without spending one of its stock attempts, later the longer inventory stays down.
+      return step.retryLater(order.attempts + unavailable, outcome.message);
   }
 }

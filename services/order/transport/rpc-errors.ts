@@ -44,6 +44,7 @@ export const orderRpcErrors: RpcErrors<typeof OrderServiceService> = {
     orderNotFound,
     illegalTransition,
     rpcError('FAILED_PRECONDITION', 'ORDER_SHIPPED', 'the address cannot change once shipped'),
+    rpcError('FAILED_PRECONDITION', 'ORDER_ENDED', 'the address cannot change once the order is cancelled or failed'),
     etagMismatch,
   ],
   deleteOrder: [

@@ -1,3 +1,6 @@
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { AppError } from '#libs/errors/app-error.js';
@@ -7,6 +10,39 @@ import { checkJwks, jwkThumbprint } from '../../jwks.js';
 /** The generic verification, without a server: what an algorithm outside the allow-list gets, and the JWKS checks. */
 
 const SETTINGS = { issuer: 'iss', audience: 'aud' };
+
+const UUID = '0190a000-0000-7000-8000-00000000000a';
+const inAMinute = () => Math.floor(Date.now() / 1000) + 60;
+
+/** What the verifier answered: `kind/reason` of its AppError, or OK. */
+async function answerOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (error === undefined) return 'OK';
+  expect(error).to.be.instanceOf(AppError);
+  return `${(error as AppError).kind}/${(error as AppError).reason}`;
+}
+
+/**
+ * An RS256 token signed by a 1024-bit RSA key (below the 2048 bits RS256 asks), with node's crypto: jose will not
+ * sign with it, and verifying with it throws a TypeError.
+ */
+function weakRsaToken(kid: string): { token: string; jwk: JWK } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const signed = `${part({ alg: 'RS256', kid })}.${part({ iss: 'iss', aud: 'aud', sub: UUID, exp: inAMinute() })}`;
+  const signature = sign('RSA-SHA256', Buffer.from(signed), privateKey as KeyObject).toString('base64url');
+  return { token: `${signed}.${signature}`, jwk: { ...(publicKey.export({ format: 'jwk' }) as JWK), kid } };
+}
+
+/** A JWKS endpoint on a free local port answering every request with `status` and `body`. */
+async function serveJwks(status: number, body: string): Promise<{ url: URL; server: Server }> {
+  const server = createServer((_request, response) => response.writeHead(status, { 'content-type': 'application/json' }).end(body));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`), server };
+}
 
 async function reasonOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -54,6 +90,60 @@ describe('libs/grpc/bearer-token', () => {
     const token = await new SignJWT({ sub: 's' }).setProtectedHeader({ alg: 'ES256', kid: 'k' }).sign(privateKey);
     const error = await verify(token).catch((e: AppError) => e);
     expect([(error as AppError).kind, (error as AppError).reason]).to.deep.equal(['unavailable', 'TOKEN_KEYS_UNAVAILABLE']);
+  });
+
+  describe('UNAUTHENTICATED, not UNAVAILABLE, for what fetching keys has nothing to do with', () => {
+    it('a key of a local key file that cannot verify the token (RSA under 2048 bits): TOKEN_KEY_UNUSABLE', async () => {
+      const { token, jwk } = weakRsaToken('weak');
+      const verify = createTokenVerifier({ ...SETTINGS, keys: { kind: 'file', path: 'test', jwks: checkJwks({ keys: [jwk] }) } });
+      expect(await answerOf(verify(token))).to.equal('unauthenticated/TOKEN_KEY_UNUSABLE');
+    });
+
+    it('the same key served by a reachable remote key set: TOKEN_KEY_UNUSABLE too', async () => {
+      const { token, jwk } = weakRsaToken('weak');
+      const { url, server } = await serveJwks(200, JSON.stringify({ keys: [jwk] }));
+      try {
+        const verify = createTokenVerifier({ ...SETTINGS, keys: { kind: 'url', url } });
+        expect(await answerOf(verify(token))).to.equal('unauthenticated/TOKEN_KEY_UNUSABLE');
+      } finally {
+        server.close();
+      }
+    });
+
+    it('a validly signed token whose "sub" is not a string (an array holding a UUID, a number): TOKEN_MALFORMED naming the claim', async () => {
+      const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+      const jwks = checkJwks({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k' }] });
+      const verify = createTokenVerifier({ ...SETTINGS, keys: { kind: 'file', path: 'test', jwks } });
+      for (const sub of [[UUID], 42, { id: UUID }]) {
+        const token = await new SignJWT({ iss: 'iss', aud: 'aud', sub: sub as unknown as string, exp: inAMinute() })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k' })
+          .sign(privateKey);
+        const error = (await verify(token).catch((e: unknown) => e)) as AppError;
+        expect([error.kind, error.reason, error.metadata], JSON.stringify(sub)).to.deep.equal([
+          'unauthenticated',
+          'TOKEN_MALFORMED',
+          { claim: 'sub' },
+        ]);
+      }
+    });
+  });
+
+  it('answers UNAVAILABLE (TOKEN_KEYS_UNAVAILABLE) when the remote key set answers other than 200 or with no JSON', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const token = await new SignJWT({ sub: 's' }).setProtectedHeader({ alg: 'ES256', kid: 'k' }).sign(privateKey);
+    for (const [status, body] of [
+      [503, '{}'],
+      [200, 'not json'],
+      [200, '{"keys": "none"}'],
+    ] as const) {
+      const { url, server } = await serveJwks(status, body);
+      try {
+        const verify = createTokenVerifier({ ...SETTINGS, keys: { kind: 'url', url } });
+        expect(await answerOf(verify(token)), `${status} ${body}`).to.equal('unavailable/TOKEN_KEYS_UNAVAILABLE');
+      } finally {
+        server.close();
+      }
+    }
   });
 
   it('tells JWT-shaped bearer values from API keys', () => {

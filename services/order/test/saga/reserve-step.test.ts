@@ -189,4 +189,45 @@ describe('saga steps in-process: advancing and reserving', function () {
       expect(await leaseOf(h.db, order.id)).to.deep.equal({ lease_token: null, lease_until: null });
     });
   });
+
+  describe('reserveStep while inventory is unavailable: the backoff grows, capped, and resets after an answer', () => {
+    const down = { kind: 'unavailable' as const, message: 'inventory down' };
+    /** The delays (ms after NOW) the next `n` unavailable answers give `orderId`, one step each. */
+    async function delaysOf(orderId: string, n: number): Promise<(number | null)[]> {
+      h.inventory.next('reserve', ...Array.from({ length: n }, () => down));
+      const delays: (number | null)[] = [];
+      for (let i = 0; i < n; i += 1) delays.push(dueInMs(await h.advance(orderId)));
+      return delays;
+    }
+
+    it('each consecutive UNAVAILABLE doubles the wait (jitter at its midpoint: ¾ of 1000·2ⁿ⁻¹) up to the cap', async () => {
+      const order = await h.order();
+      // RETRY_MAX_MS 60 000: from the 7th on the ceiling is the cap, ¾ of it at the midpoint.
+      expect(await delaysOf(order.id, 8)).to.deep.equal([750, 1_500, 3_000, 6_000, 12_000, 24_000, 45_000, 45_000]);
+      expect((await h.stored(order.id)).attempts, 'no stock attempt spent').to.equal(0);
+    });
+
+    it('the jitter spans half to all of the ceiling, and never past the cap', async () => {
+      const order = await h.order();
+      h.deps = { ...h.deps, random: () => 0 };
+      expect(await delaysOf(order.id, 3)).to.deep.equal([500, 1_000, 2_000]);
+      h.deps = { ...h.deps, random: () => 0.999_999 };
+      expect(await delaysOf(order.id, 7)).to.deep.equal([8_000, 16_000, 32_000, 60_000, 60_000, 60_000, 60_000]);
+    });
+
+    it('an answer from inventory (here: not enough stock) resets it: the next UNAVAILABLE waits as after one', async () => {
+      const order = await h.order();
+      expect(await delaysOf(order.id, 3)).to.deep.equal([750, 1_500, 3_000]);
+      h.inventory.next('reserve', { kind: 'insufficient', productId: PRODUCT_A, available: 0, message: 'sold out' });
+      expect(dueInMs(await h.advance(order.id))).to.equal(750); // stock attempt 1
+      // Stock attempt 1 spent, first UNAVAILABLE since the answer: 1000·2¹ · ¾.
+      expect(await delaysOf(order.id, 2)).to.deep.equal([1_500, 3_000]);
+    });
+
+    it('the count is inventory’s, not one order’s: another order retried while it is still down waits longer too', async () => {
+      const [first, second] = [await h.order(), await h.order()];
+      expect(await delaysOf(first.id, 2)).to.deep.equal([750, 1_500]);
+      expect(await delaysOf(second.id, 1)).to.deep.equal([3_000]);
+    });
+  });
 });

@@ -196,6 +196,7 @@ export function useSagaHarness(): SagaHarness {
       observer: {
         transition: (from: string, to: string) => harness.transitions.push(`${from}>${to}`),
         checkout: () => undefined,
+        inlineStepFailed: () => undefined,
       },
     } as OrderDeps;
   };
