@@ -8,6 +8,7 @@ import { illegalTransition, keyReused, productNotFound, reservationNotFound } fr
 import type { InventoryRpcs } from './scopes.js';
 
 const TTL_BOUNDS = { minMs: 1_000, maxMs: 24 * 60 * 60 * 1000 };
+/** Commit, Release and Extend: the reservation must exist and be in a status the move allows. */
 const settled = [reservationNotFound, illegalTransition];
 
 /** The reservation RPCs: each one's scope, errors and handler. */

@@ -20,7 +20,7 @@ const cartLine = (ctx: CallContext, request: AddCartItemRequest | UpdateCartItem
   quantity: v.integer('quantity', request.quantity, { min, max: MAX_LINE_QUANTITY }),
 });
 
-/** What adding to a cart can meet, past the customer check: inventory's answer about the product. */
+/** AddCartItem's and UpdateCartItem's errors: the customer check, then inventory's answer about the product. */
 const stockChecked = [
   customerMismatch,
   rpcError('NOT_FOUND', 'PRODUCT_NOT_FOUND', 'inventory has no such product'),
