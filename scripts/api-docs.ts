@@ -1,7 +1,7 @@
 /**
  * `npm run docs:api`: writes docs/api.md, the API reference, from the descriptor
- * set buf builds (with the .proto comments) and the services' scope and error
- * tables. `--check` writes nothing and exits 1 when docs/api.md is stale, as
+ * set buf builds (with the .proto comments) and the services' RPC declarations
+ * (scope and errors of each). `--check` writes nothing and exits 1 when docs/api.md is stale, as
  * check:gen does for the generated code.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,8 +9,9 @@ import { COMMON_RPC_ERRORS } from '#libs/grpc/rpc-errors.js';
 import { DESCRIPTOR_SET_PATH } from '#libs/grpc/reflection.js';
 import { INVENTORY_EVENTS, ORDER_EVENTS } from '#libs/events/catalog.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
-import { inventoryRpcErrors, inventoryScopes } from '../services/inventory/operator.js';
-import { cartRpcErrors, cartScopes, ORDER_COMMON_RPC_ERRORS, orderRpcErrors, orderScopes } from '../services/order/operator.js';
+import { errorsOf, scopesOf } from '#libs/grpc/rpc-table.js';
+import { inventoryRpcs } from '../services/inventory/operator.js';
+import { cartRpcs, ORDER_COMMON_RPC_ERRORS, orderRpcs } from '../services/order/operator.js';
 import { describeApi } from './api-docs/descriptors.js';
 import { renderApiReference, type EventEntry } from './api-docs/render.js';
 
@@ -24,9 +25,9 @@ const events: EventEntry[] = [
 const markdown = renderApiReference(
   describeApi(DESCRIPTOR_SET_PATH, 'larder/'),
   {
-    'larder.inventory.v1.InventoryService': { scopes: inventoryScopes, errors: inventoryRpcErrors, common: COMMON_RPC_ERRORS },
-    'larder.order.v1.CartService': { scopes: cartScopes, errors: cartRpcErrors, common: ORDER_COMMON_RPC_ERRORS },
-    'larder.order.v1.OrderService': { scopes: orderScopes, errors: orderRpcErrors, common: ORDER_COMMON_RPC_ERRORS },
+    'larder.inventory.v1.InventoryService': { scopes: scopesOf(inventoryRpcs), errors: errorsOf(inventoryRpcs), common: COMMON_RPC_ERRORS },
+    'larder.order.v1.CartService': { scopes: scopesOf(cartRpcs), errors: errorsOf(cartRpcs), common: ORDER_COMMON_RPC_ERRORS },
+    'larder.order.v1.OrderService': { scopes: scopesOf(orderRpcs), errors: errorsOf(orderRpcs), common: ORDER_COMMON_RPC_ERRORS },
   },
   events,
 );

@@ -1,6 +1,6 @@
 /**
  * The errors an RPC can return, as the API reference (docs/api.md) lists them.
- * Each service declares its RPCs' own errors next to its scopes; the errors
+ * Each RPC's declaration (rpc-table.ts) lists its own errors; the errors
  * every RPC shares (bad input, auth, database trouble) are listed once here.
  * A structure test holds each table to the reasons the service's code raises.
  */

@@ -2,6 +2,7 @@ import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inv
 import { inventoryEvents } from './contract/inventory-events.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import type { Logger } from '#libs/logging/logger.js';
+import { handlersOf, scopesOf } from '#libs/grpc/rpc-table.js';
 import { ServiceRuntime } from '#libs/service/runtime.js';
 import type { InventoryConfig } from './config.js';
 import { findInvariantViolations } from './data/invariants.js';
@@ -13,8 +14,7 @@ import { naturalBatches } from '#libs/batching/natural-batches.js';
 import { settleBatch } from './data/settlement.js';
 import { countLowStockProducts } from './data/stock-levels.js';
 import { systemClock, type Clock } from '#libs/timers/clock.js';
-import { inventoryHandlers } from './transport/handlers.js';
-import { inventoryScopes } from './transport/scopes.js';
+import { inventoryRpcs } from './transport/rpcs.js';
 
 export const INVENTORY_SERVICE_NAME = 'larder.inventory.v1.InventoryService';
 
@@ -59,7 +59,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
       maxInFlight: config.settleBatchesInFlight,
     }),
   };
-  runtime.server.addService(InventoryServiceService, inventoryHandlers(deps), inventoryScopes);
+  runtime.server.addService(InventoryServiceService, handlersOf(inventoryRpcs, deps), scopesOf(inventoryRpcs));
 
   const reservations = runtime.metrics.counter('larder_reservations_total', 'ReserveStock calls by outcome.', ['outcome']);
   runtime.onRpc((method, code, reason) => {

@@ -21,8 +21,7 @@ import type { InventoryDeps } from './domain/deps.js';
 export { readInventoryConfig, type InventoryConfig } from './config.js';
 export { inventoryMigrations } from './migrations/index.js';
 /** The API's policy, for its reference (scripts/api-docs): the scope and the error reasons of each RPC. */
-export { inventoryRpcErrors } from './transport/rpc-errors.js';
-export { inventoryScopes } from './transport/scopes.js';
+export { inventoryRpcs } from './transport/rpcs.js';
 /** The reconciler's reads (scripts/reconcile): reservations in order-id pages, restocks by idempotency key. */
 export { readAdjustmentsByKey, readReservationsAfter, type ReservationSnapshot } from './data/reconciliation.js';
 export type { ReservationStatus } from './domain/types.js';

@@ -1,6 +1,7 @@
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
+import { handlersOf, scopesOf } from '#libs/grpc/rpc-table.js';
 import type { Logger } from '#libs/logging/logger.js';
 import { ServiceRuntime } from '#libs/service/runtime.js';
 import type { OrderConfig } from './config.js';
@@ -16,10 +17,9 @@ import { jsonLinesWriter, recordingGateway } from './payments/recording-gateway.
 import { createPaymentSimulator } from './payments/simulator.js';
 import { advanceOrder } from './saga/advance-order.js';
 import { createSagaWorker } from './saga/worker.js';
-import { cartHandlers } from './transport/carts.js';
-import { orderHandlers } from './transport/orders.js';
+import { cartRpcs } from './transport/carts.js';
+import { orderRpcs } from './transport/orders.js';
 import { customerTokensFor } from './transport/customer-token.js';
-import { cartScopes, orderScopes } from './transport/scopes.js';
 
 export const ORDER_SERVICE_NAMES = ['larder.order.v1.CartService', 'larder.order.v1.OrderService'];
 
@@ -81,8 +81,8 @@ export async function startOrder(config: OrderConfig, logger: Logger, overrides:
     observer: orderObserver(runtime.metrics),
     crash: runtime.crash,
   };
-  runtime.server.addService(CartServiceService, cartHandlers(deps), cartScopes);
-  runtime.server.addService(OrderServiceService, orderHandlers(deps), orderScopes);
+  runtime.server.addService(CartServiceService, handlersOf(cartRpcs, deps), scopesOf(cartRpcs));
+  runtime.server.addService(OrderServiceService, handlersOf(orderRpcs, deps), scopesOf(orderRpcs));
 
   const worker = createSagaWorker({ deps, logger, intervalMs: config.workerIntervalMs, concurrency: config.workerConcurrency });
   wakeWorker = worker.wake;

@@ -18,8 +18,10 @@ import { customerTokensFor } from './transport/customer-token.js';
 export { readOrderConfig, type OrderConfig } from './config.js';
 export { orderMigrations } from './migrations/index.js';
 /** The API's policy, for its reference (scripts/api-docs): the scope and the error reasons of each RPC. */
-export { cartRpcErrors, ORDER_COMMON_RPC_ERRORS, orderRpcErrors } from './transport/rpc-errors.js';
-export { cartScopes, CUSTOMER_SCOPES, orderScopes } from './transport/scopes.js';
+export { ORDER_COMMON_RPC_ERRORS } from './transport/rpc-errors.js';
+export { cartRpcs } from './transport/carts.js';
+export { orderRpcs } from './transport/orders.js';
+export { CUSTOMER_SCOPES } from './transport/scopes.js';
 /** The reconciler's read of orders (scripts/reconcile): one page in id order (keyset). */
 export { readOrdersAfter, type OrderSnapshot } from './data/reconciliation.js';
 export type { OrderStatus } from './domain/types.js';

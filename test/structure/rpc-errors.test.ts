@@ -2,14 +2,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { COMMON_RPC_ERRORS, TOKEN_RPC_ERRORS, type RpcError } from '#libs/grpc/rpc-errors.js';
-import { inventoryRpcErrors } from '../../services/inventory/transport/rpc-errors.js';
-import { cartRpcErrors, ORDER_COMMON_RPC_ERRORS, orderRpcErrors } from '../../services/order/transport/rpc-errors.js';
+import { errorsOf } from '#libs/grpc/rpc-table.js';
+import { inventoryRpcs } from '../../services/inventory/transport/rpcs.js';
+import { cartRpcs } from '../../services/order/transport/carts.js';
+import { orderRpcs } from '../../services/order/transport/orders.js';
+import { ORDER_COMMON_RPC_ERRORS } from '../../services/order/transport/rpc-errors.js';
 
 /**
- * The API reference lists, per RPC, the reasons it can return (the services'
- * rpc-errors.ts tables). This holds the tables to the code: every ErrorInfo
- * reason the shipped code raises is listed, and every listed reason is raised
- * somewhere, so docs/api.md cannot drift from what callers see.
+ * The API reference lists, per RPC, the reasons it can return (the `errors` of
+ * each RPC's declaration in the services' transport/). This holds those lists
+ * to the code: every ErrorInfo reason the shipped code raises is listed, and
+ * every listed reason is raised somewhere, so docs/api.md cannot drift from
+ * what callers see.
  */
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -71,8 +75,8 @@ const sorted = (set: Iterable<string>) => [...set].sort();
 
 describe('structure: the API reference lists the errors the code raises', () => {
   const services = {
-    inventory: { rpcs: listed([inventoryRpcErrors]), common },
-    order: { rpcs: listed([cartRpcErrors, orderRpcErrors]), common: reasonsOf(ORDER_COMMON_RPC_ERRORS) },
+    inventory: { rpcs: listed([errorsOf(inventoryRpcs)]), common },
+    order: { rpcs: listed([errorsOf(cartRpcs), errorsOf(orderRpcs)]), common: reasonsOf(ORDER_COMMON_RPC_ERRORS) },
   };
 
   it('libs/: every reason shared code raises is in COMMON_RPC_ERRORS or TOKEN_RPC_ERRORS', () => {

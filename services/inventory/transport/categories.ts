@@ -1,15 +1,3 @@
-import type {
-  CreateCategoryRequest,
-  CreateCategoryResponse,
-  DeleteCategoryRequest,
-  DeleteCategoryResponse,
-  GetCategoryRequest,
-  GetCategoryResponse,
-  ListCategoriesRequest,
-  ListCategoriesResponse,
-  UpdateCategoryRequest,
-  UpdateCategoryResponse,
-} from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { invalid } from '#libs/errors/app-error.js';
 import { decodePageToken, encodePageToken } from '#libs/validation/page-token.js';
 import * as v from '#libs/validation/fields.js';
@@ -18,51 +6,77 @@ import { createCategory } from '../domain/catalog/create-category.js';
 import { deleteCategory } from '../domain/catalog/delete-category.js';
 import { getCategory, listCategoryPage } from '../domain/catalog/read-categories.js';
 import { updateCategory } from '../domain/catalog/update-category.js';
-import type { InventoryDeps } from '../domain/deps.js';
+import { rpcError } from '#libs/grpc/rpc-errors.js';
+import { categoryNameTaken, categoryNotFound } from './rpc-errors.js';
+import type { InventoryRpcs } from './scopes.js';
 
 const categoryName = (value: string | undefined) => v.text('category.name', value, { min: 1, max: 100 });
 const categoryDescription = (value: string | undefined) => v.text('category.description', value, { max: 2000 });
 
-export const categoryHandlers = (deps: InventoryDeps) => ({
-  async createCategory(request: CreateCategoryRequest): Promise<CreateCategoryResponse> {
-    if (!request.category) throw invalid('category', 'is required');
-    const created = await createCategory(deps, {
-      name: categoryName(request.category.name),
-      description: categoryDescription(request.category.description),
-    });
-    return { category: toCategoryMessage(created) };
+/** The category RPCs: each one's scope, errors and handler. */
+export const categoryRpcs = {
+  createCategory: {
+    scope: 'catalog.write',
+    errors: [categoryNameTaken],
+    async handle(deps, request) {
+      if (!request.category) throw invalid('category', 'is required');
+      const created = await createCategory(deps, {
+        name: categoryName(request.category.name),
+        description: categoryDescription(request.category.description),
+      });
+      return { category: toCategoryMessage(created) };
+    },
   },
 
-  async getCategory(request: GetCategoryRequest): Promise<GetCategoryResponse> {
-    return { category: toCategoryMessage(await getCategory(deps, v.requireUuid('id', request.id))) };
+  getCategory: {
+    scope: 'catalog.read',
+    errors: [categoryNotFound],
+    async handle(deps, request) {
+      return { category: toCategoryMessage(await getCategory(deps, v.requireUuid('id', request.id))) };
+    },
   },
 
-  async listCategories(request: ListCategoriesRequest): Promise<ListCategoriesResponse> {
-    const pageSize = v.pageSize('page_size', request.pageSize);
-    const afterName = decodePageToken('page_token', request.pageToken, 'categories');
-    // Tokens are not signed: what comes back is checked like any input before it reaches SQL.
-    if (afterName !== undefined) v.text('page_token', afterName, { min: 1, max: 100 });
-    const page = await listCategoryPage(deps, afterName, pageSize);
-    return {
-      categories: page.categories.map(toCategoryMessage),
-      nextPageToken: page.nextAfterName !== undefined ? encodePageToken(page.nextAfterName, 'categories') : '',
-    };
+  listCategories: {
+    scope: 'catalog.read',
+    errors: [],
+    async handle(deps, request) {
+      const pageSize = v.pageSize('page_size', request.pageSize);
+      const afterName = decodePageToken('page_token', request.pageToken, 'categories');
+      // Tokens are not signed: what comes back is checked like any input before it reaches SQL.
+      if (afterName !== undefined) v.text('page_token', afterName, { min: 1, max: 100 });
+      const page = await listCategoryPage(deps, afterName, pageSize);
+      return {
+        categories: page.categories.map(toCategoryMessage),
+        nextPageToken: page.nextAfterName !== undefined ? encodePageToken(page.nextAfterName, 'categories') : '',
+      };
+    },
   },
 
-  async updateCategory(request: UpdateCategoryRequest): Promise<UpdateCategoryResponse> {
-    const category = request.category;
-    if (!category) throw invalid('category', 'is required');
-    const id = v.requireUuid('category.id', category.id);
-    const paths = v.maskPaths('update_mask', request.updateMask, ['name', 'description']);
-    const updated = await updateCategory(deps, id, {
-      name: paths.includes('name') ? categoryName(category.name) : undefined,
-      description: paths.includes('description') ? categoryDescription(category.description) : undefined,
-    });
-    return { category: toCategoryMessage(updated) };
+  updateCategory: {
+    scope: 'catalog.write',
+    errors: [categoryNotFound, categoryNameTaken],
+    async handle(deps, request) {
+      const category = request.category;
+      if (!category) throw invalid('category', 'is required');
+      const id = v.requireUuid('category.id', category.id);
+      const paths = v.maskPaths('update_mask', request.updateMask, ['name', 'description']);
+      const updated = await updateCategory(deps, id, {
+        name: paths.includes('name') ? categoryName(category.name) : undefined,
+        description: paths.includes('description') ? categoryDescription(category.description) : undefined,
+      });
+      return { category: toCategoryMessage(updated) };
+    },
   },
 
-  async deleteCategory(request: DeleteCategoryRequest): Promise<DeleteCategoryResponse> {
-    await deleteCategory(deps, v.requireUuid('id', request.id), request.force);
-    return {};
+  deleteCategory: {
+    scope: 'catalog.write',
+    errors: [
+      categoryNotFound,
+      rpcError('FAILED_PRECONDITION', 'CATEGORY_NOT_EMPTY', 'products are still in the category and force is not set'),
+    ],
+    async handle(deps, request) {
+      await deleteCategory(deps, v.requireUuid('id', request.id), request.force);
+      return {};
+    },
   },
-});
+} satisfies InventoryRpcs;

@@ -1,20 +1,6 @@
-import type {
-  CreateProductRequest,
-  CreateProductResponse,
-  DeleteProductRequest,
-  DeleteProductResponse,
-  GetProductRequest,
-  GetProductResponse,
-  ListProductsRequest,
-  ListProductsResponse,
-  UndeleteProductRequest,
-  UndeleteProductResponse,
-  UpdateProductRequest,
-  UpdateProductResponse,
-} from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { invalid } from '#libs/errors/app-error.js';
-import type { CallContext } from '#libs/grpc/call-context.js';
+import { rpcError } from '#libs/grpc/rpc-errors.js';
 import { decodePageToken, encodePageToken } from '#libs/validation/page-token.js';
 import * as v from '#libs/validation/fields.js';
 import { toProductMessage } from '../contract/to-proto.js';
@@ -22,8 +8,9 @@ import { createProduct } from '../domain/catalog/create-product.js';
 import { getProduct, listProductPage } from '../domain/catalog/read-products.js';
 import { setProductDeleted } from '../domain/catalog/delete-product.js';
 import { updateProductFields } from '../domain/catalog/update-product.js';
-import type { InventoryDeps } from '../domain/deps.js';
 import type { Money } from '#libs/money/money.js';
+import { productNotFound, unknownCategory } from './rpc-errors.js';
+import type { InventoryRpcs } from './scopes.js';
 
 const MAX_MINOR_UNITS = 100_000_000_00; // 100 million in major units: no grocery item costs more.
 
@@ -47,74 +34,99 @@ export const productFields = {
     v.distinctUuids('product.category_ids', v.listSize('product.category_ids', value, { min: 0, max: 50 })),
 };
 
-export const productHandlers = (deps: InventoryDeps) => ({
-  async createProduct(request: CreateProductRequest, ctx: CallContext): Promise<CreateProductResponse> {
-    const product = request.product;
-    if (!product) throw invalid('product', 'is required');
-    const created = await createProduct(deps, ctx, {
-      sku: productFields.sku(product.sku),
-      name: productFields.name(product.name),
-      description: productFields.description(product.description),
-      price: productFields.price(product.price),
-      lowStockThreshold: productFields.threshold(product.lowStockThreshold),
-      categoryIds: productFields.categoryIds(product.categoryIds),
-      initialStock: v.integer('initial_stock', request.initialStock, { min: 0, max: 1_000_000 }),
-    });
-    return { product: toProductMessage(created) };
+/** The product RPCs: each one's scope, errors and handler. */
+export const productRpcs = {
+  createProduct: {
+    scope: 'catalog.write',
+    errors: [rpcError('ALREADY_EXISTS', 'SKU_TAKEN', 'a product with this sku exists'), unknownCategory],
+    async handle(deps, request, ctx) {
+      const product = request.product;
+      if (!product) throw invalid('product', 'is required');
+      const created = await createProduct(deps, ctx, {
+        sku: productFields.sku(product.sku),
+        name: productFields.name(product.name),
+        description: productFields.description(product.description),
+        price: productFields.price(product.price),
+        lowStockThreshold: productFields.threshold(product.lowStockThreshold),
+        categoryIds: productFields.categoryIds(product.categoryIds),
+        initialStock: v.integer('initial_stock', request.initialStock, { min: 0, max: 1_000_000 }),
+      });
+      return { product: toProductMessage(created) };
+    },
   },
 
-  async getProduct(request: GetProductRequest): Promise<GetProductResponse> {
-    const product = await getProduct(deps, v.requireUuid('id', request.id), request.showDeleted);
-    return { product: toProductMessage(product) };
+  getProduct: {
+    scope: 'catalog.read',
+    errors: [productNotFound],
+    async handle(deps, request) {
+      const product = await getProduct(deps, v.requireUuid('id', request.id), request.showDeleted);
+      return { product: toProductMessage(product) };
+    },
   },
 
-  async listProducts(request: ListProductsRequest): Promise<ListProductsResponse> {
-    const pageSize = v.pageSize('page_size', request.pageSize);
-    const filter = {
-      categoryId: v.optionalUuid('category_id', request.categoryId),
-      nameContains: v.text('name_contains', request.nameContains, { max: 200 }) || undefined,
-      includeDeleted: request.showDeleted,
-    };
-    const afterId = decodePageToken('page_token', request.pageToken, filter);
-    if (afterId !== undefined) v.requireUuid('page_token', afterId);
-    const page = await listProductPage(deps, filter, afterId, pageSize);
-    return {
-      products: page.products.map(toProductMessage),
-      nextPageToken: page.nextAfterId ? encodePageToken(page.nextAfterId, filter) : '',
-    };
+  listProducts: {
+    scope: 'catalog.read',
+    errors: [],
+    async handle(deps, request) {
+      const pageSize = v.pageSize('page_size', request.pageSize);
+      const filter = {
+        categoryId: v.optionalUuid('category_id', request.categoryId),
+        nameContains: v.text('name_contains', request.nameContains, { max: 200 }) || undefined,
+        includeDeleted: request.showDeleted,
+      };
+      const afterId = decodePageToken('page_token', request.pageToken, filter);
+      if (afterId !== undefined) v.requireUuid('page_token', afterId);
+      const page = await listProductPage(deps, filter, afterId, pageSize);
+      return {
+        products: page.products.map(toProductMessage),
+        nextPageToken: page.nextAfterId ? encodePageToken(page.nextAfterId, filter) : '',
+      };
+    },
   },
 
-  async updateProduct(request: UpdateProductRequest, ctx: CallContext): Promise<UpdateProductResponse> {
-    const product = request.product;
-    if (!product) throw invalid('product', 'is required');
-    const id = v.requireUuid('product.id', product.id);
-    const paths = v.maskPaths('update_mask', request.updateMask, ['name', 'description', 'price', 'category_ids', 'low_stock_threshold']);
-    const has = (path: string) => paths.includes(path);
-    let expectedVersion: number | undefined;
-    if (product.etag) {
-      if (!/^\d{1,9}$/.test(product.etag)) throw invalid('product.etag', 'is not an etag this server issued');
-      expectedVersion = Number(product.etag);
-    }
-    const updated = await updateProductFields(deps, ctx, {
-      id,
-      patch: {
-        name: has('name') ? productFields.name(product.name) : undefined,
-        description: has('description') ? productFields.description(product.description) : undefined,
-        price: has('price') ? productFields.price(product.price) : undefined,
-        lowStockThreshold: has('low_stock_threshold') ? productFields.threshold(product.lowStockThreshold) : undefined,
-      },
-      categoryIds: has('category_ids') ? productFields.categoryIds(product.categoryIds) : undefined,
-      expectedVersion,
-      changedFields: paths,
-    });
-    return { product: toProductMessage(updated) };
+  updateProduct: {
+    scope: 'catalog.write',
+    errors: [productNotFound, rpcError('ABORTED', 'ETAG_MISMATCH', 'product.etag is not the current one'), unknownCategory],
+    async handle(deps, request, ctx) {
+      const product = request.product;
+      if (!product) throw invalid('product', 'is required');
+      const id = v.requireUuid('product.id', product.id);
+      const paths = v.maskPaths('update_mask', request.updateMask, ['name', 'description', 'price', 'category_ids', 'low_stock_threshold']);
+      const has = (path: string) => paths.includes(path);
+      let expectedVersion: number | undefined;
+      if (product.etag) {
+        if (!/^\d{1,9}$/.test(product.etag)) throw invalid('product.etag', 'is not an etag this server issued');
+        expectedVersion = Number(product.etag);
+      }
+      const updated = await updateProductFields(deps, ctx, {
+        id,
+        patch: {
+          name: has('name') ? productFields.name(product.name) : undefined,
+          description: has('description') ? productFields.description(product.description) : undefined,
+          price: has('price') ? productFields.price(product.price) : undefined,
+          lowStockThreshold: has('low_stock_threshold') ? productFields.threshold(product.lowStockThreshold) : undefined,
+        },
+        categoryIds: has('category_ids') ? productFields.categoryIds(product.categoryIds) : undefined,
+        expectedVersion,
+        changedFields: paths,
+      });
+      return { product: toProductMessage(updated) };
+    },
   },
 
-  async deleteProduct(request: DeleteProductRequest, ctx: CallContext): Promise<DeleteProductResponse> {
-    return { product: toProductMessage(await setProductDeleted(deps, ctx, v.requireUuid('id', request.id), true)) };
+  deleteProduct: {
+    scope: 'catalog.write',
+    errors: [productNotFound],
+    async handle(deps, request, ctx) {
+      return { product: toProductMessage(await setProductDeleted(deps, ctx, v.requireUuid('id', request.id), true)) };
+    },
   },
 
-  async undeleteProduct(request: UndeleteProductRequest, ctx: CallContext): Promise<UndeleteProductResponse> {
-    return { product: toProductMessage(await setProductDeleted(deps, ctx, v.requireUuid('id', request.id), false)) };
+  undeleteProduct: {
+    scope: 'catalog.write',
+    errors: [productNotFound],
+    async handle(deps, request, ctx) {
+      return { product: toProductMessage(await setProductDeleted(deps, ctx, v.requireUuid('id', request.id), false)) };
+    },
   },
-});
+} satisfies InventoryRpcs;

@@ -1,27 +1,12 @@
 import type { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
-import type { Scopes } from '#libs/grpc/server.js';
+import type { AreaRpcs, RpcTable } from '#libs/grpc/rpc-table.js';
+import type { InventoryDeps } from '../domain/deps.js';
 
-/** API-key scopes of the inventory service. */
+/** API-key scopes of the inventory service: a storefront key (catalog.read, reservations) cannot adjust stock. */
 export const INVENTORY_SCOPES = ['catalog.read', 'catalog.write', 'stock.write', 'reservations'] as const;
+export type InventoryScope = (typeof INVENTORY_SCOPES)[number];
 
-/** Which scope each RPC needs: a storefront key (catalog.read, reservations) cannot adjust stock. */
-export const inventoryScopes: Scopes<typeof InventoryServiceService> = {
-  createProduct: 'catalog.write',
-  getProduct: 'catalog.read',
-  listProducts: 'catalog.read',
-  updateProduct: 'catalog.write',
-  deleteProduct: 'catalog.write',
-  undeleteProduct: 'catalog.write',
-  createCategory: 'catalog.write',
-  getCategory: 'catalog.read',
-  listCategories: 'catalog.read',
-  updateCategory: 'catalog.write',
-  deleteCategory: 'catalog.write',
-  adjustStock: 'stock.write',
-  batchGetStockLevels: 'catalog.read',
-  reserveStock: 'reservations',
-  getReservation: 'reservations',
-  commitReservation: 'reservations',
-  releaseReservation: 'reservations',
-  extendReservation: 'reservations',
-};
+/** Every InventoryService RPC declared: scope, errors, handler (transport/rpcs.ts). */
+export type InventoryRpcTable = RpcTable<typeof InventoryServiceService, InventoryDeps, InventoryScope>;
+/** The RPCs an area file (products.ts, stock.ts, …) declares. */
+export type InventoryRpcs = AreaRpcs<typeof InventoryServiceService, InventoryDeps, InventoryScope>;

@@ -1,18 +1,13 @@
-import type {
-  AdjustStockRequest,
-  AdjustStockResponse,
-  BatchGetStockLevelsRequest,
-  BatchGetStockLevelsResponse,
-} from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { AdjustmentReason as Reason } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { invalid } from '#libs/errors/app-error.js';
-import type { CallContext } from '#libs/grpc/call-context.js';
+import { rpcError } from '#libs/grpc/rpc-errors.js';
 import * as v from '#libs/validation/fields.js';
 import { toStockLevelMessage } from '../contract/to-proto.js';
-import type { InventoryDeps } from '../domain/deps.js';
 import { adjustStock } from '../domain/stock/adjust-stock.js';
 import { batchGetStockLevels } from '../domain/stock/read-stock.js';
 import type { AdjustmentReason } from '../domain/types.js';
+import { keyReused, productNotFound } from './rpc-errors.js';
+import type { InventoryRpcs } from './scopes.js';
 
 const reasons: Record<number, { reason: AdjustmentReason; sign: 1 | -1 | 0 }> = {
   [Reason.ADJUSTMENT_REASON_RESTOCK]: { reason: 'RESTOCK', sign: 1 },
@@ -22,26 +17,39 @@ const reasons: Record<number, { reason: AdjustmentReason; sign: 1 | -1 | 0 }> = 
   [Reason.ADJUSTMENT_REASON_CORRECTION]: { reason: 'CORRECTION', sign: 0 },
 };
 
-export const stockHandlers = (deps: InventoryDeps) => ({
-  async adjustStock(request: AdjustStockRequest, ctx: CallContext): Promise<AdjustStockResponse> {
-    const productId = v.requireUuid('product_id', request.productId);
-    const delta = v.integer('delta', request.delta, { min: -1_000_000, max: 1_000_000 });
-    if (delta === 0) throw invalid('delta', 'must not be zero');
-    const { reason, sign } = reasons[v.enumValue('reason', request.reason, Reason)]!;
-    if (sign === 1 && delta < 0) throw invalid('delta', `must be positive for ${reason}`);
-    if (sign === -1 && delta > 0) throw invalid('delta', `must be negative for ${reason}`);
-    const stock = await adjustStock(deps, ctx, {
-      productId,
-      delta,
-      reason,
-      idempotencyKey: v.text('idempotency_key', request.idempotencyKey, { min: 1, max: 128 }),
-      note: v.text('note', request.note, { max: 500 }),
-    });
-    return { stockLevel: toStockLevelMessage(stock) };
+/** AdjustStock and BatchGetStockLevels: each RPC's scope, errors and handler. */
+export const stockRpcs = {
+  adjustStock: {
+    scope: 'stock.write',
+    errors: [
+      productNotFound,
+      rpcError('FAILED_PRECONDITION', 'INSUFFICIENT_STOCK', 'the change would take on-hand below what is reserved'),
+      keyReused,
+    ],
+    async handle(deps, request, ctx) {
+      const productId = v.requireUuid('product_id', request.productId);
+      const delta = v.integer('delta', request.delta, { min: -1_000_000, max: 1_000_000 });
+      if (delta === 0) throw invalid('delta', 'must not be zero');
+      const { reason, sign } = reasons[v.enumValue('reason', request.reason, Reason)]!;
+      if (sign === 1 && delta < 0) throw invalid('delta', `must be positive for ${reason}`);
+      if (sign === -1 && delta > 0) throw invalid('delta', `must be negative for ${reason}`);
+      const stock = await adjustStock(deps, ctx, {
+        productId,
+        delta,
+        reason,
+        idempotencyKey: v.text('idempotency_key', request.idempotencyKey, { min: 1, max: 128 }),
+        note: v.text('note', request.note, { max: 500 }),
+      });
+      return { stockLevel: toStockLevelMessage(stock) };
+    },
   },
 
-  async batchGetStockLevels(request: BatchGetStockLevelsRequest): Promise<BatchGetStockLevelsResponse> {
-    const ids = v.distinctUuids('product_ids', v.listSize('product_ids', request.productIds, { min: 1, max: 1000 }));
-    return { stockLevels: (await batchGetStockLevels(deps, ids)).map(toStockLevelMessage) };
+  batchGetStockLevels: {
+    scope: 'catalog.read',
+    errors: [productNotFound],
+    async handle(deps, request) {
+      const ids = v.distinctUuids('product_ids', v.listSize('product_ids', request.productIds, { min: 1, max: 1000 }));
+      return { stockLevels: (await batchGetStockLevels(deps, ids)).map(toStockLevelMessage) };
+    },
   },
-});
+} satisfies InventoryRpcs;

@@ -3,14 +3,17 @@ import { orderEvents } from '../contract/events.js';
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { AppError, type ErrorKind } from '#libs/errors/app-error.js';
+import type { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import type { CallContext } from '#libs/grpc/call-context.js';
+import { handlersOf } from '#libs/grpc/rpc-table.js';
+import type { Handlers } from '#libs/grpc/server.js';
 import { silentLogger } from '#libs/logging/logger.js';
 import { clearCartItems, lockCartItems } from '../data/carts.js';
 import type { OrderDeps } from '../domain/deps.js';
 import type { AvailabilityOutcome, InventoryPort } from '../domain/inventory-port.js';
 import type { PaymentGateway } from '../domain/payment-port.js';
 import { orderMigrations } from '../migrations/index.js';
-import { cartHandlers } from '../transport/carts.js';
+import { cartRpcs } from '../transport/carts.js';
 
 const ctx: CallContext = { correlationId: 'test', caller: 'test', logger: silentLogger() };
 
@@ -67,7 +70,7 @@ describe('CartService', function () {
   this.timeout(60_000);
   let database: TestDatabase;
   let inventory: StubInventory;
-  let handlers: ReturnType<typeof cartHandlers>;
+  let handlers: Handlers<typeof CartServiceService>;
   let now: Date;
 
   before(async () => {
@@ -97,7 +100,7 @@ describe('CartService', function () {
       wakeWorker: notUsedHere('wakeWorker'),
       carryOn: notUsedHere('carryOn'),
     };
-    handlers = cartHandlers(deps);
+    handlers = handlersOf(cartRpcs, deps);
   });
 
   /** A product inventory knows, with `available` units. */

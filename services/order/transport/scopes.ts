@@ -1,9 +1,11 @@
 import type { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import type { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
-import type { Scopes } from '#libs/grpc/server.js';
+import type { RpcTable } from '#libs/grpc/rpc-table.js';
+import type { OrderDeps } from '../domain/deps.js';
 
 /** API-key scopes of the order service. */
 export const ORDER_SCOPES = ['carts', 'orders.read', 'orders.write', 'orders.admin'] as const;
+export type OrderScope = (typeof ORDER_SCOPES)[number];
 
 /**
  * The scopes an end-user token's `scope` claim can grant: a customer's own.
@@ -12,22 +14,7 @@ export const ORDER_SCOPES = ['carts', 'orders.read', 'orders.write', 'orders.adm
  */
 export const CUSTOMER_SCOPES: readonly string[] = ['carts', 'orders.read', 'orders.write'];
 
-export const cartScopes: Scopes<typeof CartServiceService> = {
-  getCart: 'carts',
-  addCartItem: 'carts',
-  updateCartItem: 'carts',
-  removeCartItem: 'carts',
-  clearCart: 'carts',
-};
-
-export const orderScopes: Scopes<typeof OrderServiceService> = {
-  checkout: 'orders.write',
-  createOrder: 'orders.write',
-  getOrder: 'orders.read',
-  listOrders: 'orders.read',
-  cancelOrder: 'orders.write',
-  updateOrder: 'orders.admin',
-  deleteOrder: 'orders.admin',
-  listOrderEvents: 'orders.read',
-  watchOrder: 'orders.read',
-};
+/** Every CartService RPC declared: scope, errors, handler (transport/carts.ts). */
+export type CartRpcTable = RpcTable<typeof CartServiceService, OrderDeps, OrderScope>;
+/** Every OrderService RPC declared: scope, errors, handler (transport/orders.ts). */
+export type OrderRpcTable = RpcTable<typeof OrderServiceService, OrderDeps, OrderScope>;

@@ -1,10 +1,9 @@
-import type { WatchOrderRequest, WatchOrderResponse } from '#libs/contracts/larder/order/v1/order_service.js';
-import type { CallContext } from '#libs/grpc/call-context.js';
 import * as v from '#libs/validation/fields.js';
 import { toOrderEventMessage, toOrderMessage } from '../contract/to-proto.js';
-import type { OrderDeps } from '../domain/deps.js';
 import { getOrder, orderLogSince } from '../domain/read-orders.js';
 import { isTerminal } from '../domain/order-status.js';
+import { orderNotFound } from './rpc-errors.js';
+import type { OrderRpcTable } from './scopes.js';
 
 /** How often a watcher looks for new log entries; the log is in PostgreSQL, so any replica's changes show. */
 const POLL_MS = 100;
@@ -15,9 +14,10 @@ const MAX_WATCH_MS = 30 * 60_000;
  * WatchOrder: the order now, then the order again with each new log entry,
  * until it is terminal, the caller goes away, or its deadline passes.
  */
-export const watchOrderHandler =
-  (deps: OrderDeps) =>
-  async (request: WatchOrderRequest, ctx: CallContext, send: (message: WatchOrderResponse) => void, signal: AbortSignal): Promise<void> => {
+export const watchOrder: OrderRpcTable['watchOrder'] = {
+  scope: 'orders.read',
+  errors: [orderNotFound],
+  async handle(deps, request, ctx, send, signal) {
     const id = v.requireUuid('id', request.id);
     // The log position first, then the order: a change committed in between is
     // then sent again below rather than counted as seen and lost.
@@ -36,4 +36,5 @@ export const watchOrderHandler =
         seen = event.sequence;
       }
     }
-  };
+  },
+};

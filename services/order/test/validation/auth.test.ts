@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
 import { OrderStatus } from '#libs/contracts/larder/order/v1/resources.js';
+import { contractScopes } from '#test/support/contract-scopes.js';
 import { expectGrpcError, outcomeOf } from '#test/support/grpc-errors.js';
 import { describeOpenEndpoints } from '#test/support/open-endpoints.js';
 import { hasStatus, ORDER_ADMIN_KEY, waitForOrder, type TestSystem } from '../system.js';
@@ -18,25 +19,9 @@ import { address, CART_SERVICE, describeOrderService, ORDER_SERVICE, rawCall, wa
 const STOREFRONT_KEY = 'dev-storefront-key';
 const SUPPORT_KEY = 'dev-order-support-key';
 
-/** The scope each RPC needs, as the contract (cart_service.proto, order_service.proto) documents it. */
-const CART_SCOPE_OF: Record<keyof typeof CartServiceService, string> = {
-  getCart: 'carts',
-  addCartItem: 'carts',
-  updateCartItem: 'carts',
-  removeCartItem: 'carts',
-  clearCart: 'carts',
-};
-const ORDER_SCOPE_OF: Record<keyof typeof OrderServiceService, string> = {
-  checkout: 'orders.write',
-  createOrder: 'orders.write',
-  getOrder: 'orders.read',
-  listOrders: 'orders.read',
-  cancelOrder: 'orders.write',
-  updateOrder: 'orders.admin',
-  deleteOrder: 'orders.admin',
-  listOrderEvents: 'orders.read',
-  watchOrder: 'orders.read',
-};
+/** The scope each RPC needs, as the contract (cart_service.proto, order_service.proto) documents it: "Scope: <scope>." */
+const CART_SCOPE_OF = contractScopes(CART_SERVICE);
+const ORDER_SCOPE_OF = contractScopes(ORDER_SERVICE);
 
 /** The development keys (config.ts) and the scopes they hold. */
 const KEYS: { name: string; key: string; scopes: string[] }[] = [
@@ -47,7 +32,9 @@ const KEYS: { name: string; key: string; scopes: string[] }[] = [
 
 type AnyCall = (request: object) => Promise<unknown>;
 const rpcOf = (api: Api, rpc: string): AnyCall =>
-  rpc in CART_SCOPE_OF ? (api.carts as unknown as Record<string, AnyCall>)[rpc]! : (api.orders as unknown as Record<string, AnyCall>)[rpc]!;
+  rpc in CartServiceService
+    ? (api.carts as unknown as Record<string, AnyCall>)[rpc]!
+    : (api.orders as unknown as Record<string, AnyCall>)[rpc]!;
 
 describeOrderService('auth', (sut) => {
   let system: TestSystem;
@@ -230,7 +217,7 @@ describeOrderService('auth', (sut) => {
 
     describe('every RPC × every key', () => {
       const unary = [...Object.keys(CART_SCOPE_OF), ...Object.keys(ORDER_SCOPE_OF).filter((rpc) => rpc !== 'watchOrder')];
-      const scopeOf = (rpc: string) => ({ ...CART_SCOPE_OF, ...ORDER_SCOPE_OF })[rpc as keyof typeof CART_SCOPE_OF]!;
+      const scopeOf = (rpc: string) => ({ ...CART_SCOPE_OF, ...ORDER_SCOPE_OF })[rpc]!;
 
       it('covers every RPC of both services', () => {
         expect(Object.keys(CART_SCOPE_OF).sort()).to.deep.equal(Object.keys(CartServiceService).sort());
