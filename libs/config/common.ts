@@ -23,6 +23,12 @@ export interface CommonConfig {
   apiKeys: ApiKey[];
   tls?: TlsOptions;
   shutdownGraceMs: number;
+  /**
+   * OUTBOX_DRAIN_MS: on a graceful stop, after the calls and workers finished,
+   * how long the outbox relay may take to publish what is committed before the
+   * process exits (libs/events/relay.ts, drainMs). 0 leaves it to the next start.
+   */
+  outboxDrainMs: number;
   dbPoolMax: number;
   /** Prometheus /metrics port; 0 picks a free one (tests). */
   metricsPort: number;
@@ -110,6 +116,7 @@ export function readCommonConfig(env: EnvReader, defaults: CommonDefaults): Comm
     apiKeys,
     tls: readTls(env),
     shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }),
+    outboxDrainMs: env.int('OUTBOX_DRAIN_MS', 2_000, { min: 0, max: 60_000 }),
     dbPoolMax: env.int('DB_POOL_MAX', 10, { min: 1, max: 500 }),
     dbPreparedStatements: env.bool('DATABASE_PREPARED_STATEMENTS', true),
     metricsPort: env.int('METRICS_PORT', defaults.metricsPort, { min: 0, max: 65535 }),

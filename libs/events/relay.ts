@@ -34,6 +34,15 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number;
   /** How often the retention purge runs. Default 1 minute. */
   cleanupIntervalMs?: number;
+  /**
+   * How long stop() may take to publish what is committed (OUTBOX_DRAIN_MS).
+   * Default 2 s. On stop the loop ends, then rounds run until the outbox is
+   * empty, a round publishes nothing (broker down) or this much time has passed
+   * since stop() was called; a PubAck still outstanding then counts as a failed
+   * publish, so the stop ends within this bound (plus one mark statement)
+   * whether or not the broker answers. 0: no further round, no wait for PubAcks.
+   */
+  drainMs?: number;
   /** Test-only crash points ('relay-mid-batch'); none by default. */
   crash?: CrashPoints;
 }
@@ -56,7 +65,11 @@ export interface OutboxRelayStats {
 
 export interface OutboxRelay {
   start(): void;
-  /** Lets the current round finish, then resolves. */
+  /**
+   * Ends the loop, then publishes what is committed for up to drainMs (see
+   * OutboxRelayOptions.drainMs) and resolves; rows left are published by the
+   * next relay to run.
+   */
   stop(): Promise<void>;
   /** New rows were committed: run a round now instead of at the next poll. */
   wake(): void;
@@ -132,6 +145,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   const cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000;
+  const drainMs = options.drainMs ?? 2_000;
   const crash = options.crash ?? noCrashPoints;
   const log = logger.child({ component: 'outbox-relay' });
 
@@ -141,6 +155,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let running = false;
   let loop: Promise<void> | undefined;
   let lastPurgeAt = 0;
+  /** The current stop's drain time; a new one per start. */
+  let drain = createDeadline();
 
   function publishRow(row: OutboxRow): Promise<PubAck> {
     const h = headers();
@@ -168,15 +184,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     for (let i = 0; i < rows.length; i += PUBLISH_SLICE) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       for (const row of rows.slice(i, i + PUBLISH_SLICE)) {
-        pending.push(
-          publishRow(row).then(
-            (ack): Outcome => {
-              firstAck();
-              return { ack };
-            },
-            (err: unknown): Outcome => ({ error: errorMessage(err) }),
-          ),
+        const outcome = publishRow(row).then(
+          (ack): Outcome => {
+            firstAck();
+            return { ack };
+          },
+          (err: unknown): Outcome => ({ error: errorMessage(err) }),
         );
+        // Once a stop's drain time is up, an unanswered PubAck is a failure: the row stays unpublished and is retried.
+        pending.push(Promise.race([outcome, drain.passed.then((): Outcome => ({ error: STOPPED_BEFORE_PUBACK }))]));
       }
     }
     return Promise.all(pending);
@@ -301,20 +317,45 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
+  /** After the loop ended: rounds until nothing is left, a round publishes nothing, or the drain time is up. */
+  async function drainOutbox(): Promise<void> {
+    let drained = 0;
+    let rowsLeft = false;
+    try {
+      while (!drain.isPassed()) {
+        const result = await runCountedRound();
+        drained += result.published;
+        // A full batch may have more behind it; a failed publish means the broker is not taking them now.
+        rowsLeft = result.claimed === batchSize || result.published < result.claimed;
+        if (result.claimed < batchSize || result.published < result.claimed) break;
+      }
+    } catch (err) {
+      rowsLeft = true;
+      log.error({ err }, 'outbox relay drain round failed');
+    }
+    if (rowsLeft) log.warn({ drained, drainMs }, 'outbox rows left unpublished at stop; the next relay to run publishes them');
+    else if (drained > 0) log.info({ drained }, 'outbox drained at stop');
+  }
+
   return {
     start() {
       if (running) return;
       running = true;
+      drain = createDeadline();
       loop = runLoop().catch((err: unknown) => {
         // runLoop catches everything itself; this is a last guard against an unhandled rejection.
         log.fatal({ err }, 'outbox relay loop crashed');
       });
     },
     async stop() {
+      const wasRunning = running;
       running = false;
+      drain.arm(drainMs);
       waiter.interrupt();
       await loop;
       loop = undefined;
+      if (wasRunning && !drain.isPassed()) await drainOutbox();
+      drain.disarm();
     },
     wake() {
       waiter.wake();
@@ -334,6 +375,33 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     },
     stats() {
       return { ...counters };
+    },
+  };
+}
+
+const STOPPED_BEFORE_PUBACK = 'the relay stopped before the PubAck came (drain time up)';
+
+/** A point in time a stop sets: `passed` resolves when it is reached. */
+function createDeadline() {
+  let reached = false;
+  let timer: NodeJS.Timeout | undefined;
+  let resolve!: () => void;
+  const passed = new Promise<void>((r) => (resolve = r));
+  const pass = () => {
+    reached = true;
+    resolve();
+  };
+  return {
+    passed,
+    isPassed: () => reached,
+    arm(ms: number) {
+      if (timer || reached) return;
+      if (ms <= 0) pass();
+      else timer = setTimeout(pass, ms);
+    },
+    /** The stop is over: no timer keeps the process alive. */
+    disarm() {
+      clearTimeout(timer);
     },
   };
 }

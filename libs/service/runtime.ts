@@ -54,7 +54,8 @@ export interface ConsumeOptions extends Omit<InboxConsumerOptions, 'db' | 'nats'
  * broker outage never stops serving), the outbox relay, a health monitor
  * (NOT_SERVING while the database does not answer) and an orderly stop:
  * NOT_SERVING → in-flight calls finish → workers and consumers stop → relay
- * stops → NATS drains → pool closes.
+ * publishes what is committed (up to OUTBOX_DRAIN_MS) and stops → NATS drains
+ * → pool closes.
  *
  * A service declares what it has (services, metrics, every(), consume(),
  * addBackground()) and then calls serve().
@@ -109,7 +110,14 @@ export class ServiceRuntime {
     this.ready = this.connection.then(async (nats) => {
       for (const stream of options.streams) await ensureStream(nats, stream, { replicas: config.natsStreamReplicas });
       if (this.stopping) throw new Error('stopped before the event plumbing was ready');
-      this.relay = createOutboxRelay({ db: this.db, nats, logger, pollIntervalMs: options.outboxPollMs, crash: this.crash });
+      this.relay = createOutboxRelay({
+        db: this.db,
+        nats,
+        logger,
+        pollIntervalMs: options.outboxPollMs,
+        drainMs: config.outboxDrainMs,
+        crash: this.crash,
+      });
       this.relay.start();
       return { nats, relay: this.relay };
     });

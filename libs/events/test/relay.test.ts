@@ -8,7 +8,7 @@ import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from '..
 import { ensureStream } from '../streams.js';
 import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
 import { connectNats, duplicatesIn, eventsMigration, messageIds, readStream, sleep, uniqueToken, waitFor } from './helpers.js';
-import { heldPublishes } from './relay-probes.js';
+import { CLAIM_SQL, heldPublishes, statementTimes } from './relay-probes.js';
 import { recordStatements } from '#test/support/record-statements.js';
 import { createDatabase } from '#libs/db/knex.js';
 
@@ -163,8 +163,11 @@ describe('outbox relay', function () {
   it('runs a round at once on wake() instead of waiting for the poll', async () => {
     const stream = await newStream();
     const relay = await newRelay({ pollIntervalMs: 60_000 });
+    const claims = statementTimes(testDb.db, CLAIM_SQL);
     relay.start();
-    await sleep(100); // the first round (empty) has run; the next poll is a minute away
+    // The first round (empty) has run, seen by its claim; the next poll is a minute away.
+    await waitFor('the first round', () => claims.times.length === 1);
+    claims.stop();
 
     const events = makeEvents(stream.prefix, 3);
     await appendCommitted(events);

@@ -50,6 +50,7 @@ describe('ServiceRuntime.serve() when a port is taken', function () {
       logLevel: 'silent',
       apiKeys: [],
       shutdownGraceMs: 500,
+      outboxDrainMs: 500,
       dbPoolMax: 2,
       ...ports,
     };

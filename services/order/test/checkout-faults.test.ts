@@ -5,6 +5,8 @@ import { OrderStatus, PaymentStatus, type Order } from '#libs/contracts/larder/o
 import { errorInfoOf } from '#libs/grpc/status.js';
 import { delay } from '#test/support/free-port.js';
 import { seededInts } from '#test/support/seeded-random.js';
+import { eventually } from '#test/support/eventually.js';
+import { holdTableLock, type HeldTableLock } from '#test/support/table-lock.js';
 import { paymentViolations, unansweredCharges } from './gateway-log.js';
 import {
   chargesOf,
@@ -272,7 +274,9 @@ describe('checkout faults (both services as processes)', function () {
     before(async () => {
       system = await startSystem({
         inventoryEnv: FREE_METRICS,
-        orderEnv: { ...FREE_METRICS, PAYMENT_LATENCY_MS: '200', PAYMENT_TIMEOUT_MS: '2000', LEASE_MS: '2000' },
+        // LEASE_MS outlasts the time the test holds charges back before the kill: a lapsed lease would
+        // let the worker look the held charge up and charge again while it is still unanswered.
+        orderEnv: { ...FREE_METRICS, PAYMENT_LATENCY_MS: '200', PAYMENT_TIMEOUT_MS: '2000', LEASE_MS: '5000' },
       });
     });
     after(async () => system?.stop());
@@ -280,6 +284,9 @@ describe('checkout faults (both services as processes)', function () {
     it('resumes every order after a restart: nothing oversold, doubled or charged twice', async () => {
       const INITIAL = 10;
       const products = [await createProduct(system, INITIAL), await createProduct(system, INITIAL), await createProduct(system, INITIAL)];
+      // The order whose charge the kill cuts off: on a product of its own, so it has stock whatever the others sold.
+      const gateProduct = await createProduct(system, INITIAL);
+      const shelves = [...products, gateProduct];
       const rand = seededInts(42);
 
       interface Plan {
@@ -302,6 +309,16 @@ describe('checkout faults (both services as processes)', function () {
           items,
         });
       }
+      const BEFORE = 24; // answered before the kill
+      const GATE = BEFORE; // placed while charges are held: its charge is in flight at the kill
+      const AT_KILL = 8; // sent while orders are held, then the process killed under them
+      plans.splice(GATE, 0, {
+        customerId: randomUUID(),
+        key: 'charge-in-flight',
+        viaCart: false,
+        token: 'tok_pay',
+        items: [{ productId: gateProduct.id, quantity: 1 }],
+      });
       // Warm both services up (first calls are slow), so the kill below lands mid-flight rather than before anything ran.
       const warm = await createProduct(system, 1);
       const { order: warmOrder } = await system.orders.createOrder({
@@ -339,38 +356,51 @@ describe('checkout faults (both services as processes)', function () {
           answeredAt[i] = Date.now();
         }
       };
-      const BEFORE = 24; // answered before the kill
-      const AT_KILL = 8; // sent, then the process killed under them
       // 1. Six waves of four calls, each wave answered before the next: these orders are in the saga at the kill.
       for (let wave = 0; wave < BEFORE / 4; wave += 1) await Promise.all([0, 1, 2, 3].map((k) => settle(wave * 4 + k)));
       const refusedEarly = outcomes.slice(0, BEFORE).filter((o) => o.status === 'rejected');
       expect(refusedEarly, 'calls made while the service was up').to.deep.equal([]);
 
-      // 2. The kill must land mid-saga: wait (bounded) until a charge has gone out and not come back.
-      let inFlightCharges: string[] = [];
-      for (const until = Date.now() + 10_000; inFlightCharges.length === 0;) {
-        if (Date.now() > until)
-          throw new Error(`no charge in flight within 10 s; the kill would not land mid-saga (logs: ${system.logDir})`);
-        await delay(5);
-        inFlightCharges = unansweredCharges(system.gatewayLog());
+      // 2. The kill must land mid-saga, on a charge that went out and did not come back. The test makes
+      // that moment: it holds every charge from now on (the simulator's insert into simulated_charges
+      // waits for its lock) and places an order that has stock, so its charge is called and cannot answer.
+      // (Waiting for the saga to be caught charging fails whenever it has kept up with the callers.)
+      const db0 = system.orderDb.db;
+      const calls: Promise<void>[] = [];
+      let killedAt = 0;
+      let killed: string | undefined;
+      const heldCharges = await holdTableLock(db0, 'simulated_charges', 'EXCLUSIVE');
+      let heldOrders: HeldTableLock | undefined;
+      try {
+        calls.push(settle(GATE));
+        await eventually('a charge called and held unanswered', () => unansweredCharges(system.gatewayLog()).length > 0 || 'none yet', {
+          timeoutMs: 30_000,
+          intervalMs: 20,
+        });
+        // 3. Hold every order write too, send a wave and kill the process under it: none of these calls
+        // can be answered before the kill, so all of them are in flight at it.
+        heldOrders = await holdTableLock(db0, 'orders', 'SHARE');
+        calls.push(...Array.from({ length: AT_KILL }, (_, k) => settle(GATE + 1 + k)));
+        killedAt = Date.now();
+        killed = await system.orderProcess.stop('SIGKILL');
+      } finally {
+        // What the dead process's blocked statements do now is what a crash at this moment leaves: the held
+        // charges complete (the provider took the money, nobody heard it), the orders' transactions roll back.
+        await heldOrders?.release();
+        await heldCharges.release();
       }
-      // 3. Send a wave and kill the process under it: these calls are in flight at the kill.
-      const atKill = Array.from({ length: AT_KILL }, (_, k) => settle(BEFORE + k));
-      await delay(3);
-      const killedAt = Date.now();
-      const killed = await system.orderProcess.stop('SIGKILL');
-      await Promise.all(atKill);
+      await Promise.all(calls);
       // 4. The rest while it is dead.
-      await Promise.all(plans.slice(BEFORE + AT_KILL).map((_, k) => settle(BEFORE + AT_KILL + k)));
+      const REST = GATE + 1 + AT_KILL;
+      await Promise.all(plans.slice(REST).map((_, k) => settle(REST + k)));
 
       const cutOff = unansweredCharges(system.gatewayLog());
       expect(cutOff.length, 'charges cut off by the kill (called, never answered)').to.be.greaterThan(0);
-      const db0 = system.orderDb.db;
       const atKillRows: { status: string; payment_status: string; n: number }[] = await db0('orders')
         .whereNot('id', warmOrder!.id)
         .groupBy('status', 'payment_status')
         .select('status', 'payment_status', db0.raw('count(*)::int as n'));
-      const inFlight = atKill.map((_, k) => BEFORE + k).filter((i) => answeredAt[i]! >= killedAt);
+      const inFlight = Array.from({ length: AT_KILL }, (_, k) => GATE + 1 + k).filter((i) => answeredAt[i]! >= killedAt);
       const outcomeCounts: Record<string, number> = {};
       outcomes.forEach((o) => {
         const label =
@@ -392,11 +422,12 @@ describe('checkout faults (both services as processes)', function () {
           'UNAVAILABLE',
         );
       }
-      for (const o of outcomes.slice(BEFORE + AT_KILL)) {
+      for (const o of outcomes.slice(REST)) {
         expect(o.status === 'rejected' && Code[(o.reason as ServiceError).code], 'a call made while the service was dead').to.equal(
           'UNAVAILABLE',
         );
       }
+      expect(inFlight.length, 'calls sent while orders were held: all unanswered at the kill').to.equal(AT_KILL);
       const firstOutcomes = outcomes;
 
       await system.orderProcess.start();
@@ -443,7 +474,7 @@ describe('checkout faults (both services as processes)', function () {
       let stocks: Awaited<ReturnType<typeof stockOf>>[];
       for (;;) {
         if (settled(rows)) {
-          stocks = await Promise.all(products.map((p) => stockOf(system, p.id)));
+          stocks = await Promise.all(shelves.map((p) => stockOf(system, p.id)));
           const after = await snapshot();
           if (JSON.stringify(after) === JSON.stringify(rows)) break;
           rows = after;
@@ -473,7 +504,7 @@ describe('checkout faults (both services as processes)', function () {
         .where('orders.status', 'CONFIRMED')
         .groupBy('order_items.product_id')
         .select('order_items.product_id', db.raw('sum(order_items.quantity)::text as units'));
-      for (const [i, product] of products.entries()) {
+      for (const [i, product] of shelves.entries()) {
         const stock = stocks[i]!;
         const units = Number(confirmedUnits.find((u) => u.product_id === product.id)?.units ?? 0);
         expect(stock.sold, `sold of product ${i}`).to.equal(units);
