@@ -184,18 +184,32 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     for (let i = 0; i < rows.length; i += PUBLISH_SLICE) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       for (const row of rows.slice(i, i + PUBLISH_SLICE)) {
-        const outcome = publishRow(row).then(
-          (ack): Outcome => {
-            firstAck();
-            return { ack };
-          },
-          (err: unknown): Outcome => ({ error: errorMessage(err) }),
+        pending.push(
+          publishRow(row).then(
+            (ack): Outcome => {
+              firstAck();
+              return { ack };
+            },
+            (err: unknown): Outcome => ({ error: errorMessage(err) }),
+          ),
         );
-        // Once a stop's drain time is up, an unanswered PubAck is a failure: the row stays unpublished and is retried.
-        pending.push(Promise.race([outcome, drain.passed.then((): Outcome => ({ error: STOPPED_BEFORE_PUBACK }))]));
       }
     }
-    return Promise.all(pending);
+    return settledWithinDrain(pending);
+  }
+
+  /**
+   * The outcomes, or — once a stop's drain time is up — a failure for every PubAck
+   * still unanswered: the row stays unpublished and the next relay retries it.
+   * The wait is cut through `drain.cut`, registered for this round only: a
+   * reaction per row on one promise that lives as long as the relay would keep
+   * every published row's closures alive (peak RSS grew by ~90 MB in the bench).
+   */
+  async function settledWithinDrain(pending: readonly Promise<Outcome>[]): Promise<Outcome[]> {
+    const results: (Outcome | undefined)[] = new Array(pending.length);
+    const all = Promise.all(pending.map((outcome, i) => outcome.then((value) => (results[i] = value))));
+    await drain.racing(all);
+    return results.map((result) => result ?? { error: STOPPED_BEFORE_PUBACK });
   }
 
   async function runRound(): Promise<RoundResult> {
@@ -381,19 +395,33 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
 const STOPPED_BEFORE_PUBACK = 'the relay stopped before the PubAck came (drain time up)';
 
-/** A point in time a stop sets: `passed` resolves when it is reached. */
+/**
+ * A point in time a stop sets. `racing(work)` waits for `work`, or until the
+ * point is reached, whichever comes first; each wait registers itself only
+ * while it lasts, so nothing accumulates while the relay runs without a stop.
+ */
 function createDeadline() {
   let reached = false;
   let timer: NodeJS.Timeout | undefined;
-  let resolve!: () => void;
-  const passed = new Promise<void>((r) => (resolve = r));
+  const waiting = new Set<() => void>();
   const pass = () => {
     reached = true;
-    resolve();
+    for (const cut of waiting) cut();
+    waiting.clear();
   };
   return {
-    passed,
     isPassed: () => reached,
+    async racing(work: Promise<unknown>): Promise<void> {
+      if (reached) return;
+      let cut!: () => void;
+      const cutShort = new Promise<void>((resolve) => (cut = resolve));
+      waiting.add(cut);
+      try {
+        await Promise.race([work, cutShort]);
+      } finally {
+        waiting.delete(cut);
+      }
+    },
     arm(ms: number) {
       if (timer || reached) return;
       if (ms <= 0) pass();
