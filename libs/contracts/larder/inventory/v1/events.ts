@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { EventMetadata } from "../../common/v1/event_metadata.js";
+import { Location, Transfer } from "./locations.js";
 import {
   AdjustmentReason,
   adjustmentReasonFromJSON,
@@ -76,8 +77,12 @@ export interface StockAdjusted {
   delta: number;
   /** Why. */
   reason: AdjustmentReason;
-  /** Stock after the change. */
-  stockLevel: StockLevel | undefined;
+  /** Stock after the change (at the location). */
+  stockLevel:
+    | StockLevel
+    | undefined;
+  /** The location whose stock changed. */
+  locationId: string;
 }
 
 /**
@@ -94,13 +99,17 @@ export interface StockReplenished {
   productId: string;
   /** Units added. */
   quantity: number;
-  /** Stock after the change. */
-  stockLevel: StockLevel | undefined;
+  /** Stock after the change (at the location). */
+  stockLevel:
+    | StockLevel
+    | undefined;
+  /** The location whose stock went up. */
+  locationId: string;
 }
 
 /**
- * Subject inventory.stock.low: available stock fell to or below the
- * product's low-stock threshold.
+ * Subject inventory.stock.low: stock available to sell at a location fell
+ * to or below the threshold in force there.
  */
 export interface StockLow {
   /** Event envelope. */
@@ -109,10 +118,12 @@ export interface StockLow {
     | undefined;
   /** The product. */
   productId: string;
-  /** Available units now. */
+  /** Units available to sell at the location now. */
   available: number;
-  /** The product's threshold. */
+  /** The threshold in force at the location. */
   lowStockThreshold: number;
+  /** The location. */
+  locationId: string;
 }
 
 /** Subject inventory.reservation.reserved: stock was reserved for an order. */
@@ -159,6 +170,79 @@ export interface ReservationExpired {
     | undefined;
   /** The expired reservation. */
   reservation: Reservation | undefined;
+}
+
+/** Subject inventory.location.created: a location was created. */
+export interface LocationCreated {
+  /** Event envelope. */
+  metadata:
+    | EventMetadata
+    | undefined;
+  /** The location as created. */
+  location: Location | undefined;
+}
+
+/** Subject inventory.location.updated: a location's fields changed. */
+export interface LocationUpdated {
+  /** Event envelope. */
+  metadata:
+    | EventMetadata
+    | undefined;
+  /** The location after the change. */
+  location:
+    | Location
+    | undefined;
+  /** The fields that changed (field mask paths). */
+  changedFields: string[];
+}
+
+/** Subject inventory.location.deleted: a location was deleted. */
+export interface LocationDeleted {
+  /** Event envelope. */
+  metadata:
+    | EventMetadata
+    | undefined;
+  /** The location, with delete_time set. */
+  location: Location | undefined;
+}
+
+/**
+ * Subject inventory.transfer.created: units left the sender and are in
+ * transit.
+ */
+export interface TransferCreated {
+  /** Event envelope. */
+  metadata:
+    | EventMetadata
+    | undefined;
+  /** The transfer. */
+  transfer: Transfer | undefined;
+}
+
+/**
+ * Subject inventory.transfer.received: a transfer's units landed at the
+ * receiver (less any loss).
+ */
+export interface TransferReceived {
+  /** Event envelope. */
+  metadata:
+    | EventMetadata
+    | undefined;
+  /** The transfer, with received quantities. */
+  transfer: Transfer | undefined;
+}
+
+/**
+ * Subject inventory.transfer.cancelled: a transfer's units went back to the
+ * sender.
+ */
+export interface TransferCancelled {
+  /** Event envelope. */
+  metadata:
+    | EventMetadata
+    | undefined;
+  /** The transfer. */
+  transfer: Transfer | undefined;
 }
 
 function createBaseProductCreated(): ProductCreated {
@@ -538,7 +622,7 @@ export const ProductUndeleted: MessageFns<ProductUndeleted> = {
 };
 
 function createBaseStockAdjusted(): StockAdjusted {
-  return { metadata: undefined, productId: "", delta: 0, reason: 0, stockLevel: undefined };
+  return { metadata: undefined, productId: "", delta: 0, reason: 0, stockLevel: undefined, locationId: "" };
 }
 
 export const StockAdjusted: MessageFns<StockAdjusted> = {
@@ -557,6 +641,9 @@ export const StockAdjusted: MessageFns<StockAdjusted> = {
     }
     if (message.stockLevel !== undefined) {
       StockLevel.encode(message.stockLevel, writer.uint32(42).fork()).join();
+    }
+    if (message.locationId !== "") {
+      writer.uint32(50).string(message.locationId);
     }
     return writer;
   },
@@ -614,6 +701,14 @@ export const StockAdjusted: MessageFns<StockAdjusted> = {
             message.stockLevel = StockLevel.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -641,6 +736,11 @@ export const StockAdjusted: MessageFns<StockAdjusted> = {
         : isSet(object.stock_level)
         ? StockLevel.fromJSON(object.stock_level)
         : undefined,
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
     };
   },
 
@@ -661,6 +761,9 @@ export const StockAdjusted: MessageFns<StockAdjusted> = {
     if (message.stockLevel !== undefined) {
       obj.stockLevel = StockLevel.toJSON(message.stockLevel);
     }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
     return obj;
   },
 
@@ -678,12 +781,13 @@ export const StockAdjusted: MessageFns<StockAdjusted> = {
     message.stockLevel = (object.stockLevel !== undefined && object.stockLevel !== null)
       ? StockLevel.fromPartial(object.stockLevel)
       : undefined;
+    message.locationId = object.locationId ?? "";
     return message;
   },
 };
 
 function createBaseStockReplenished(): StockReplenished {
-  return { metadata: undefined, productId: "", quantity: 0, stockLevel: undefined };
+  return { metadata: undefined, productId: "", quantity: 0, stockLevel: undefined, locationId: "" };
 }
 
 export const StockReplenished: MessageFns<StockReplenished> = {
@@ -699,6 +803,9 @@ export const StockReplenished: MessageFns<StockReplenished> = {
     }
     if (message.stockLevel !== undefined) {
       StockLevel.encode(message.stockLevel, writer.uint32(34).fork()).join();
+    }
+    if (message.locationId !== "") {
+      writer.uint32(42).string(message.locationId);
     }
     return writer;
   },
@@ -748,6 +855,14 @@ export const StockReplenished: MessageFns<StockReplenished> = {
             message.stockLevel = StockLevel.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -774,6 +889,11 @@ export const StockReplenished: MessageFns<StockReplenished> = {
         : isSet(object.stock_level)
         ? StockLevel.fromJSON(object.stock_level)
         : undefined,
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
     };
   },
 
@@ -791,6 +911,9 @@ export const StockReplenished: MessageFns<StockReplenished> = {
     if (message.stockLevel !== undefined) {
       obj.stockLevel = StockLevel.toJSON(message.stockLevel);
     }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
     return obj;
   },
 
@@ -807,12 +930,13 @@ export const StockReplenished: MessageFns<StockReplenished> = {
     message.stockLevel = (object.stockLevel !== undefined && object.stockLevel !== null)
       ? StockLevel.fromPartial(object.stockLevel)
       : undefined;
+    message.locationId = object.locationId ?? "";
     return message;
   },
 };
 
 function createBaseStockLow(): StockLow {
-  return { metadata: undefined, productId: "", available: 0, lowStockThreshold: 0 };
+  return { metadata: undefined, productId: "", available: 0, lowStockThreshold: 0, locationId: "" };
 }
 
 export const StockLow: MessageFns<StockLow> = {
@@ -828,6 +952,9 @@ export const StockLow: MessageFns<StockLow> = {
     }
     if (message.lowStockThreshold !== 0) {
       writer.uint32(32).int32(message.lowStockThreshold);
+    }
+    if (message.locationId !== "") {
+      writer.uint32(42).string(message.locationId);
     }
     return writer;
   },
@@ -877,6 +1004,14 @@ export const StockLow: MessageFns<StockLow> = {
             message.lowStockThreshold = reader.int32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -903,6 +1038,11 @@ export const StockLow: MessageFns<StockLow> = {
         : isSet(object.low_stock_threshold)
         ? globalThis.Number(object.low_stock_threshold)
         : 0,
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
     };
   },
 
@@ -920,6 +1060,9 @@ export const StockLow: MessageFns<StockLow> = {
     if (message.lowStockThreshold !== 0) {
       obj.lowStockThreshold = Math.round(message.lowStockThreshold);
     }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
     return obj;
   },
 
@@ -934,6 +1077,7 @@ export const StockLow: MessageFns<StockLow> = {
     message.productId = object.productId ?? "";
     message.available = object.available ?? 0;
     message.lowStockThreshold = object.lowStockThreshold ?? 0;
+    message.locationId = object.locationId ?? "";
     return message;
   },
 };
@@ -1289,6 +1433,560 @@ export const ReservationExpired: MessageFns<ReservationExpired> = {
       : undefined;
     message.reservation = (object.reservation !== undefined && object.reservation !== null)
       ? Reservation.fromPartial(object.reservation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLocationCreated(): LocationCreated {
+  return { metadata: undefined, location: undefined };
+}
+
+export const LocationCreated: MessageFns<LocationCreated> = {
+  encode(message: LocationCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      EventMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LocationCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLocationCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = EventMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LocationCreated {
+    return {
+      metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      location: isSet(object.location) ? Location.fromJSON(object.location) : undefined,
+    };
+  },
+
+  toJSON(message: LocationCreated): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = EventMetadata.toJSON(message.metadata);
+    }
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LocationCreated>): LocationCreated {
+    return LocationCreated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LocationCreated>): LocationCreated {
+    const message = createBaseLocationCreated();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? EventMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLocationUpdated(): LocationUpdated {
+  return { metadata: undefined, location: undefined, changedFields: [] };
+}
+
+export const LocationUpdated: MessageFns<LocationUpdated> = {
+  encode(message: LocationUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      EventMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.changedFields) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LocationUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLocationUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = EventMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.changedFields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LocationUpdated {
+    return {
+      metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      location: isSet(object.location) ? Location.fromJSON(object.location) : undefined,
+      changedFields: globalThis.Array.isArray(object?.changedFields)
+        ? object.changedFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.changed_fields)
+        ? object.changed_fields.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LocationUpdated): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = EventMetadata.toJSON(message.metadata);
+    }
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    if (message.changedFields?.length) {
+      obj.changedFields = message.changedFields;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LocationUpdated>): LocationUpdated {
+    return LocationUpdated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LocationUpdated>): LocationUpdated {
+    const message = createBaseLocationUpdated();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? EventMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    message.changedFields = object.changedFields?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLocationDeleted(): LocationDeleted {
+  return { metadata: undefined, location: undefined };
+}
+
+export const LocationDeleted: MessageFns<LocationDeleted> = {
+  encode(message: LocationDeleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      EventMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LocationDeleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLocationDeleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = EventMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LocationDeleted {
+    return {
+      metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      location: isSet(object.location) ? Location.fromJSON(object.location) : undefined,
+    };
+  },
+
+  toJSON(message: LocationDeleted): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = EventMetadata.toJSON(message.metadata);
+    }
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LocationDeleted>): LocationDeleted {
+    return LocationDeleted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LocationDeleted>): LocationDeleted {
+    const message = createBaseLocationDeleted();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? EventMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTransferCreated(): TransferCreated {
+  return { metadata: undefined, transfer: undefined };
+}
+
+export const TransferCreated: MessageFns<TransferCreated> = {
+  encode(message: TransferCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      EventMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.transfer !== undefined) {
+      Transfer.encode(message.transfer, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = EventMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transfer = Transfer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransferCreated {
+    return {
+      metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      transfer: isSet(object.transfer) ? Transfer.fromJSON(object.transfer) : undefined,
+    };
+  },
+
+  toJSON(message: TransferCreated): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = EventMetadata.toJSON(message.metadata);
+    }
+    if (message.transfer !== undefined) {
+      obj.transfer = Transfer.toJSON(message.transfer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TransferCreated>): TransferCreated {
+    return TransferCreated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TransferCreated>): TransferCreated {
+    const message = createBaseTransferCreated();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? EventMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.transfer = (object.transfer !== undefined && object.transfer !== null)
+      ? Transfer.fromPartial(object.transfer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTransferReceived(): TransferReceived {
+  return { metadata: undefined, transfer: undefined };
+}
+
+export const TransferReceived: MessageFns<TransferReceived> = {
+  encode(message: TransferReceived, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      EventMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.transfer !== undefined) {
+      Transfer.encode(message.transfer, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferReceived {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferReceived();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = EventMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transfer = Transfer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransferReceived {
+    return {
+      metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      transfer: isSet(object.transfer) ? Transfer.fromJSON(object.transfer) : undefined,
+    };
+  },
+
+  toJSON(message: TransferReceived): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = EventMetadata.toJSON(message.metadata);
+    }
+    if (message.transfer !== undefined) {
+      obj.transfer = Transfer.toJSON(message.transfer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TransferReceived>): TransferReceived {
+    return TransferReceived.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TransferReceived>): TransferReceived {
+    const message = createBaseTransferReceived();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? EventMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.transfer = (object.transfer !== undefined && object.transfer !== null)
+      ? Transfer.fromPartial(object.transfer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTransferCancelled(): TransferCancelled {
+  return { metadata: undefined, transfer: undefined };
+}
+
+export const TransferCancelled: MessageFns<TransferCancelled> = {
+  encode(message: TransferCancelled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      EventMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.transfer !== undefined) {
+      Transfer.encode(message.transfer, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferCancelled {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferCancelled();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = EventMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transfer = Transfer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransferCancelled {
+    return {
+      metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      transfer: isSet(object.transfer) ? Transfer.fromJSON(object.transfer) : undefined,
+    };
+  },
+
+  toJSON(message: TransferCancelled): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = EventMetadata.toJSON(message.metadata);
+    }
+    if (message.transfer !== undefined) {
+      obj.transfer = Transfer.toJSON(message.transfer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TransferCancelled>): TransferCancelled {
+    return TransferCancelled.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TransferCancelled>): TransferCancelled {
+    const message = createBaseTransferCancelled();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? EventMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.transfer = (object.transfer !== undefined && object.transfer !== null)
+      ? Transfer.fromPartial(object.transfer)
       : undefined;
     return message;
   },

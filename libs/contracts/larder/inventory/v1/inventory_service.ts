@@ -21,6 +21,14 @@ import {
 import { Duration } from "../../../google/protobuf/duration.js";
 import { FieldMask } from "../../../google/protobuf/field_mask.js";
 import {
+  AllocationPolicy,
+  allocationPolicyFromJSON,
+  allocationPolicyToJSON,
+  Destination,
+  Location,
+  Transfer,
+} from "./locations.js";
+import {
   AdjustmentReason,
   adjustmentReasonFromJSON,
   adjustmentReasonToJSON,
@@ -209,6 +217,88 @@ export interface DeleteCategoryRequest {
 export interface DeleteCategoryResponse {
 }
 
+/** Request of CreateLocation. */
+export interface CreateLocationRequest {
+  /**
+   * The location to create. Required: code, name, kind. id, default, etag
+   * and times are ignored.
+   */
+  location: Location | undefined;
+}
+
+/** Response of CreateLocation. */
+export interface CreateLocationResponse {
+  /** The created location. */
+  location: Location | undefined;
+}
+
+/** Request of GetLocation. */
+export interface GetLocationRequest {
+  /** UUID of the location. */
+  id: string;
+}
+
+/** Response of GetLocation. */
+export interface GetLocationResponse {
+  /** The location. */
+  location: Location | undefined;
+}
+
+/** Request of ListLocations. */
+export interface ListLocationsRequest {
+  /** Maximum locations to return, 1-1000; 0 means 50. */
+  pageSize: number;
+  /**
+   * next_page_token of the previous page; empty for the first page. The
+   * other fields must be the same as for the first page.
+   */
+  pageToken: string;
+  /** Include deleted locations. */
+  showDeleted: boolean;
+}
+
+/** Response of ListLocations. */
+export interface ListLocationsResponse {
+  /** One page of locations, by code. */
+  locations: Location[];
+  /** Token for the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
+/** Request of UpdateLocation. */
+export interface UpdateLocationRequest {
+  /**
+   * The location with its id and the new values of the masked fields. If
+   * etag is set it must match the current one (else ABORTED).
+   */
+  location:
+    | Location
+    | undefined;
+  /**
+   * Fields to change: name, kind, address, coordinates, delivery, pickup,
+   * delivery_area, priority, active. code cannot be changed. Required.
+   */
+  updateMask: string[] | undefined;
+}
+
+/** Response of UpdateLocation. */
+export interface UpdateLocationResponse {
+  /** The location after the update. */
+  location: Location | undefined;
+}
+
+/** Request of DeleteLocation. */
+export interface DeleteLocationRequest {
+  /** UUID of the location. */
+  id: string;
+}
+
+/** Response of DeleteLocation. */
+export interface DeleteLocationResponse {
+  /** The location, with delete_time set. */
+  location: Location | undefined;
+}
+
 /** Request of AdjustStock. */
 export interface AdjustStockRequest {
   /** UUID of the product. */
@@ -228,6 +318,11 @@ export interface AdjustStockRequest {
   idempotencyKey: string;
   /** Free text for the ledger, at most 500 characters. */
   note: string;
+  /**
+   * UUID of the location whose stock changes; empty means the default
+   * location.
+   */
+  locationId: string;
 }
 
 /** Response of AdjustStock. */
@@ -240,12 +335,131 @@ export interface AdjustStockResponse {
 export interface BatchGetStockLevelsRequest {
   /** UUIDs of the products, 1-1000, no duplicates. */
   productIds: string[];
+  /**
+   * UUID of a location: the stock there. Empty: each product's totals over
+   * its locations, with the stock per location in `locations`.
+   */
+  locationId: string;
+  /**
+   * Only the active locations that deliver there count in the totals (what
+   * a customer at that destination can buy). Not with location_id.
+   */
+  destination: Destination | undefined;
 }
 
 /** Response of BatchGetStockLevels. */
 export interface BatchGetStockLevelsResponse {
   /** Stock levels in the order of the request's product_ids. */
   stockLevels: StockLevel[];
+}
+
+/** Request of UpdateStockSettings. */
+export interface UpdateStockSettingsRequest {
+  /** UUID of the product. */
+  productId: string;
+  /** UUID of the location; empty means the default location. */
+  locationId: string;
+  /**
+   * Units held back from online sale at the location, 0-1,000,000. May be
+   * more than is on hand (then nothing there is available to sell).
+   */
+  safetyStock: number;
+  /**
+   * The location's own low-stock threshold, 0-1,000,000,000 (0 disables
+   * the alert there); unset (with the path in update_mask) means the
+   * product's threshold.
+   */
+  lowStockThreshold?:
+    | number
+    | undefined;
+  /** Fields to change: safety_stock, low_stock_threshold. Required. */
+  updateMask: string[] | undefined;
+}
+
+/** Response of UpdateStockSettings. */
+export interface UpdateStockSettingsResponse {
+  /** The stock at the location after the change. */
+  stockLevel: StockLevel | undefined;
+}
+
+/** One product and quantity of a transfer request. */
+export interface TransferItem {
+  /** UUID of the product. */
+  productId: string;
+  /** Units, 1-1,000,000. */
+  quantity: number;
+}
+
+/** Request of CreateTransfer. */
+export interface CreateTransferRequest {
+  /** UUID of the sending location. */
+  fromLocationId: string;
+  /** UUID of the receiving location; not the sender. */
+  toLocationId: string;
+  /** What to move, 1-100 lines, each product at most once. */
+  items: TransferItem[];
+  /**
+   * Caller-chosen key, 1-128 characters: a repeat with the same request
+   * returns the first transfer; the same key with a different request is
+   * refused (ALREADY_EXISTS).
+   */
+  idempotencyKey: string;
+  /** Free text, at most 500 characters. */
+  note: string;
+}
+
+/** Response of CreateTransfer. */
+export interface CreateTransferResponse {
+  /** The transfer, in transit. */
+  transfer: Transfer | undefined;
+}
+
+/** Request of GetTransfer. */
+export interface GetTransferRequest {
+  /** UUID of the transfer. */
+  id: string;
+}
+
+/** Response of GetTransfer. */
+export interface GetTransferResponse {
+  /** The transfer. */
+  transfer: Transfer | undefined;
+}
+
+/** Request of ReceiveTransfer. */
+export interface ReceiveTransferRequest {
+  /** UUID of the transfer. */
+  id: string;
+  /**
+   * Units that arrived per product, each product of the transfer at most
+   * once, 0 up to what was sent; a product not listed arrived in full.
+   */
+  received: TransferItem[];
+  /**
+   * Why units are missing: DAMAGED, EXPIRED or LOST. Required when
+   * anything arrived short, else must be unset.
+   */
+  lossReason: AdjustmentReason;
+}
+
+/** Response of ReceiveTransfer. */
+export interface ReceiveTransferResponse {
+  /** The received transfer. */
+  transfer: Transfer | undefined;
+}
+
+/** Request of CancelTransfer. */
+export interface CancelTransferRequest {
+  /** UUID of the transfer. */
+  id: string;
+  /** Why, at most 500 characters. */
+  reason: string;
+}
+
+/** Response of CancelTransfer. */
+export interface CancelTransferResponse {
+  /** The cancelled transfer. */
+  transfer: Transfer | undefined;
 }
 
 /** One product and quantity to reserve. */
@@ -266,7 +480,24 @@ export interface ReserveStockRequest {
    * How long the stock is held before the sweeper releases it, 1s-24h;
    * unset means the server default (15 minutes).
    */
-  ttl: Duration | undefined;
+  ttl:
+    | Duration
+    | undefined;
+  /**
+   * UUID of the one location to reserve at (e.g. a pickup store). Not
+   * together with destination, nor with policy SPLIT_ALLOWED.
+   */
+  locationId: string;
+  /**
+   * Where the goods go: only locations that deliver there are used, the
+   * nearest first. Unset (and no location_id): every active location, by
+   * priority then code.
+   */
+  destination:
+    | Destination
+    | undefined;
+  /** Whether the reservation may come from several locations. */
+  policy: AllocationPolicy;
 }
 
 /** Response of ReserveStock. */
@@ -2074,8 +2305,782 @@ export const DeleteCategoryResponse: MessageFns<DeleteCategoryResponse> = {
   },
 };
 
+function createBaseCreateLocationRequest(): CreateLocationRequest {
+  return { location: undefined };
+}
+
+export const CreateLocationRequest: MessageFns<CreateLocationRequest> = {
+  encode(message: CreateLocationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateLocationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateLocationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateLocationRequest {
+    return { location: isSet(object.location) ? Location.fromJSON(object.location) : undefined };
+  },
+
+  toJSON(message: CreateLocationRequest): unknown {
+    const obj: any = {};
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateLocationRequest>): CreateLocationRequest {
+    return CreateLocationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateLocationRequest>): CreateLocationRequest {
+    const message = createBaseCreateLocationRequest();
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateLocationResponse(): CreateLocationResponse {
+  return { location: undefined };
+}
+
+export const CreateLocationResponse: MessageFns<CreateLocationResponse> = {
+  encode(message: CreateLocationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateLocationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateLocationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateLocationResponse {
+    return { location: isSet(object.location) ? Location.fromJSON(object.location) : undefined };
+  },
+
+  toJSON(message: CreateLocationResponse): unknown {
+    const obj: any = {};
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateLocationResponse>): CreateLocationResponse {
+    return CreateLocationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateLocationResponse>): CreateLocationResponse {
+    const message = createBaseCreateLocationResponse();
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetLocationRequest(): GetLocationRequest {
+  return { id: "" };
+}
+
+export const GetLocationRequest: MessageFns<GetLocationRequest> = {
+  encode(message: GetLocationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLocationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLocationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLocationRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetLocationRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLocationRequest>): GetLocationRequest {
+    return GetLocationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLocationRequest>): GetLocationRequest {
+    const message = createBaseGetLocationRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetLocationResponse(): GetLocationResponse {
+  return { location: undefined };
+}
+
+export const GetLocationResponse: MessageFns<GetLocationResponse> = {
+  encode(message: GetLocationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLocationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLocationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLocationResponse {
+    return { location: isSet(object.location) ? Location.fromJSON(object.location) : undefined };
+  },
+
+  toJSON(message: GetLocationResponse): unknown {
+    const obj: any = {};
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLocationResponse>): GetLocationResponse {
+    return GetLocationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLocationResponse>): GetLocationResponse {
+    const message = createBaseGetLocationResponse();
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListLocationsRequest(): ListLocationsRequest {
+  return { pageSize: 0, pageToken: "", showDeleted: false };
+}
+
+export const ListLocationsRequest: MessageFns<ListLocationsRequest> = {
+  encode(message: ListLocationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.showDeleted !== false) {
+      writer.uint32(24).bool(message.showDeleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLocationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLocationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.showDeleted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLocationsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      showDeleted: isSet(object.showDeleted)
+        ? globalThis.Boolean(object.showDeleted)
+        : isSet(object.show_deleted)
+        ? globalThis.Boolean(object.show_deleted)
+        : false,
+    };
+  },
+
+  toJSON(message: ListLocationsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.showDeleted !== false) {
+      obj.showDeleted = message.showDeleted;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListLocationsRequest>): ListLocationsRequest {
+    return ListLocationsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListLocationsRequest>): ListLocationsRequest {
+    const message = createBaseListLocationsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.showDeleted = object.showDeleted ?? false;
+    return message;
+  },
+};
+
+function createBaseListLocationsResponse(): ListLocationsResponse {
+  return { locations: [], nextPageToken: "" };
+}
+
+export const ListLocationsResponse: MessageFns<ListLocationsResponse> = {
+  encode(message: ListLocationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.locations) {
+      Location.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLocationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLocationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.locations.push(Location.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLocationsResponse {
+    return {
+      locations: globalThis.Array.isArray(object?.locations)
+        ? object.locations.map((e: any) => Location.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListLocationsResponse): unknown {
+    const obj: any = {};
+    if (message.locations?.length) {
+      obj.locations = message.locations.map((e) => Location.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListLocationsResponse>): ListLocationsResponse {
+    return ListLocationsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListLocationsResponse>): ListLocationsResponse {
+    const message = createBaseListLocationsResponse();
+    message.locations = object.locations?.map((e) => Location.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateLocationRequest(): UpdateLocationRequest {
+  return { location: undefined, updateMask: undefined };
+}
+
+export const UpdateLocationRequest: MessageFns<UpdateLocationRequest> = {
+  encode(message: UpdateLocationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(10).fork()).join();
+    }
+    if (message.updateMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateLocationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateLocationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updateMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateLocationRequest {
+    return {
+      location: isSet(object.location) ? Location.fromJSON(object.location) : undefined,
+      updateMask: isSet(object.updateMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
+        : isSet(object.update_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateLocationRequest): unknown {
+    const obj: any = {};
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    if (message.updateMask !== undefined) {
+      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateLocationRequest>): UpdateLocationRequest {
+    return UpdateLocationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateLocationRequest>): UpdateLocationRequest {
+    const message = createBaseUpdateLocationRequest();
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    message.updateMask = object.updateMask ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateLocationResponse(): UpdateLocationResponse {
+  return { location: undefined };
+}
+
+export const UpdateLocationResponse: MessageFns<UpdateLocationResponse> = {
+  encode(message: UpdateLocationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateLocationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateLocationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateLocationResponse {
+    return { location: isSet(object.location) ? Location.fromJSON(object.location) : undefined };
+  },
+
+  toJSON(message: UpdateLocationResponse): unknown {
+    const obj: any = {};
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateLocationResponse>): UpdateLocationResponse {
+    return UpdateLocationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateLocationResponse>): UpdateLocationResponse {
+    const message = createBaseUpdateLocationResponse();
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteLocationRequest(): DeleteLocationRequest {
+  return { id: "" };
+}
+
+export const DeleteLocationRequest: MessageFns<DeleteLocationRequest> = {
+  encode(message: DeleteLocationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLocationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLocationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLocationRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: DeleteLocationRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteLocationRequest>): DeleteLocationRequest {
+    return DeleteLocationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteLocationRequest>): DeleteLocationRequest {
+    const message = createBaseDeleteLocationRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLocationResponse(): DeleteLocationResponse {
+  return { location: undefined };
+}
+
+export const DeleteLocationResponse: MessageFns<DeleteLocationResponse> = {
+  encode(message: DeleteLocationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLocationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLocationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLocationResponse {
+    return { location: isSet(object.location) ? Location.fromJSON(object.location) : undefined };
+  },
+
+  toJSON(message: DeleteLocationResponse): unknown {
+    const obj: any = {};
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteLocationResponse>): DeleteLocationResponse {
+    return DeleteLocationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteLocationResponse>): DeleteLocationResponse {
+    const message = createBaseDeleteLocationResponse();
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseAdjustStockRequest(): AdjustStockRequest {
-  return { productId: "", delta: 0, reason: 0, idempotencyKey: "", note: "" };
+  return { productId: "", delta: 0, reason: 0, idempotencyKey: "", note: "", locationId: "" };
 }
 
 export const AdjustStockRequest: MessageFns<AdjustStockRequest> = {
@@ -2094,6 +3099,9 @@ export const AdjustStockRequest: MessageFns<AdjustStockRequest> = {
     }
     if (message.note !== "") {
       writer.uint32(42).string(message.note);
+    }
+    if (message.locationId !== "") {
+      writer.uint32(50).string(message.locationId);
     }
     return writer;
   },
@@ -2151,6 +3159,14 @@ export const AdjustStockRequest: MessageFns<AdjustStockRequest> = {
             message.note = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2178,6 +3194,11 @@ export const AdjustStockRequest: MessageFns<AdjustStockRequest> = {
         ? globalThis.String(object.idempotency_key)
         : "",
       note: isSet(object.note) ? globalThis.String(object.note) : "",
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
     };
   },
 
@@ -2198,6 +3219,9 @@ export const AdjustStockRequest: MessageFns<AdjustStockRequest> = {
     if (message.note !== "") {
       obj.note = message.note;
     }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
     return obj;
   },
 
@@ -2211,6 +3235,7 @@ export const AdjustStockRequest: MessageFns<AdjustStockRequest> = {
     message.reason = object.reason ?? 0;
     message.idempotencyKey = object.idempotencyKey ?? "";
     message.note = object.note ?? "";
+    message.locationId = object.locationId ?? "";
     return message;
   },
 };
@@ -2291,13 +3316,19 @@ export const AdjustStockResponse: MessageFns<AdjustStockResponse> = {
 };
 
 function createBaseBatchGetStockLevelsRequest(): BatchGetStockLevelsRequest {
-  return { productIds: [] };
+  return { productIds: [], locationId: "", destination: undefined };
 }
 
 export const BatchGetStockLevelsRequest: MessageFns<BatchGetStockLevelsRequest> = {
   encode(message: BatchGetStockLevelsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.productIds) {
       writer.uint32(10).string(v!);
+    }
+    if (message.locationId !== "") {
+      writer.uint32(18).string(message.locationId);
+    }
+    if (message.destination !== undefined) {
+      Destination.encode(message.destination, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2323,6 +3354,22 @@ export const BatchGetStockLevelsRequest: MessageFns<BatchGetStockLevelsRequest> 
             message.productIds.push(reader.string());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.destination = Destination.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2342,6 +3389,12 @@ export const BatchGetStockLevelsRequest: MessageFns<BatchGetStockLevelsRequest> 
         : globalThis.Array.isArray(object?.product_ids)
         ? object.product_ids.map((e: any) => globalThis.String(e))
         : [],
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
+      destination: isSet(object.destination) ? Destination.fromJSON(object.destination) : undefined,
     };
   },
 
@@ -2349,6 +3402,12 @@ export const BatchGetStockLevelsRequest: MessageFns<BatchGetStockLevelsRequest> 
     const obj: any = {};
     if (message.productIds?.length) {
       obj.productIds = message.productIds;
+    }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
+    if (message.destination !== undefined) {
+      obj.destination = Destination.toJSON(message.destination);
     }
     return obj;
   },
@@ -2359,6 +3418,10 @@ export const BatchGetStockLevelsRequest: MessageFns<BatchGetStockLevelsRequest> 
   fromPartial(object: DeepPartial<BatchGetStockLevelsRequest>): BatchGetStockLevelsRequest {
     const message = createBaseBatchGetStockLevelsRequest();
     message.productIds = object.productIds?.map((e) => e) || [];
+    message.locationId = object.locationId ?? "";
+    message.destination = (object.destination !== undefined && object.destination !== null)
+      ? Destination.fromPartial(object.destination)
+      : undefined;
     return message;
   },
 };
@@ -2432,6 +3495,1003 @@ export const BatchGetStockLevelsResponse: MessageFns<BatchGetStockLevelsResponse
   fromPartial(object: DeepPartial<BatchGetStockLevelsResponse>): BatchGetStockLevelsResponse {
     const message = createBaseBatchGetStockLevelsResponse();
     message.stockLevels = object.stockLevels?.map((e) => StockLevel.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateStockSettingsRequest(): UpdateStockSettingsRequest {
+  return { productId: "", locationId: "", safetyStock: 0, lowStockThreshold: undefined, updateMask: undefined };
+}
+
+export const UpdateStockSettingsRequest: MessageFns<UpdateStockSettingsRequest> = {
+  encode(message: UpdateStockSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.productId !== "") {
+      writer.uint32(10).string(message.productId);
+    }
+    if (message.locationId !== "") {
+      writer.uint32(18).string(message.locationId);
+    }
+    if (message.safetyStock !== 0) {
+      writer.uint32(24).int64(message.safetyStock);
+    }
+    if (message.lowStockThreshold !== undefined) {
+      writer.uint32(32).int32(message.lowStockThreshold);
+    }
+    if (message.updateMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateStockSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateStockSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.productId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.safetyStock = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lowStockThreshold = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.updateMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateStockSettingsRequest {
+    return {
+      productId: isSet(object.productId)
+        ? globalThis.String(object.productId)
+        : isSet(object.product_id)
+        ? globalThis.String(object.product_id)
+        : "",
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
+      safetyStock: isSet(object.safetyStock)
+        ? globalThis.Number(object.safetyStock)
+        : isSet(object.safety_stock)
+        ? globalThis.Number(object.safety_stock)
+        : 0,
+      lowStockThreshold: isSet(object.lowStockThreshold)
+        ? globalThis.Number(object.lowStockThreshold)
+        : isSet(object.low_stock_threshold)
+        ? globalThis.Number(object.low_stock_threshold)
+        : undefined,
+      updateMask: isSet(object.updateMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
+        : isSet(object.update_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateStockSettingsRequest): unknown {
+    const obj: any = {};
+    if (message.productId !== "") {
+      obj.productId = message.productId;
+    }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
+    if (message.safetyStock !== 0) {
+      obj.safetyStock = Math.round(message.safetyStock);
+    }
+    if (message.lowStockThreshold !== undefined) {
+      obj.lowStockThreshold = Math.round(message.lowStockThreshold);
+    }
+    if (message.updateMask !== undefined) {
+      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateStockSettingsRequest>): UpdateStockSettingsRequest {
+    return UpdateStockSettingsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateStockSettingsRequest>): UpdateStockSettingsRequest {
+    const message = createBaseUpdateStockSettingsRequest();
+    message.productId = object.productId ?? "";
+    message.locationId = object.locationId ?? "";
+    message.safetyStock = object.safetyStock ?? 0;
+    message.lowStockThreshold = object.lowStockThreshold ?? undefined;
+    message.updateMask = object.updateMask ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateStockSettingsResponse(): UpdateStockSettingsResponse {
+  return { stockLevel: undefined };
+}
+
+export const UpdateStockSettingsResponse: MessageFns<UpdateStockSettingsResponse> = {
+  encode(message: UpdateStockSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stockLevel !== undefined) {
+      StockLevel.encode(message.stockLevel, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateStockSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateStockSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stockLevel = StockLevel.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateStockSettingsResponse {
+    return {
+      stockLevel: isSet(object.stockLevel)
+        ? StockLevel.fromJSON(object.stockLevel)
+        : isSet(object.stock_level)
+        ? StockLevel.fromJSON(object.stock_level)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateStockSettingsResponse): unknown {
+    const obj: any = {};
+    if (message.stockLevel !== undefined) {
+      obj.stockLevel = StockLevel.toJSON(message.stockLevel);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateStockSettingsResponse>): UpdateStockSettingsResponse {
+    return UpdateStockSettingsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateStockSettingsResponse>): UpdateStockSettingsResponse {
+    const message = createBaseUpdateStockSettingsResponse();
+    message.stockLevel = (object.stockLevel !== undefined && object.stockLevel !== null)
+      ? StockLevel.fromPartial(object.stockLevel)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTransferItem(): TransferItem {
+  return { productId: "", quantity: 0 };
+}
+
+export const TransferItem: MessageFns<TransferItem> = {
+  encode(message: TransferItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.productId !== "") {
+      writer.uint32(10).string(message.productId);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(16).int32(message.quantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.productId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.quantity = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransferItem {
+    return {
+      productId: isSet(object.productId)
+        ? globalThis.String(object.productId)
+        : isSet(object.product_id)
+        ? globalThis.String(object.product_id)
+        : "",
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+    };
+  },
+
+  toJSON(message: TransferItem): unknown {
+    const obj: any = {};
+    if (message.productId !== "") {
+      obj.productId = message.productId;
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TransferItem>): TransferItem {
+    return TransferItem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TransferItem>): TransferItem {
+    const message = createBaseTransferItem();
+    message.productId = object.productId ?? "";
+    message.quantity = object.quantity ?? 0;
+    return message;
+  },
+};
+
+function createBaseCreateTransferRequest(): CreateTransferRequest {
+  return { fromLocationId: "", toLocationId: "", items: [], idempotencyKey: "", note: "" };
+}
+
+export const CreateTransferRequest: MessageFns<CreateTransferRequest> = {
+  encode(message: CreateTransferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromLocationId !== "") {
+      writer.uint32(10).string(message.fromLocationId);
+    }
+    if (message.toLocationId !== "") {
+      writer.uint32(18).string(message.toLocationId);
+    }
+    for (const v of message.items) {
+      TransferItem.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(34).string(message.idempotencyKey);
+    }
+    if (message.note !== "") {
+      writer.uint32(42).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateTransferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateTransferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fromLocationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.toLocationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.items.push(TransferItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateTransferRequest {
+    return {
+      fromLocationId: isSet(object.fromLocationId)
+        ? globalThis.String(object.fromLocationId)
+        : isSet(object.from_location_id)
+        ? globalThis.String(object.from_location_id)
+        : "",
+      toLocationId: isSet(object.toLocationId)
+        ? globalThis.String(object.toLocationId)
+        : isSet(object.to_location_id)
+        ? globalThis.String(object.to_location_id)
+        : "",
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => TransferItem.fromJSON(e)) : [],
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: CreateTransferRequest): unknown {
+    const obj: any = {};
+    if (message.fromLocationId !== "") {
+      obj.fromLocationId = message.fromLocationId;
+    }
+    if (message.toLocationId !== "") {
+      obj.toLocationId = message.toLocationId;
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => TransferItem.toJSON(e));
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateTransferRequest>): CreateTransferRequest {
+    return CreateTransferRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateTransferRequest>): CreateTransferRequest {
+    const message = createBaseCreateTransferRequest();
+    message.fromLocationId = object.fromLocationId ?? "";
+    message.toLocationId = object.toLocationId ?? "";
+    message.items = object.items?.map((e) => TransferItem.fromPartial(e)) || [];
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateTransferResponse(): CreateTransferResponse {
+  return { transfer: undefined };
+}
+
+export const CreateTransferResponse: MessageFns<CreateTransferResponse> = {
+  encode(message: CreateTransferResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transfer !== undefined) {
+      Transfer.encode(message.transfer, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateTransferResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateTransferResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transfer = Transfer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateTransferResponse {
+    return { transfer: isSet(object.transfer) ? Transfer.fromJSON(object.transfer) : undefined };
+  },
+
+  toJSON(message: CreateTransferResponse): unknown {
+    const obj: any = {};
+    if (message.transfer !== undefined) {
+      obj.transfer = Transfer.toJSON(message.transfer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateTransferResponse>): CreateTransferResponse {
+    return CreateTransferResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateTransferResponse>): CreateTransferResponse {
+    const message = createBaseCreateTransferResponse();
+    message.transfer = (object.transfer !== undefined && object.transfer !== null)
+      ? Transfer.fromPartial(object.transfer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetTransferRequest(): GetTransferRequest {
+  return { id: "" };
+}
+
+export const GetTransferRequest: MessageFns<GetTransferRequest> = {
+  encode(message: GetTransferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTransferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTransferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTransferRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetTransferRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTransferRequest>): GetTransferRequest {
+    return GetTransferRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTransferRequest>): GetTransferRequest {
+    const message = createBaseGetTransferRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTransferResponse(): GetTransferResponse {
+  return { transfer: undefined };
+}
+
+export const GetTransferResponse: MessageFns<GetTransferResponse> = {
+  encode(message: GetTransferResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transfer !== undefined) {
+      Transfer.encode(message.transfer, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTransferResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTransferResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transfer = Transfer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTransferResponse {
+    return { transfer: isSet(object.transfer) ? Transfer.fromJSON(object.transfer) : undefined };
+  },
+
+  toJSON(message: GetTransferResponse): unknown {
+    const obj: any = {};
+    if (message.transfer !== undefined) {
+      obj.transfer = Transfer.toJSON(message.transfer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTransferResponse>): GetTransferResponse {
+    return GetTransferResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTransferResponse>): GetTransferResponse {
+    const message = createBaseGetTransferResponse();
+    message.transfer = (object.transfer !== undefined && object.transfer !== null)
+      ? Transfer.fromPartial(object.transfer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReceiveTransferRequest(): ReceiveTransferRequest {
+  return { id: "", received: [], lossReason: 0 };
+}
+
+export const ReceiveTransferRequest: MessageFns<ReceiveTransferRequest> = {
+  encode(message: ReceiveTransferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    for (const v of message.received) {
+      TransferItem.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.lossReason !== 0) {
+      writer.uint32(24).int32(message.lossReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiveTransferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiveTransferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.received.push(TransferItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lossReason = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiveTransferRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      received: globalThis.Array.isArray(object?.received)
+        ? object.received.map((e: any) => TransferItem.fromJSON(e))
+        : [],
+      lossReason: isSet(object.lossReason)
+        ? adjustmentReasonFromJSON(object.lossReason)
+        : isSet(object.loss_reason)
+        ? adjustmentReasonFromJSON(object.loss_reason)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReceiveTransferRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.received?.length) {
+      obj.received = message.received.map((e) => TransferItem.toJSON(e));
+    }
+    if (message.lossReason !== 0) {
+      obj.lossReason = adjustmentReasonToJSON(message.lossReason);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReceiveTransferRequest>): ReceiveTransferRequest {
+    return ReceiveTransferRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReceiveTransferRequest>): ReceiveTransferRequest {
+    const message = createBaseReceiveTransferRequest();
+    message.id = object.id ?? "";
+    message.received = object.received?.map((e) => TransferItem.fromPartial(e)) || [];
+    message.lossReason = object.lossReason ?? 0;
+    return message;
+  },
+};
+
+function createBaseReceiveTransferResponse(): ReceiveTransferResponse {
+  return { transfer: undefined };
+}
+
+export const ReceiveTransferResponse: MessageFns<ReceiveTransferResponse> = {
+  encode(message: ReceiveTransferResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transfer !== undefined) {
+      Transfer.encode(message.transfer, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiveTransferResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiveTransferResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transfer = Transfer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiveTransferResponse {
+    return { transfer: isSet(object.transfer) ? Transfer.fromJSON(object.transfer) : undefined };
+  },
+
+  toJSON(message: ReceiveTransferResponse): unknown {
+    const obj: any = {};
+    if (message.transfer !== undefined) {
+      obj.transfer = Transfer.toJSON(message.transfer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReceiveTransferResponse>): ReceiveTransferResponse {
+    return ReceiveTransferResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReceiveTransferResponse>): ReceiveTransferResponse {
+    const message = createBaseReceiveTransferResponse();
+    message.transfer = (object.transfer !== undefined && object.transfer !== null)
+      ? Transfer.fromPartial(object.transfer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCancelTransferRequest(): CancelTransferRequest {
+  return { id: "", reason: "" };
+}
+
+export const CancelTransferRequest: MessageFns<CancelTransferRequest> = {
+  encode(message: CancelTransferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelTransferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelTransferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelTransferRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CancelTransferRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelTransferRequest>): CancelTransferRequest {
+    return CancelTransferRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelTransferRequest>): CancelTransferRequest {
+    const message = createBaseCancelTransferRequest();
+    message.id = object.id ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelTransferResponse(): CancelTransferResponse {
+  return { transfer: undefined };
+}
+
+export const CancelTransferResponse: MessageFns<CancelTransferResponse> = {
+  encode(message: CancelTransferResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transfer !== undefined) {
+      Transfer.encode(message.transfer, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelTransferResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelTransferResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transfer = Transfer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelTransferResponse {
+    return { transfer: isSet(object.transfer) ? Transfer.fromJSON(object.transfer) : undefined };
+  },
+
+  toJSON(message: CancelTransferResponse): unknown {
+    const obj: any = {};
+    if (message.transfer !== undefined) {
+      obj.transfer = Transfer.toJSON(message.transfer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelTransferResponse>): CancelTransferResponse {
+    return CancelTransferResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelTransferResponse>): CancelTransferResponse {
+    const message = createBaseCancelTransferResponse();
+    message.transfer = (object.transfer !== undefined && object.transfer !== null)
+      ? Transfer.fromPartial(object.transfer)
+      : undefined;
     return message;
   },
 };
@@ -2526,7 +4586,7 @@ export const ReserveStockItem: MessageFns<ReserveStockItem> = {
 };
 
 function createBaseReserveStockRequest(): ReserveStockRequest {
-  return { orderId: "", items: [], ttl: undefined };
+  return { orderId: "", items: [], ttl: undefined, locationId: "", destination: undefined, policy: 0 };
 }
 
 export const ReserveStockRequest: MessageFns<ReserveStockRequest> = {
@@ -2539,6 +4599,15 @@ export const ReserveStockRequest: MessageFns<ReserveStockRequest> = {
     }
     if (message.ttl !== undefined) {
       Duration.encode(message.ttl, writer.uint32(26).fork()).join();
+    }
+    if (message.locationId !== "") {
+      writer.uint32(34).string(message.locationId);
+    }
+    if (message.destination !== undefined) {
+      Destination.encode(message.destination, writer.uint32(42).fork()).join();
+    }
+    if (message.policy !== 0) {
+      writer.uint32(48).int32(message.policy);
     }
     return writer;
   },
@@ -2580,6 +4649,30 @@ export const ReserveStockRequest: MessageFns<ReserveStockRequest> = {
             message.ttl = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.destination = Destination.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.policy = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2601,6 +4694,13 @@ export const ReserveStockRequest: MessageFns<ReserveStockRequest> = {
         : "",
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => ReserveStockItem.fromJSON(e)) : [],
       ttl: isSet(object.ttl) ? Duration.fromJSON(object.ttl) : undefined,
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
+      destination: isSet(object.destination) ? Destination.fromJSON(object.destination) : undefined,
+      policy: isSet(object.policy) ? allocationPolicyFromJSON(object.policy) : 0,
     };
   },
 
@@ -2615,6 +4715,15 @@ export const ReserveStockRequest: MessageFns<ReserveStockRequest> = {
     if (message.ttl !== undefined) {
       obj.ttl = Duration.toJSON(message.ttl);
     }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
+    if (message.destination !== undefined) {
+      obj.destination = Destination.toJSON(message.destination);
+    }
+    if (message.policy !== 0) {
+      obj.policy = allocationPolicyToJSON(message.policy);
+    }
     return obj;
   },
 
@@ -2626,6 +4735,11 @@ export const ReserveStockRequest: MessageFns<ReserveStockRequest> = {
     message.orderId = object.orderId ?? "";
     message.items = object.items?.map((e) => ReserveStockItem.fromPartial(e)) || [];
     message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
+    message.locationId = object.locationId ?? "";
+    message.destination = (object.destination !== undefined && object.destination !== null)
+      ? Destination.fromPartial(object.destination)
+      : undefined;
+    message.policy = object.policy ?? 0;
     return message;
   },
 };
@@ -3300,12 +5414,13 @@ export const ExtendReservationResponse: MessageFns<ExtendReservationResponse> = 
 };
 
 /**
- * The inventory of the shop: catalog (products, categories), stock levels
- * and reservations of stock for orders.
+ * The inventory of the shop: catalog (products, categories), locations
+ * (stores, dark stores, warehouses), stock per product and location,
+ * transfers between locations and reservations of stock for orders.
  *
  * Every call needs `authorization: Bearer <api key>` metadata; the key's
  * scopes decide which calls it may make (catalog.read, catalog.write,
- * stock.write, reservations). Errors carry a google.rpc.ErrorInfo with a
+ * locations.write, stock.write, reservations). Errors carry a google.rpc.ErrorInfo with a
  * stable `reason` in grpc-status-details-bin.
  */
 export type InventoryServiceService = typeof InventoryServiceService;
@@ -3454,8 +5569,77 @@ export const InventoryServiceService = {
     responseDeserialize: (value: Buffer): DeleteCategoryResponse => DeleteCategoryResponse.decode(value),
   },
   /**
-   * Restocks or writes off stock of one product. Idempotent on
-   * idempotency_key. Never takes available below zero (FAILED_PRECONDITION).
+   * Creates a location. ALREADY_EXISTS when the code is taken.
+   * Scope: locations.write.
+   */
+  createLocation: {
+    path: "/larder.inventory.v1.InventoryService/CreateLocation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateLocationRequest): Buffer =>
+      Buffer.from(CreateLocationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateLocationRequest => CreateLocationRequest.decode(value),
+    responseSerialize: (value: CreateLocationResponse): Buffer =>
+      Buffer.from(CreateLocationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateLocationResponse => CreateLocationResponse.decode(value),
+  },
+  /** Returns one location (deleted ones too). Scope: catalog.read. */
+  getLocation: {
+    path: "/larder.inventory.v1.InventoryService/GetLocation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLocationRequest): Buffer => Buffer.from(GetLocationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLocationRequest => GetLocationRequest.decode(value),
+    responseSerialize: (value: GetLocationResponse): Buffer => Buffer.from(GetLocationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLocationResponse => GetLocationResponse.decode(value),
+  },
+  /**
+   * Lists locations by code, a page at a time (keyset pagination).
+   * Scope: catalog.read.
+   */
+  listLocations: {
+    path: "/larder.inventory.v1.InventoryService/ListLocations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListLocationsRequest): Buffer => Buffer.from(ListLocationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListLocationsRequest => ListLocationsRequest.decode(value),
+    responseSerialize: (value: ListLocationsResponse): Buffer =>
+      Buffer.from(ListLocationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListLocationsResponse => ListLocationsResponse.decode(value),
+  },
+  /** Changes the fields named in update_mask. Scope: locations.write. */
+  updateLocation: {
+    path: "/larder.inventory.v1.InventoryService/UpdateLocation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateLocationRequest): Buffer =>
+      Buffer.from(UpdateLocationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateLocationRequest => UpdateLocationRequest.decode(value),
+    responseSerialize: (value: UpdateLocationResponse): Buffer =>
+      Buffer.from(UpdateLocationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateLocationResponse => UpdateLocationResponse.decode(value),
+  },
+  /**
+   * Deletes a location: it keeps its history but takes no stock,
+   * reservations or transfers. FAILED_PRECONDITION while it holds stock,
+   * live reservations or transfers in transit, and for the default
+   * location. Scope: locations.write.
+   */
+  deleteLocation: {
+    path: "/larder.inventory.v1.InventoryService/DeleteLocation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLocationRequest): Buffer =>
+      Buffer.from(DeleteLocationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLocationRequest => DeleteLocationRequest.decode(value),
+    responseSerialize: (value: DeleteLocationResponse): Buffer =>
+      Buffer.from(DeleteLocationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteLocationResponse => DeleteLocationResponse.decode(value),
+  },
+  /**
+   * Restocks or writes off stock of one product at one location (the
+   * default location when none is named). Idempotent on idempotency_key.
+   * Never takes available below zero (FAILED_PRECONDITION).
    * Scope: stock.write.
    */
   adjustStock: {
@@ -3468,7 +5652,8 @@ export const InventoryServiceService = {
     responseDeserialize: (value: Buffer): AdjustStockResponse => AdjustStockResponse.decode(value),
   },
   /**
-   * Returns the stock of several products at once (deleted ones included).
+   * Returns the stock of several products at once (deleted ones included):
+   * at one location, or each product's totals with the stock per location.
    * NOT_FOUND if any id is unknown. Scope: catalog.read.
    */
   batchGetStockLevels: {
@@ -3483,11 +5668,87 @@ export const InventoryServiceService = {
     responseDeserialize: (value: Buffer): BatchGetStockLevelsResponse => BatchGetStockLevelsResponse.decode(value),
   },
   /**
+   * Sets a product's safety stock and low-stock threshold at one location.
+   * Scope: stock.write.
+   */
+  updateStockSettings: {
+    path: "/larder.inventory.v1.InventoryService/UpdateStockSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateStockSettingsRequest): Buffer =>
+      Buffer.from(UpdateStockSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateStockSettingsRequest => UpdateStockSettingsRequest.decode(value),
+    responseSerialize: (value: UpdateStockSettingsResponse): Buffer =>
+      Buffer.from(UpdateStockSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateStockSettingsResponse => UpdateStockSettingsResponse.decode(value),
+  },
+  /**
+   * Moves stock from one location to another: the units leave the sender at
+   * once and are in transit until received. Idempotent on idempotency_key.
+   * FAILED_PRECONDITION (INSUFFICIENT_STOCK) when the sender has fewer
+   * unreserved units. Scope: stock.write.
+   */
+  createTransfer: {
+    path: "/larder.inventory.v1.InventoryService/CreateTransfer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateTransferRequest): Buffer =>
+      Buffer.from(CreateTransferRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateTransferRequest => CreateTransferRequest.decode(value),
+    responseSerialize: (value: CreateTransferResponse): Buffer =>
+      Buffer.from(CreateTransferResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateTransferResponse => CreateTransferResponse.decode(value),
+  },
+  /** Returns one transfer. Scope: catalog.read. */
+  getTransfer: {
+    path: "/larder.inventory.v1.InventoryService/GetTransfer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTransferRequest): Buffer => Buffer.from(GetTransferRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTransferRequest => GetTransferRequest.decode(value),
+    responseSerialize: (value: GetTransferResponse): Buffer => Buffer.from(GetTransferResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTransferResponse => GetTransferResponse.decode(value),
+  },
+  /**
+   * Lands a transfer's units at the receiver; units short of what was sent
+   * are recorded as a loss with its reason. A repeat with the same lines
+   * returns the transfer. Scope: stock.write.
+   */
+  receiveTransfer: {
+    path: "/larder.inventory.v1.InventoryService/ReceiveTransfer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReceiveTransferRequest): Buffer =>
+      Buffer.from(ReceiveTransferRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReceiveTransferRequest => ReceiveTransferRequest.decode(value),
+    responseSerialize: (value: ReceiveTransferResponse): Buffer =>
+      Buffer.from(ReceiveTransferResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReceiveTransferResponse => ReceiveTransferResponse.decode(value),
+  },
+  /**
+   * Cancels a transfer in transit: its units go back to the sender.
+   * Idempotent; FAILED_PRECONDITION once received. Scope: stock.write.
+   */
+  cancelTransfer: {
+    path: "/larder.inventory.v1.InventoryService/CancelTransfer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelTransferRequest): Buffer =>
+      Buffer.from(CancelTransferRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelTransferRequest => CancelTransferRequest.decode(value),
+    responseSerialize: (value: CancelTransferResponse): Buffer =>
+      Buffer.from(CancelTransferResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelTransferResponse => CancelTransferResponse.decode(value),
+  },
+  /**
    * Reserves stock for an order, all items or none. Idempotent on order_id:
    * a repeat returns the first result and moves no stock. Returns each
-   * item's unit price at reservation time. FAILED_PRECONDITION (reason
-   * INSUFFICIENT_STOCK, with product_id and available) when any item is
-   * short. Scope: reservations.
+   * item's unit price at reservation time and where each unit is held
+   * (allocations). From the location named, else routed over the active
+   * locations (those serving the destination, when one is given) by the
+   * policy. FAILED_PRECONDITION (reason INSUFFICIENT_STOCK, with product_id
+   * and available, and one PreconditionViolation per short item) when no
+   * allocation fills every item. Scope: reservations.
    */
   reserveStock: {
     path: "/larder.inventory.v1.InventoryService/ReserveStock" as const,
@@ -3604,22 +5865,73 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
    */
   deleteCategory: handleUnaryCall<DeleteCategoryRequest, DeleteCategoryResponse>;
   /**
-   * Restocks or writes off stock of one product. Idempotent on
-   * idempotency_key. Never takes available below zero (FAILED_PRECONDITION).
+   * Creates a location. ALREADY_EXISTS when the code is taken.
+   * Scope: locations.write.
+   */
+  createLocation: handleUnaryCall<CreateLocationRequest, CreateLocationResponse>;
+  /** Returns one location (deleted ones too). Scope: catalog.read. */
+  getLocation: handleUnaryCall<GetLocationRequest, GetLocationResponse>;
+  /**
+   * Lists locations by code, a page at a time (keyset pagination).
+   * Scope: catalog.read.
+   */
+  listLocations: handleUnaryCall<ListLocationsRequest, ListLocationsResponse>;
+  /** Changes the fields named in update_mask. Scope: locations.write. */
+  updateLocation: handleUnaryCall<UpdateLocationRequest, UpdateLocationResponse>;
+  /**
+   * Deletes a location: it keeps its history but takes no stock,
+   * reservations or transfers. FAILED_PRECONDITION while it holds stock,
+   * live reservations or transfers in transit, and for the default
+   * location. Scope: locations.write.
+   */
+  deleteLocation: handleUnaryCall<DeleteLocationRequest, DeleteLocationResponse>;
+  /**
+   * Restocks or writes off stock of one product at one location (the
+   * default location when none is named). Idempotent on idempotency_key.
+   * Never takes available below zero (FAILED_PRECONDITION).
    * Scope: stock.write.
    */
   adjustStock: handleUnaryCall<AdjustStockRequest, AdjustStockResponse>;
   /**
-   * Returns the stock of several products at once (deleted ones included).
+   * Returns the stock of several products at once (deleted ones included):
+   * at one location, or each product's totals with the stock per location.
    * NOT_FOUND if any id is unknown. Scope: catalog.read.
    */
   batchGetStockLevels: handleUnaryCall<BatchGetStockLevelsRequest, BatchGetStockLevelsResponse>;
   /**
+   * Sets a product's safety stock and low-stock threshold at one location.
+   * Scope: stock.write.
+   */
+  updateStockSettings: handleUnaryCall<UpdateStockSettingsRequest, UpdateStockSettingsResponse>;
+  /**
+   * Moves stock from one location to another: the units leave the sender at
+   * once and are in transit until received. Idempotent on idempotency_key.
+   * FAILED_PRECONDITION (INSUFFICIENT_STOCK) when the sender has fewer
+   * unreserved units. Scope: stock.write.
+   */
+  createTransfer: handleUnaryCall<CreateTransferRequest, CreateTransferResponse>;
+  /** Returns one transfer. Scope: catalog.read. */
+  getTransfer: handleUnaryCall<GetTransferRequest, GetTransferResponse>;
+  /**
+   * Lands a transfer's units at the receiver; units short of what was sent
+   * are recorded as a loss with its reason. A repeat with the same lines
+   * returns the transfer. Scope: stock.write.
+   */
+  receiveTransfer: handleUnaryCall<ReceiveTransferRequest, ReceiveTransferResponse>;
+  /**
+   * Cancels a transfer in transit: its units go back to the sender.
+   * Idempotent; FAILED_PRECONDITION once received. Scope: stock.write.
+   */
+  cancelTransfer: handleUnaryCall<CancelTransferRequest, CancelTransferResponse>;
+  /**
    * Reserves stock for an order, all items or none. Idempotent on order_id:
    * a repeat returns the first result and moves no stock. Returns each
-   * item's unit price at reservation time. FAILED_PRECONDITION (reason
-   * INSUFFICIENT_STOCK, with product_id and available) when any item is
-   * short. Scope: reservations.
+   * item's unit price at reservation time and where each unit is held
+   * (allocations). From the location named, else routed over the active
+   * locations (those serving the destination, when one is given) by the
+   * policy. FAILED_PRECONDITION (reason INSUFFICIENT_STOCK, with product_id
+   * and available, and one PreconditionViolation per short item) when no
+   * allocation fills every item. Scope: reservations.
    */
   reserveStock: handleUnaryCall<ReserveStockRequest, ReserveStockResponse>;
   /** Returns the reservation of an order. Scope: reservations. */
@@ -3841,8 +6153,100 @@ export interface InventoryServiceClient extends Client {
     callback: (error: ServiceError | null, response: DeleteCategoryResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Restocks or writes off stock of one product. Idempotent on
-   * idempotency_key. Never takes available below zero (FAILED_PRECONDITION).
+   * Creates a location. ALREADY_EXISTS when the code is taken.
+   * Scope: locations.write.
+   */
+  createLocation(
+    request: CreateLocationRequest,
+    callback: (error: ServiceError | null, response: CreateLocationResponse) => void,
+  ): ClientUnaryCall;
+  createLocation(
+    request: CreateLocationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateLocationResponse) => void,
+  ): ClientUnaryCall;
+  createLocation(
+    request: CreateLocationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateLocationResponse) => void,
+  ): ClientUnaryCall;
+  /** Returns one location (deleted ones too). Scope: catalog.read. */
+  getLocation(
+    request: GetLocationRequest,
+    callback: (error: ServiceError | null, response: GetLocationResponse) => void,
+  ): ClientUnaryCall;
+  getLocation(
+    request: GetLocationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLocationResponse) => void,
+  ): ClientUnaryCall;
+  getLocation(
+    request: GetLocationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLocationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists locations by code, a page at a time (keyset pagination).
+   * Scope: catalog.read.
+   */
+  listLocations(
+    request: ListLocationsRequest,
+    callback: (error: ServiceError | null, response: ListLocationsResponse) => void,
+  ): ClientUnaryCall;
+  listLocations(
+    request: ListLocationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListLocationsResponse) => void,
+  ): ClientUnaryCall;
+  listLocations(
+    request: ListLocationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListLocationsResponse) => void,
+  ): ClientUnaryCall;
+  /** Changes the fields named in update_mask. Scope: locations.write. */
+  updateLocation(
+    request: UpdateLocationRequest,
+    callback: (error: ServiceError | null, response: UpdateLocationResponse) => void,
+  ): ClientUnaryCall;
+  updateLocation(
+    request: UpdateLocationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateLocationResponse) => void,
+  ): ClientUnaryCall;
+  updateLocation(
+    request: UpdateLocationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateLocationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Deletes a location: it keeps its history but takes no stock,
+   * reservations or transfers. FAILED_PRECONDITION while it holds stock,
+   * live reservations or transfers in transit, and for the default
+   * location. Scope: locations.write.
+   */
+  deleteLocation(
+    request: DeleteLocationRequest,
+    callback: (error: ServiceError | null, response: DeleteLocationResponse) => void,
+  ): ClientUnaryCall;
+  deleteLocation(
+    request: DeleteLocationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteLocationResponse) => void,
+  ): ClientUnaryCall;
+  deleteLocation(
+    request: DeleteLocationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteLocationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Restocks or writes off stock of one product at one location (the
+   * default location when none is named). Idempotent on idempotency_key.
+   * Never takes available below zero (FAILED_PRECONDITION).
    * Scope: stock.write.
    */
   adjustStock(
@@ -3861,7 +6265,8 @@ export interface InventoryServiceClient extends Client {
     callback: (error: ServiceError | null, response: AdjustStockResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Returns the stock of several products at once (deleted ones included).
+   * Returns the stock of several products at once (deleted ones included):
+   * at one location, or each product's totals with the stock per location.
    * NOT_FOUND if any id is unknown. Scope: catalog.read.
    */
   batchGetStockLevels(
@@ -3880,11 +6285,109 @@ export interface InventoryServiceClient extends Client {
     callback: (error: ServiceError | null, response: BatchGetStockLevelsResponse) => void,
   ): ClientUnaryCall;
   /**
+   * Sets a product's safety stock and low-stock threshold at one location.
+   * Scope: stock.write.
+   */
+  updateStockSettings(
+    request: UpdateStockSettingsRequest,
+    callback: (error: ServiceError | null, response: UpdateStockSettingsResponse) => void,
+  ): ClientUnaryCall;
+  updateStockSettings(
+    request: UpdateStockSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateStockSettingsResponse) => void,
+  ): ClientUnaryCall;
+  updateStockSettings(
+    request: UpdateStockSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateStockSettingsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Moves stock from one location to another: the units leave the sender at
+   * once and are in transit until received. Idempotent on idempotency_key.
+   * FAILED_PRECONDITION (INSUFFICIENT_STOCK) when the sender has fewer
+   * unreserved units. Scope: stock.write.
+   */
+  createTransfer(
+    request: CreateTransferRequest,
+    callback: (error: ServiceError | null, response: CreateTransferResponse) => void,
+  ): ClientUnaryCall;
+  createTransfer(
+    request: CreateTransferRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateTransferResponse) => void,
+  ): ClientUnaryCall;
+  createTransfer(
+    request: CreateTransferRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateTransferResponse) => void,
+  ): ClientUnaryCall;
+  /** Returns one transfer. Scope: catalog.read. */
+  getTransfer(
+    request: GetTransferRequest,
+    callback: (error: ServiceError | null, response: GetTransferResponse) => void,
+  ): ClientUnaryCall;
+  getTransfer(
+    request: GetTransferRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTransferResponse) => void,
+  ): ClientUnaryCall;
+  getTransfer(
+    request: GetTransferRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTransferResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lands a transfer's units at the receiver; units short of what was sent
+   * are recorded as a loss with its reason. A repeat with the same lines
+   * returns the transfer. Scope: stock.write.
+   */
+  receiveTransfer(
+    request: ReceiveTransferRequest,
+    callback: (error: ServiceError | null, response: ReceiveTransferResponse) => void,
+  ): ClientUnaryCall;
+  receiveTransfer(
+    request: ReceiveTransferRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReceiveTransferResponse) => void,
+  ): ClientUnaryCall;
+  receiveTransfer(
+    request: ReceiveTransferRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReceiveTransferResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Cancels a transfer in transit: its units go back to the sender.
+   * Idempotent; FAILED_PRECONDITION once received. Scope: stock.write.
+   */
+  cancelTransfer(
+    request: CancelTransferRequest,
+    callback: (error: ServiceError | null, response: CancelTransferResponse) => void,
+  ): ClientUnaryCall;
+  cancelTransfer(
+    request: CancelTransferRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelTransferResponse) => void,
+  ): ClientUnaryCall;
+  cancelTransfer(
+    request: CancelTransferRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelTransferResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * Reserves stock for an order, all items or none. Idempotent on order_id:
    * a repeat returns the first result and moves no stock. Returns each
-   * item's unit price at reservation time. FAILED_PRECONDITION (reason
-   * INSUFFICIENT_STOCK, with product_id and available) when any item is
-   * short. Scope: reservations.
+   * item's unit price at reservation time and where each unit is held
+   * (allocations). From the location named, else routed over the active
+   * locations (those serving the destination, when one is given) by the
+   * policy. FAILED_PRECONDITION (reason INSUFFICIENT_STOCK, with product_id
+   * and available, and one PreconditionViolation per short item) when no
+   * allocation fills every item. Scope: reservations.
    */
   reserveStock(
     request: ReserveStockRequest,

@@ -205,22 +205,63 @@ export interface Category {
 }
 
 /**
- * Stock of one product. available + reserved + sold is everything the shop
- * has received less what it wrote off.
+ * Stock of one product, at one location or in total. available + reserved
+ * + sold + in_transit is everything the location has received less what it
+ * wrote off or sent away.
  */
 export interface StockLevel {
   /** The product this stock belongs to. */
   productId: string;
-  /** Units that can be reserved right now. */
+  /**
+   * Units on hand and not reserved, safety stock included
+   * (available_to_sell is what a reservation can take).
+   */
   available: number;
   /** Units held by open reservations (waiting for payment). */
   reserved: number;
   /** Units sold (committed reservations). */
   sold: number;
-  /** True when available is at or below the product's low-stock threshold. */
+  /**
+   * True when available_to_sell is at or below low_stock_threshold (and
+   * the threshold is not 0).
+   */
   lowStock: boolean;
   /** When the stock last changed. */
-  updateTime: Date | undefined;
+  updateTime:
+    | Date
+    | undefined;
+  /**
+   * The location this stock is at; empty for a product's totals over all
+   * its locations.
+   */
+  locationId: string;
+  /**
+   * Units held back from online sale at the location (a reservation never
+   * takes them); for totals, the sum.
+   */
+  safetyStock: number;
+  /**
+   * Units a reservation can take: available - safety_stock, never below
+   * zero; for totals, the sum over the locations.
+   */
+  availableToSell: number;
+  /** Units physically there and not sold: available + reserved. */
+  onHand: number;
+  /**
+   * Units sent out by transfers and not yet received; still counted here,
+   * not in on_hand.
+   */
+  inTransit: number;
+  /**
+   * The low-stock threshold in force: the location's override, else the
+   * product's.
+   */
+  lowStockThreshold: number;
+  /**
+   * For a product's totals: the stock at each location that has a row for
+   * it, by location code. Empty for one location's stock.
+   */
+  locations: StockLevel[];
 }
 
 /** One line of a reservation. */
@@ -255,7 +296,27 @@ export interface Reservation {
     | Date
     | undefined;
   /** When the status last changed. */
-  updateTime: Date | undefined;
+  updateTime:
+    | Date
+    | undefined;
+  /**
+   * Which location supplies how many units of each item, sorted by product
+   * id then location id.
+   */
+  allocations: AllocationLine[];
+}
+
+/**
+ * One line of a reservation's allocation: which location supplies how many
+ * units of a product.
+ */
+export interface AllocationLine {
+  /** The product. */
+  productId: string;
+  /** The location the units are reserved at. */
+  locationId: string;
+  /** Units, at least 1. */
+  quantity: number;
 }
 
 function createBaseProduct(): Product {
@@ -684,7 +745,21 @@ export const Category: MessageFns<Category> = {
 };
 
 function createBaseStockLevel(): StockLevel {
-  return { productId: "", available: 0, reserved: 0, sold: 0, lowStock: false, updateTime: undefined };
+  return {
+    productId: "",
+    available: 0,
+    reserved: 0,
+    sold: 0,
+    lowStock: false,
+    updateTime: undefined,
+    locationId: "",
+    safetyStock: 0,
+    availableToSell: 0,
+    onHand: 0,
+    inTransit: 0,
+    lowStockThreshold: 0,
+    locations: [],
+  };
 }
 
 export const StockLevel: MessageFns<StockLevel> = {
@@ -706,6 +781,27 @@ export const StockLevel: MessageFns<StockLevel> = {
     }
     if (message.updateTime !== undefined) {
       Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(50).fork()).join();
+    }
+    if (message.locationId !== "") {
+      writer.uint32(58).string(message.locationId);
+    }
+    if (message.safetyStock !== 0) {
+      writer.uint32(64).int64(message.safetyStock);
+    }
+    if (message.availableToSell !== 0) {
+      writer.uint32(72).int64(message.availableToSell);
+    }
+    if (message.onHand !== 0) {
+      writer.uint32(80).int64(message.onHand);
+    }
+    if (message.inTransit !== 0) {
+      writer.uint32(88).int64(message.inTransit);
+    }
+    if (message.lowStockThreshold !== 0) {
+      writer.uint32(96).int32(message.lowStockThreshold);
+    }
+    for (const v of message.locations) {
+      StockLevel.encode(v!, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -771,6 +867,62 @@ export const StockLevel: MessageFns<StockLevel> = {
             message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.safetyStock = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.availableToSell = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.onHand = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.inTransit = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.lowStockThreshold = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.locations.push(StockLevel.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -803,6 +955,39 @@ export const StockLevel: MessageFns<StockLevel> = {
         : isSet(object.update_time)
         ? fromJsonTimestamp(object.update_time)
         : undefined,
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
+      safetyStock: isSet(object.safetyStock)
+        ? globalThis.Number(object.safetyStock)
+        : isSet(object.safety_stock)
+        ? globalThis.Number(object.safety_stock)
+        : 0,
+      availableToSell: isSet(object.availableToSell)
+        ? globalThis.Number(object.availableToSell)
+        : isSet(object.available_to_sell)
+        ? globalThis.Number(object.available_to_sell)
+        : 0,
+      onHand: isSet(object.onHand)
+        ? globalThis.Number(object.onHand)
+        : isSet(object.on_hand)
+        ? globalThis.Number(object.on_hand)
+        : 0,
+      inTransit: isSet(object.inTransit)
+        ? globalThis.Number(object.inTransit)
+        : isSet(object.in_transit)
+        ? globalThis.Number(object.in_transit)
+        : 0,
+      lowStockThreshold: isSet(object.lowStockThreshold)
+        ? globalThis.Number(object.lowStockThreshold)
+        : isSet(object.low_stock_threshold)
+        ? globalThis.Number(object.low_stock_threshold)
+        : 0,
+      locations: globalThis.Array.isArray(object?.locations)
+        ? object.locations.map((e: any) => StockLevel.fromJSON(e))
+        : [],
     };
   },
 
@@ -826,6 +1011,27 @@ export const StockLevel: MessageFns<StockLevel> = {
     if (message.updateTime !== undefined) {
       obj.updateTime = message.updateTime.toISOString();
     }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
+    if (message.safetyStock !== 0) {
+      obj.safetyStock = Math.round(message.safetyStock);
+    }
+    if (message.availableToSell !== 0) {
+      obj.availableToSell = Math.round(message.availableToSell);
+    }
+    if (message.onHand !== 0) {
+      obj.onHand = Math.round(message.onHand);
+    }
+    if (message.inTransit !== 0) {
+      obj.inTransit = Math.round(message.inTransit);
+    }
+    if (message.lowStockThreshold !== 0) {
+      obj.lowStockThreshold = Math.round(message.lowStockThreshold);
+    }
+    if (message.locations?.length) {
+      obj.locations = message.locations.map((e) => StockLevel.toJSON(e));
+    }
     return obj;
   },
 
@@ -840,6 +1046,13 @@ export const StockLevel: MessageFns<StockLevel> = {
     message.sold = object.sold ?? 0;
     message.lowStock = object.lowStock ?? false;
     message.updateTime = object.updateTime ?? undefined;
+    message.locationId = object.locationId ?? "";
+    message.safetyStock = object.safetyStock ?? 0;
+    message.availableToSell = object.availableToSell ?? 0;
+    message.onHand = object.onHand ?? 0;
+    message.inTransit = object.inTransit ?? 0;
+    message.lowStockThreshold = object.lowStockThreshold ?? 0;
+    message.locations = object.locations?.map((e) => StockLevel.fromPartial(e)) || [];
     return message;
   },
 };
@@ -964,6 +1177,7 @@ function createBaseReservation(): Reservation {
     releaseReason: "",
     createTime: undefined,
     updateTime: undefined,
+    allocations: [],
   };
 }
 
@@ -989,6 +1203,9 @@ export const Reservation: MessageFns<Reservation> = {
     }
     if (message.updateTime !== undefined) {
       Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(58).fork()).join();
+    }
+    for (const v of message.allocations) {
+      AllocationLine.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1062,6 +1279,14 @@ export const Reservation: MessageFns<Reservation> = {
             message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.allocations.push(AllocationLine.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1103,6 +1328,9 @@ export const Reservation: MessageFns<Reservation> = {
         : isSet(object.update_time)
         ? fromJsonTimestamp(object.update_time)
         : undefined,
+      allocations: globalThis.Array.isArray(object?.allocations)
+        ? object.allocations.map((e: any) => AllocationLine.fromJSON(e))
+        : [],
     };
   },
 
@@ -1129,6 +1357,9 @@ export const Reservation: MessageFns<Reservation> = {
     if (message.updateTime !== undefined) {
       obj.updateTime = message.updateTime.toISOString();
     }
+    if (message.allocations?.length) {
+      obj.allocations = message.allocations.map((e) => AllocationLine.toJSON(e));
+    }
     return obj;
   },
 
@@ -1144,6 +1375,116 @@ export const Reservation: MessageFns<Reservation> = {
     message.releaseReason = object.releaseReason ?? "";
     message.createTime = object.createTime ?? undefined;
     message.updateTime = object.updateTime ?? undefined;
+    message.allocations = object.allocations?.map((e) => AllocationLine.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAllocationLine(): AllocationLine {
+  return { productId: "", locationId: "", quantity: 0 };
+}
+
+export const AllocationLine: MessageFns<AllocationLine> = {
+  encode(message: AllocationLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.productId !== "") {
+      writer.uint32(10).string(message.productId);
+    }
+    if (message.locationId !== "") {
+      writer.uint32(18).string(message.locationId);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(24).int32(message.quantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AllocationLine {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAllocationLine();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.productId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.quantity = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AllocationLine {
+    return {
+      productId: isSet(object.productId)
+        ? globalThis.String(object.productId)
+        : isSet(object.product_id)
+        ? globalThis.String(object.product_id)
+        : "",
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+    };
+  },
+
+  toJSON(message: AllocationLine): unknown {
+    const obj: any = {};
+    if (message.productId !== "") {
+      obj.productId = message.productId;
+    }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AllocationLine>): AllocationLine {
+    return AllocationLine.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AllocationLine>): AllocationLine {
+    const message = createBaseAllocationLine();
+    message.productId = object.productId ?? "";
+    message.locationId = object.locationId ?? "";
+    message.quantity = object.quantity ?? 0;
     return message;
   },
 };

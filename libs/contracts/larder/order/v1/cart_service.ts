@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Cart } from "./resources.js";
+import { Cart, Fulfilment } from "./resources.js";
 
 export const protobufPackage = "larder.order.v1";
 
@@ -33,6 +33,20 @@ export interface GetCartRequest {
 /** Response of GetCart. */
 export interface GetCartResponse {
   /** The cart. */
+  cart: Cart | undefined;
+}
+
+/** Request of SetCartFulfilment. */
+export interface SetCartFulfilmentRequest {
+  /** The customer (UUID). */
+  customerId: string;
+  /** Delivery or pickup; unset clears it. */
+  fulfilment: Fulfilment | undefined;
+}
+
+/** Response of SetCartFulfilment. */
+export interface SetCartFulfilmentResponse {
+  /** The cart after the change. */
   cart: Cart | undefined;
 }
 
@@ -229,6 +243,164 @@ export const GetCartResponse: MessageFns<GetCartResponse> = {
   },
   fromPartial(object: DeepPartial<GetCartResponse>): GetCartResponse {
     const message = createBaseGetCartResponse();
+    message.cart = (object.cart !== undefined && object.cart !== null) ? Cart.fromPartial(object.cart) : undefined;
+    return message;
+  },
+};
+
+function createBaseSetCartFulfilmentRequest(): SetCartFulfilmentRequest {
+  return { customerId: "", fulfilment: undefined };
+}
+
+export const SetCartFulfilmentRequest: MessageFns<SetCartFulfilmentRequest> = {
+  encode(message: SetCartFulfilmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== "") {
+      writer.uint32(10).string(message.customerId);
+    }
+    if (message.fulfilment !== undefined) {
+      Fulfilment.encode(message.fulfilment, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetCartFulfilmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetCartFulfilmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fulfilment = Fulfilment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetCartFulfilmentRequest {
+    return {
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      fulfilment: isSet(object.fulfilment) ? Fulfilment.fromJSON(object.fulfilment) : undefined,
+    };
+  },
+
+  toJSON(message: SetCartFulfilmentRequest): unknown {
+    const obj: any = {};
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.fulfilment !== undefined) {
+      obj.fulfilment = Fulfilment.toJSON(message.fulfilment);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetCartFulfilmentRequest>): SetCartFulfilmentRequest {
+    return SetCartFulfilmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetCartFulfilmentRequest>): SetCartFulfilmentRequest {
+    const message = createBaseSetCartFulfilmentRequest();
+    message.customerId = object.customerId ?? "";
+    message.fulfilment = (object.fulfilment !== undefined && object.fulfilment !== null)
+      ? Fulfilment.fromPartial(object.fulfilment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetCartFulfilmentResponse(): SetCartFulfilmentResponse {
+  return { cart: undefined };
+}
+
+export const SetCartFulfilmentResponse: MessageFns<SetCartFulfilmentResponse> = {
+  encode(message: SetCartFulfilmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cart !== undefined) {
+      Cart.encode(message.cart, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetCartFulfilmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetCartFulfilmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cart = Cart.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetCartFulfilmentResponse {
+    return { cart: isSet(object.cart) ? Cart.fromJSON(object.cart) : undefined };
+  },
+
+  toJSON(message: SetCartFulfilmentResponse): unknown {
+    const obj: any = {};
+    if (message.cart !== undefined) {
+      obj.cart = Cart.toJSON(message.cart);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetCartFulfilmentResponse>): SetCartFulfilmentResponse {
+    return SetCartFulfilmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetCartFulfilmentResponse>): SetCartFulfilmentResponse {
+    const message = createBaseSetCartFulfilmentResponse();
     message.cart = (object.cart !== undefined && object.cart !== null) ? Cart.fromPartial(object.cart) : undefined;
     return message;
   },
@@ -908,7 +1080,8 @@ export const CartServiceService = {
   /**
    * Adds units of a product to what the cart already holds.
    * FAILED_PRECONDITION (reason INSUFFICIENT_STOCK) when the shop has fewer
-   * available than the cart would then hold; NOT_FOUND for an unknown or
+   * available to sell than the cart would then hold (at the locations that
+   * serve the cart's fulfilment, when it has one); NOT_FOUND for an unknown or
    * deleted product.
    */
   addCartItem: {
@@ -954,6 +1127,22 @@ export const CartServiceService = {
     responseSerialize: (value: ClearCartResponse): Buffer => Buffer.from(ClearCartResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ClearCartResponse => ClearCartResponse.decode(value),
   },
+  /**
+   * Sets (or, with fulfilment unset, clears) how the customer wants the
+   * order: availability checks then count only the locations that can serve
+   * it. NOT_FOUND for an unknown pickup location.
+   */
+  setCartFulfilment: {
+    path: "/larder.order.v1.CartService/SetCartFulfilment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetCartFulfilmentRequest): Buffer =>
+      Buffer.from(SetCartFulfilmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetCartFulfilmentRequest => SetCartFulfilmentRequest.decode(value),
+    responseSerialize: (value: SetCartFulfilmentResponse): Buffer =>
+      Buffer.from(SetCartFulfilmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetCartFulfilmentResponse => SetCartFulfilmentResponse.decode(value),
+  },
 } as const;
 
 export interface CartServiceServer extends UntypedServiceImplementation {
@@ -962,7 +1151,8 @@ export interface CartServiceServer extends UntypedServiceImplementation {
   /**
    * Adds units of a product to what the cart already holds.
    * FAILED_PRECONDITION (reason INSUFFICIENT_STOCK) when the shop has fewer
-   * available than the cart would then hold; NOT_FOUND for an unknown or
+   * available to sell than the cart would then hold (at the locations that
+   * serve the cart's fulfilment, when it has one); NOT_FOUND for an unknown or
    * deleted product.
    */
   addCartItem: handleUnaryCall<AddCartItemRequest, AddCartItemResponse>;
@@ -972,6 +1162,12 @@ export interface CartServiceServer extends UntypedServiceImplementation {
   removeCartItem: handleUnaryCall<RemoveCartItemRequest, RemoveCartItemResponse>;
   /** Empties the cart. */
   clearCart: handleUnaryCall<ClearCartRequest, ClearCartResponse>;
+  /**
+   * Sets (or, with fulfilment unset, clears) how the customer wants the
+   * order: availability checks then count only the locations that can serve
+   * it. NOT_FOUND for an unknown pickup location.
+   */
+  setCartFulfilment: handleUnaryCall<SetCartFulfilmentRequest, SetCartFulfilmentResponse>;
 }
 
 export interface CartServiceClient extends Client {
@@ -994,7 +1190,8 @@ export interface CartServiceClient extends Client {
   /**
    * Adds units of a product to what the cart already holds.
    * FAILED_PRECONDITION (reason INSUFFICIENT_STOCK) when the shop has fewer
-   * available than the cart would then hold; NOT_FOUND for an unknown or
+   * available to sell than the cart would then hold (at the locations that
+   * serve the cart's fulfilment, when it has one); NOT_FOUND for an unknown or
    * deleted product.
    */
   addCartItem(
@@ -1059,6 +1256,26 @@ export interface CartServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ClearCartResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sets (or, with fulfilment unset, clears) how the customer wants the
+   * order: availability checks then count only the locations that can serve
+   * it. NOT_FOUND for an unknown pickup location.
+   */
+  setCartFulfilment(
+    request: SetCartFulfilmentRequest,
+    callback: (error: ServiceError | null, response: SetCartFulfilmentResponse) => void,
+  ): ClientUnaryCall;
+  setCartFulfilment(
+    request: SetCartFulfilmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetCartFulfilmentResponse) => void,
+  ): ClientUnaryCall;
+  setCartFulfilment(
+    request: SetCartFulfilmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetCartFulfilmentResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -22,6 +22,7 @@ import {
 } from "@grpc/grpc-js";
 import { FieldMask } from "../../../google/protobuf/field_mask.js";
 import {
+  Fulfilment,
   Order,
   OrderEvent,
   OrderStatus,
@@ -57,7 +58,15 @@ export interface CheckoutRequest {
    */
   paymentToken: string;
   /** Optional shipping address. */
-  shippingAddress: ShippingAddress | undefined;
+  shippingAddress:
+    | ShippingAddress
+    | undefined;
+  /**
+   * Delivery or pickup; decides where stock is reserved. Optional; with a
+   * delivery, shipping_address must be unset (the delivery's address is the
+   * order's shipping address).
+   */
+  fulfilment: Fulfilment | undefined;
 }
 
 /** Response of Checkout. */
@@ -77,7 +86,11 @@ export interface CreateOrderRequest {
   /** Same meaning as in CheckoutRequest. */
   paymentToken: string;
   /** Optional shipping address. */
-  shippingAddress: ShippingAddress | undefined;
+  shippingAddress:
+    | ShippingAddress
+    | undefined;
+  /** Same meaning as in CheckoutRequest. */
+  fulfilment: Fulfilment | undefined;
 }
 
 /** Response of CreateOrder. */
@@ -288,7 +301,7 @@ export const CreateOrderItem: MessageFns<CreateOrderItem> = {
 };
 
 function createBaseCheckoutRequest(): CheckoutRequest {
-  return { customerId: "", idempotencyKey: "", paymentToken: "", shippingAddress: undefined };
+  return { customerId: "", idempotencyKey: "", paymentToken: "", shippingAddress: undefined, fulfilment: undefined };
 }
 
 export const CheckoutRequest: MessageFns<CheckoutRequest> = {
@@ -304,6 +317,9 @@ export const CheckoutRequest: MessageFns<CheckoutRequest> = {
     }
     if (message.shippingAddress !== undefined) {
       ShippingAddress.encode(message.shippingAddress, writer.uint32(34).fork()).join();
+    }
+    if (message.fulfilment !== undefined) {
+      Fulfilment.encode(message.fulfilment, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -353,6 +369,14 @@ export const CheckoutRequest: MessageFns<CheckoutRequest> = {
             message.shippingAddress = ShippingAddress.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.fulfilment = Fulfilment.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -387,6 +411,7 @@ export const CheckoutRequest: MessageFns<CheckoutRequest> = {
         : isSet(object.shipping_address)
         ? ShippingAddress.fromJSON(object.shipping_address)
         : undefined,
+      fulfilment: isSet(object.fulfilment) ? Fulfilment.fromJSON(object.fulfilment) : undefined,
     };
   },
 
@@ -404,6 +429,9 @@ export const CheckoutRequest: MessageFns<CheckoutRequest> = {
     if (message.shippingAddress !== undefined) {
       obj.shippingAddress = ShippingAddress.toJSON(message.shippingAddress);
     }
+    if (message.fulfilment !== undefined) {
+      obj.fulfilment = Fulfilment.toJSON(message.fulfilment);
+    }
     return obj;
   },
 
@@ -417,6 +445,9 @@ export const CheckoutRequest: MessageFns<CheckoutRequest> = {
     message.paymentToken = object.paymentToken ?? "";
     message.shippingAddress = (object.shippingAddress !== undefined && object.shippingAddress !== null)
       ? ShippingAddress.fromPartial(object.shippingAddress)
+      : undefined;
+    message.fulfilment = (object.fulfilment !== undefined && object.fulfilment !== null)
+      ? Fulfilment.fromPartial(object.fulfilment)
       : undefined;
     return message;
   },
@@ -490,7 +521,14 @@ export const CheckoutResponse: MessageFns<CheckoutResponse> = {
 };
 
 function createBaseCreateOrderRequest(): CreateOrderRequest {
-  return { customerId: "", items: [], idempotencyKey: "", paymentToken: "", shippingAddress: undefined };
+  return {
+    customerId: "",
+    items: [],
+    idempotencyKey: "",
+    paymentToken: "",
+    shippingAddress: undefined,
+    fulfilment: undefined,
+  };
 }
 
 export const CreateOrderRequest: MessageFns<CreateOrderRequest> = {
@@ -509,6 +547,9 @@ export const CreateOrderRequest: MessageFns<CreateOrderRequest> = {
     }
     if (message.shippingAddress !== undefined) {
       ShippingAddress.encode(message.shippingAddress, writer.uint32(42).fork()).join();
+    }
+    if (message.fulfilment !== undefined) {
+      Fulfilment.encode(message.fulfilment, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -566,6 +607,14 @@ export const CreateOrderRequest: MessageFns<CreateOrderRequest> = {
             message.shippingAddress = ShippingAddress.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.fulfilment = Fulfilment.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -601,6 +650,7 @@ export const CreateOrderRequest: MessageFns<CreateOrderRequest> = {
         : isSet(object.shipping_address)
         ? ShippingAddress.fromJSON(object.shipping_address)
         : undefined,
+      fulfilment: isSet(object.fulfilment) ? Fulfilment.fromJSON(object.fulfilment) : undefined,
     };
   },
 
@@ -621,6 +671,9 @@ export const CreateOrderRequest: MessageFns<CreateOrderRequest> = {
     if (message.shippingAddress !== undefined) {
       obj.shippingAddress = ShippingAddress.toJSON(message.shippingAddress);
     }
+    if (message.fulfilment !== undefined) {
+      obj.fulfilment = Fulfilment.toJSON(message.fulfilment);
+    }
     return obj;
   },
 
@@ -635,6 +688,9 @@ export const CreateOrderRequest: MessageFns<CreateOrderRequest> = {
     message.paymentToken = object.paymentToken ?? "";
     message.shippingAddress = (object.shippingAddress !== undefined && object.shippingAddress !== null)
       ? ShippingAddress.fromPartial(object.shippingAddress)
+      : undefined;
+    message.fulfilment = (object.fulfilment !== undefined && object.fulfilment !== null)
+      ? Fulfilment.fromPartial(object.fulfilment)
       : undefined;
     return message;
   },

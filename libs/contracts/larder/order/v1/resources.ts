@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
+import { LatLng } from "../../common/v1/geo.js";
 import { Money } from "../../common/v1/money.js";
 
 export const protobufPackage = "larder.order.v1";
@@ -178,7 +179,15 @@ export interface Cart {
   /** Lines in the cart, sorted by product id. */
   items: CartItem[];
   /** When the cart last changed; unset for a cart never used. */
-  updateTime: Date | undefined;
+  updateTime:
+    | Date
+    | undefined;
+  /**
+   * How the customer wants the order, once known (SetCartFulfilment):
+   * availability is then checked at the locations that can serve it, and
+   * Checkout uses it when its request names none.
+   */
+  fulfilment: Fulfilment | undefined;
 }
 
 /** One line of a cart. */
@@ -203,6 +212,46 @@ export interface ShippingAddress {
   postalCode: string;
   /** ISO 3166-1 alpha-2 country code in upper case, e.g. "NL". */
   countryCode: string;
+}
+
+/**
+ * How an order reaches the customer: delivered to an address, or picked up
+ * at a location. It decides where the order's stock is reserved (routing,
+ * docs/routing.md).
+ */
+export interface Fulfilment {
+  /** Delivered: reserved at the locations that deliver to the address. */
+  delivery?:
+    | Delivery
+    | undefined;
+  /** Picked up: reserved at that location only. */
+  pickup?: Pickup | undefined;
+}
+
+/** Delivery to an address. */
+export interface Delivery {
+  /** Where to; postal_code is required. */
+  address:
+    | ShippingAddress
+    | undefined;
+  /** The address's coordinates, for nearest-first routing; optional. */
+  coordinates: LatLng | undefined;
+}
+
+/** Pickup at a location. */
+export interface Pickup {
+  /** UUID of the inventory location (one that offers pickup). */
+  locationId: string;
+}
+
+/** Where some of an order's units are reserved. */
+export interface OrderAllocation {
+  /** The product. */
+  productId: string;
+  /** The inventory location holding the units. */
+  locationId: string;
+  /** Units, at least 1. */
+  quantity: number;
 }
 
 /** One line of an order. */
@@ -281,6 +330,18 @@ export interface Order {
    * becomes CANCELLED (with its compensation) as soon as that step ends.
    */
   cancelRequested: boolean;
+  /**
+   * How the order reaches the customer; unset for orders made without one
+   * (reserved at any location, as before locations existed).
+   */
+  fulfilment:
+    | Fulfilment
+    | undefined;
+  /**
+   * Where its units are reserved, once reserved: sorted by product id then
+   * location id.
+   */
+  allocations: OrderAllocation[];
 }
 
 /** One entry of the order log: a status change with its cause. */
@@ -304,7 +365,7 @@ export interface OrderEvent {
 }
 
 function createBaseCart(): Cart {
-  return { customerId: "", items: [], updateTime: undefined };
+  return { customerId: "", items: [], updateTime: undefined, fulfilment: undefined };
 }
 
 export const Cart: MessageFns<Cart> = {
@@ -317,6 +378,9 @@ export const Cart: MessageFns<Cart> = {
     }
     if (message.updateTime !== undefined) {
       Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(26).fork()).join();
+    }
+    if (message.fulfilment !== undefined) {
+      Fulfilment.encode(message.fulfilment, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -358,6 +422,14 @@ export const Cart: MessageFns<Cart> = {
             message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fulfilment = Fulfilment.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -383,6 +455,7 @@ export const Cart: MessageFns<Cart> = {
         : isSet(object.update_time)
         ? fromJsonTimestamp(object.update_time)
         : undefined,
+      fulfilment: isSet(object.fulfilment) ? Fulfilment.fromJSON(object.fulfilment) : undefined,
     };
   },
 
@@ -397,6 +470,9 @@ export const Cart: MessageFns<Cart> = {
     if (message.updateTime !== undefined) {
       obj.updateTime = message.updateTime.toISOString();
     }
+    if (message.fulfilment !== undefined) {
+      obj.fulfilment = Fulfilment.toJSON(message.fulfilment);
+    }
     return obj;
   },
 
@@ -408,6 +484,9 @@ export const Cart: MessageFns<Cart> = {
     message.customerId = object.customerId ?? "";
     message.items = object.items?.map((e) => CartItem.fromPartial(e)) || [];
     message.updateTime = object.updateTime ?? undefined;
+    message.fulfilment = (object.fulfilment !== undefined && object.fulfilment !== null)
+      ? Fulfilment.fromPartial(object.fulfilment)
+      : undefined;
     return message;
   },
 };
@@ -658,6 +737,366 @@ export const ShippingAddress: MessageFns<ShippingAddress> = {
   },
 };
 
+function createBaseFulfilment(): Fulfilment {
+  return { delivery: undefined, pickup: undefined };
+}
+
+export const Fulfilment: MessageFns<Fulfilment> = {
+  encode(message: Fulfilment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.delivery !== undefined) {
+      Delivery.encode(message.delivery, writer.uint32(10).fork()).join();
+    }
+    if (message.pickup !== undefined) {
+      Pickup.encode(message.pickup, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Fulfilment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFulfilment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.delivery = Delivery.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pickup = Pickup.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Fulfilment {
+    return {
+      delivery: isSet(object.delivery) ? Delivery.fromJSON(object.delivery) : undefined,
+      pickup: isSet(object.pickup) ? Pickup.fromJSON(object.pickup) : undefined,
+    };
+  },
+
+  toJSON(message: Fulfilment): unknown {
+    const obj: any = {};
+    if (message.delivery !== undefined) {
+      obj.delivery = Delivery.toJSON(message.delivery);
+    }
+    if (message.pickup !== undefined) {
+      obj.pickup = Pickup.toJSON(message.pickup);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Fulfilment>): Fulfilment {
+    return Fulfilment.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Fulfilment>): Fulfilment {
+    const message = createBaseFulfilment();
+    message.delivery = (object.delivery !== undefined && object.delivery !== null)
+      ? Delivery.fromPartial(object.delivery)
+      : undefined;
+    message.pickup = (object.pickup !== undefined && object.pickup !== null)
+      ? Pickup.fromPartial(object.pickup)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDelivery(): Delivery {
+  return { address: undefined, coordinates: undefined };
+}
+
+export const Delivery: MessageFns<Delivery> = {
+  encode(message: Delivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== undefined) {
+      ShippingAddress.encode(message.address, writer.uint32(10).fork()).join();
+    }
+    if (message.coordinates !== undefined) {
+      LatLng.encode(message.coordinates, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Delivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = ShippingAddress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.coordinates = LatLng.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Delivery {
+    return {
+      address: isSet(object.address) ? ShippingAddress.fromJSON(object.address) : undefined,
+      coordinates: isSet(object.coordinates) ? LatLng.fromJSON(object.coordinates) : undefined,
+    };
+  },
+
+  toJSON(message: Delivery): unknown {
+    const obj: any = {};
+    if (message.address !== undefined) {
+      obj.address = ShippingAddress.toJSON(message.address);
+    }
+    if (message.coordinates !== undefined) {
+      obj.coordinates = LatLng.toJSON(message.coordinates);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Delivery>): Delivery {
+    return Delivery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Delivery>): Delivery {
+    const message = createBaseDelivery();
+    message.address = (object.address !== undefined && object.address !== null)
+      ? ShippingAddress.fromPartial(object.address)
+      : undefined;
+    message.coordinates = (object.coordinates !== undefined && object.coordinates !== null)
+      ? LatLng.fromPartial(object.coordinates)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePickup(): Pickup {
+  return { locationId: "" };
+}
+
+export const Pickup: MessageFns<Pickup> = {
+  encode(message: Pickup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.locationId !== "") {
+      writer.uint32(10).string(message.locationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Pickup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePickup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Pickup {
+    return {
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Pickup): unknown {
+    const obj: any = {};
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Pickup>): Pickup {
+    return Pickup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Pickup>): Pickup {
+    const message = createBasePickup();
+    message.locationId = object.locationId ?? "";
+    return message;
+  },
+};
+
+function createBaseOrderAllocation(): OrderAllocation {
+  return { productId: "", locationId: "", quantity: 0 };
+}
+
+export const OrderAllocation: MessageFns<OrderAllocation> = {
+  encode(message: OrderAllocation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.productId !== "") {
+      writer.uint32(10).string(message.productId);
+    }
+    if (message.locationId !== "") {
+      writer.uint32(18).string(message.locationId);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(24).int32(message.quantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderAllocation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderAllocation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.productId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.locationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.quantity = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderAllocation {
+    return {
+      productId: isSet(object.productId)
+        ? globalThis.String(object.productId)
+        : isSet(object.product_id)
+        ? globalThis.String(object.product_id)
+        : "",
+      locationId: isSet(object.locationId)
+        ? globalThis.String(object.locationId)
+        : isSet(object.location_id)
+        ? globalThis.String(object.location_id)
+        : "",
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+    };
+  },
+
+  toJSON(message: OrderAllocation): unknown {
+    const obj: any = {};
+    if (message.productId !== "") {
+      obj.productId = message.productId;
+    }
+    if (message.locationId !== "") {
+      obj.locationId = message.locationId;
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OrderAllocation>): OrderAllocation {
+    return OrderAllocation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OrderAllocation>): OrderAllocation {
+    const message = createBaseOrderAllocation();
+    message.productId = object.productId ?? "";
+    message.locationId = object.locationId ?? "";
+    message.quantity = object.quantity ?? 0;
+    return message;
+  },
+};
+
 function createBaseOrderItem(): OrderItem {
   return { productId: "", quantity: 0, unitPrice: undefined };
 }
@@ -788,6 +1227,8 @@ function createBaseOrder(): Order {
     updateTime: undefined,
     deleteTime: undefined,
     cancelRequested: false,
+    fulfilment: undefined,
+    allocations: [],
   };
 }
 
@@ -843,6 +1284,12 @@ export const Order: MessageFns<Order> = {
     }
     if (message.cancelRequested !== false) {
       writer.uint32(136).bool(message.cancelRequested);
+    }
+    if (message.fulfilment !== undefined) {
+      Fulfilment.encode(message.fulfilment, writer.uint32(146).fork()).join();
+    }
+    for (const v of message.allocations) {
+      OrderAllocation.encode(v!, writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -996,6 +1443,22 @@ export const Order: MessageFns<Order> = {
             message.cancelRequested = reader.bool();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.fulfilment = Fulfilment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.allocations.push(OrderAllocation.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1071,6 +1534,10 @@ export const Order: MessageFns<Order> = {
         : isSet(object.cancel_requested)
         ? globalThis.Boolean(object.cancel_requested)
         : false,
+      fulfilment: isSet(object.fulfilment) ? Fulfilment.fromJSON(object.fulfilment) : undefined,
+      allocations: globalThis.Array.isArray(object?.allocations)
+        ? object.allocations.map((e: any) => OrderAllocation.fromJSON(e))
+        : [],
     };
   },
 
@@ -1127,6 +1594,12 @@ export const Order: MessageFns<Order> = {
     if (message.cancelRequested !== false) {
       obj.cancelRequested = message.cancelRequested;
     }
+    if (message.fulfilment !== undefined) {
+      obj.fulfilment = Fulfilment.toJSON(message.fulfilment);
+    }
+    if (message.allocations?.length) {
+      obj.allocations = message.allocations.map((e) => OrderAllocation.toJSON(e));
+    }
     return obj;
   },
 
@@ -1154,6 +1627,10 @@ export const Order: MessageFns<Order> = {
     message.updateTime = object.updateTime ?? undefined;
     message.deleteTime = object.deleteTime ?? undefined;
     message.cancelRequested = object.cancelRequested ?? false;
+    message.fulfilment = (object.fulfilment !== undefined && object.fulfilment !== null)
+      ? Fulfilment.fromPartial(object.fulfilment)
+      : undefined;
+    message.allocations = object.allocations?.map((e) => OrderAllocation.fromPartial(e)) || [];
     return message;
   },
 };
