@@ -42,7 +42,7 @@ export const productNameSearchIndex: Migration = {
   },
 };
 
-async function isInvalidIndex(db: Knex, name: string): Promise<boolean> {
+export async function isInvalidIndex(db: Knex, name: string): Promise<boolean> {
   const { rows } = await db.raw<{ rows: { valid: boolean }[] }>(
     `select i.indisvalid as valid
        from pg_index i join pg_class c on c.oid = i.indexrelid

@@ -18,8 +18,11 @@ const text = (file: string): string => readFileSync(new URL(`../data/sql/${file}
 export const RESERVE_STOCK_BATCH_V1 = text('reserve_stock_batch.v1.sql');
 
 /**
- * With outbox.trace_context: what 005, 006 and 007 apply. (PL/pgSQL checks the
- * columns a statement names when it runs, not when it is created: 005 may apply
- * a text naming a column that 007 adds.)
+ * With outbox.trace_context: what 005, 006 and 007 apply, and 008's down puts
+ * back. (PL/pgSQL checks the columns a statement names when it runs, not when
+ * it is created: 005 may apply a text naming a column that 007 adds.)
  */
-export const RESERVE_STOCK_BATCH_V2 = text('reserve_stock_batch.sql');
+export const RESERVE_STOCK_BATCH_V2 = text('reserve_stock_batch.v2.sql');
+
+/** Per (product, location), with routing and allocation lines: what 008 applies. */
+export const RESERVE_STOCK_BATCH_V3 = text('reserve_stock_batch.sql');

@@ -1,57 +1,95 @@
--- reserve_stock_batch(batch jsonb): who gets stock. One call decides a whole
--- batch of ReserveStock requests in one autocommit statement (data/reservations.ts,
--- reserveBatch) and writes what it granted.
+-- reserve_stock_batch(batch jsonb): who gets stock, and where. One call decides a
+-- whole batch of ReserveStock requests in one autocommit statement
+-- (data/reservations.ts, reserveBatch) and writes what it granted.
 --
--- The grant rule. Members are taken in arrival order (their order in `batch`),
--- exactly as serial single conditional UPDATEs would take them:
---   - a member is granted when every one of its items still fits in what the
---     members before it left; then it gets all its items, otherwise none
---     (all-or-nothing per member), and its units stay for the members after it,
---     so a large request that does not fit never blocks a smaller one behind it;
+-- The grant rule (docs/design.md §2, per (product, location) since §8). Members
+-- are taken in arrival order (their order in `batch`), exactly as serial single
+-- conditional UPDATEs would take them:
+--   - a member is granted when an allocation of every one of its items fits in
+--     what the members before it left at its candidate locations; then it gets
+--     all its items, otherwise none (all-or-nothing per member, across its lines
+--     and locations), and the units stay for the members after it, so a large
+--     request that does not fit never blocks a smaller one behind it;
+--   - what fits at a location is its stock available to sell: available minus
+--     safety stock, never below zero (a reservation never takes safety stock);
+--   - the allocation (routing, docs/design.md §8): `cands` are the member's
+--     locations ranked by the service (nearest, then priority, then code; only
+--     active ones that serve the destination). Single location: the first
+--     candidate that can fill every item. Split allowed: that too when one can;
+--     else, greedily, the candidate that can fill the most remaining items whole,
+--     then the next, until no item can be filled whole anywhere; the items left
+--     are split over the chosen locations first, then the others, in rank order.
+--     A candidate that lost its stock to an earlier member is simply passed over
+--     for the next one: routing never reads totals, only the locked rows;
+--   - a pinned member (one location named) whose location is inactive or
+--     deleted is refused (`inactive`); inactive candidates of a routed member are
+--     skipped (the service's ranking may be a moment old);
 --   - an order id that already has a reservation is answered with it (same request
---     hash: a replay) or refused (other items: reused), and moves no stock;
+--     hash: a replay) or refused (other request: reused), and moves no stock;
 --   - the same order id twice in one batch is granted once: the repeat is answered
---     `same_as` the first (or `reused` with other items);
---   - an unknown or deleted product wins over a short one; the first short item is
---     the one named.
--- Then, for the granted members only, set-based: reservations, items, RESERVE
--- ledger rows, the reserved event (and StockLow where a member crossed its
--- product's threshold) in the outbox, and one conditional UPDATE per product for
--- the batch's total on the stock rows locked (in product-id order) before the grants.
+--     `same_as` the first (or `reused` with another request);
+--   - an unknown or deleted product wins over a short one.
+-- Then, for the granted members only, set-based: reservations, one item row per
+-- allocation line, RESERVE ledger rows per location, the reserved event (and
+-- StockLow per (product, location) where a member crossed its threshold) in the
+-- outbox, and one conditional UPDATE per (product, location) for the batch's total
+-- on the stock rows locked (in (product, location) order) before the grants.
 --
 -- batch: [{ order_id, hash, now, expires_at,
 --           items: [{ p: product id, q: quantity }]                        (sorted by product id),
+--           cands: [location id, ...], split: bool, pinned: bool           (ranked; absent: the default location, single),
 --           event: { id, subject, type, cid, tc, metadata, reservation },  (protobuf bytes in base64; tc: trace context)
 --           low: { subject, type } }]                                      (where StockLow goes)
 -- returns one verdict per member, in order:
---   { ok: [[minor, currency], ...] }           reserved; unit prices in item order
---   { replay: { hash, status, ..., items } }   the order already had this reservation
---   { same_as: i }                             an earlier member of this batch reserved the same order and items
---   { reused: true }                           the order id is taken by a reservation of other items
---   { missing: product } | { deleted: product }
---   { short: product, requested, available }
+--   { ok: [[minor, currency], ...], alloc: [[product, location, quantity], ...] }
+--                                              reserved; unit prices in item order; allocation by product, location
+--   { replay: { hash, status, ..., items, alloc } }   the order already had this reservation
+--   { same_as: i }                             an earlier member of this batch reserved the same order and request
+--   { reused: true }                           the order id is taken by a reservation of another request
+--   { missing: product } | { deleted: product } | { inactive: location }
+--   { short: product, requested, available, lines: [{ p, requested, available }] }
+--                                              no allocation fits; per item the best a location (single) or
+--                                              all candidates (split) have; the first item that has too little named
 --
 -- Migrations apply this file (migrations/reserve-stock-batch-texts.ts names each
--- version they apply; migration 005 adds the protobuf helpers it calls). To change
--- the function: freeze this text first as reserve_stock_batch.vN.sql for the
--- migrations that applied it, then edit this file and add a migration that applies
--- it. services/inventory/test/migrations.test.ts holds every shipped version's checksum.
+-- version they apply; migration 005 adds the protobuf helpers it calls, 008 the
+-- allocation-line helper). To change the function: freeze this text first as
+-- reserve_stock_batch.vN.sql for the migrations that applied it, then edit this
+-- file and add a migration that applies it. services/inventory/test/migrations.test.ts
+-- holds every shipped version's checksum.
 
 create or replace function reserve_stock_batch(batch jsonb) returns jsonb
 language plpgsql as $$
   declare
     existing jsonb;
     stock jsonb := '{}';
+    prod jsonb := '{}';
+    locs jsonb := '{}';
     granted jsonb := '{}';
     grants jsonb := '[]';
     verdicts jsonb := '[]';
     verdict jsonb;
-    short jsonb;
     prices jsonb;
     member jsonb;
     item jsonb;
-    row_stock jsonb;
+    cands text[];
+    order_locs text[];
+    loc text;
+    best_loc text;
+    default_loc text;
+    alloc jsonb;
+    whole jsonb;
+    lines jsonb;
     lows jsonb;
+    key text;
+    fits boolean;
+    split boolean;
+    n int;
+    best_n int;
+    best bigint;
+    ats bigint;
+    take bigint;
+    remaining bigint;
     had bigint;
     left_over bigint;
     threshold bigint;
@@ -63,7 +101,10 @@ language plpgsql as $$
     select jsonb_object_agg(v.order_id::text, jsonb_build_object(
              'hash', v.request_hash, 'status', v.status, 'expires_at', v.expires_at, 'release_reason', v.release_reason,
              'created_at', v.created_at, 'updated_at', v.updated_at,
-             'items', (select jsonb_agg(jsonb_build_array(i.product_id, i.quantity, i.unit_price_minor, i.currency_code) order by i.product_id)
+             'items', (select jsonb_agg(jsonb_build_array(i.product_id, i.q, i.minor, i.cur) order by i.product_id)
+                         from (select product_id, sum(quantity) as q, max(unit_price_minor) as minor, max(currency_code) as cur
+                                 from reservation_items where order_id = v.order_id group by product_id) i),
+             'alloc', (select jsonb_agg(jsonb_build_array(i.product_id, i.location_id, i.quantity) order by i.product_id, i.location_id)
                          from reservation_items i where i.order_id = v.order_id)))
       into existing
       from reservations v
@@ -72,19 +113,46 @@ language plpgsql as $$
      where v.order_id = any(array(select (m->>'order_id')::uuid from jsonb_array_elements(batch) m));
     existing := coalesce(existing, '{}');
 
-    -- 2. The hot rows, as late as the grants allow: every product of the new
-    --    members, locked in product-id order so batches (and replicas) never deadlock.
+    -- Members of the release before locations name no candidates: the default location.
+    if exists (select 1 from jsonb_array_elements(batch) m where m->'cands' is null) then
+      select id::text into default_loc from locations where is_default;
+    end if;
+
+    -- 2. The products and locations of the new members (no lock: a deleted flag read
+    --    a moment early orders the delete after this batch), then their hot rows, as
+    --    late as the grants allow, locked in (product, location) order so batches
+    --    (and replicas) never deadlock. The rows locked are every candidate location
+    --    of every product named: a superset of the pairs the grants may touch.
     for r in
-      select s.product_id, s.available, p.price_minor, p.currency_code, p.deleted_at is not null as deleted, p.low_stock_threshold
-        from stock_levels s join products p on p.id = s.product_id
-       where s.product_id = any(array(
+      select p.id, p.price_minor, p.currency_code, p.deleted_at is not null as deleted
+        from products p
+       where p.id = any(array(
                select (x->>'p')::uuid from jsonb_array_elements(batch) m, jsonb_array_elements(m->'items') x
                 where existing -> (m->>'order_id') is null))
-       order by s.product_id
+    loop
+      prod := prod || jsonb_build_object(r.id::text, jsonb_build_object('price', r.price_minor, 'cur', r.currency_code, 'deleted', r.deleted));
+    end loop;
+    for r in
+      select l.id, l.active and l.deleted_at is null as active
+        from locations l
+       where l.id = any(array(
+               select coalesce(c.value, default_loc)::uuid
+                 from jsonb_array_elements(batch) m
+                 left join lateral jsonb_array_elements_text(m->'cands') c on true
+                where existing -> (m->>'order_id') is null))
+    loop
+      locs := locs || jsonb_build_object(r.id::text, r.active);
+    end loop;
+    for r in
+      select s.product_id, s.location_id, s.available, s.safety_stock, coalesce(s.low_stock_threshold, p.low_stock_threshold) as t
+        from stock_levels s join products p on p.id = s.product_id
+       where s.product_id = any(array(select k::uuid from jsonb_object_keys(prod) k))
+         and s.location_id = any(array(select k::uuid from jsonb_object_keys(locs) k))
+       order by s.product_id, s.location_id
          for update of s
     loop
-      stock := stock || jsonb_build_object(r.product_id::text, jsonb_build_object(
-                 'a', r.available, 'price', r.price_minor, 'cur', r.currency_code, 'deleted', r.deleted, 't', r.low_stock_threshold));
+      stock := stock || jsonb_build_object(r.product_id::text || '|' || r.location_id::text, jsonb_build_object(
+                 'a', r.available, 's', r.safety_stock, 't', r.t));
     end loop;
 
     -- 3. Grants, member by member in arrival order.
@@ -99,39 +167,142 @@ language plpgsql as $$
                         then jsonb_build_object('same_as', granted->(member->>'order_id')->'index')
                         else '{"reused": true}' end;
       else
-        -- An unknown or deleted product wins over a short one; the first short item is the one named.
-        short := null;
+        -- An unknown or deleted product wins over a short one.
         for item in select value from jsonb_array_elements(member->'items') loop
-          row_stock := stock->(item->>'p');
-          if row_stock is null then
+          if prod->(item->>'p') is null then
             verdict := jsonb_build_object('missing', item->>'p');
-          elsif (row_stock->>'deleted')::boolean then
+          elsif (prod->(item->>'p')->>'deleted')::boolean then
             verdict := jsonb_build_object('deleted', item->>'p');
-          elsif short is null and (row_stock->>'a')::bigint < (item->>'q')::bigint then
-            short := jsonb_build_object('short', item->>'p', 'requested', (item->>'q')::bigint, 'available', (row_stock->>'a')::bigint);
           end if;
           exit when verdict is not null;
         end loop;
-        verdict := coalesce(verdict, short);
+        if member->'cands' is null then
+          cands := array[default_loc];
+        else
+          cands := array(select jsonb_array_elements_text(member->'cands'));
+        end if;
+        if verdict is null and coalesce((member->>'pinned')::boolean, false) and not coalesce((locs->>cands[1])::boolean, false) then
+          verdict := jsonb_build_object('inactive', cands[1]);
+        end if;
+        -- Only active candidates (a routed member's ranking may be a moment old).
+        cands := array(select c from unnest(cands) with ordinality u(c, o) where coalesce((locs->>c)::boolean, false) order by o);
+        split := coalesce((member->>'split')::boolean, false);
       end if;
+
       if verdict is null then
-        lows := '[]';
-        prices := '[]';
-        for item in select value from jsonb_array_elements(member->'items') loop
-          row_stock := stock->(item->>'p');
-          had := (row_stock->>'a')::bigint;
-          left_over := had - (item->>'q')::bigint;
-          threshold := (row_stock->>'t')::bigint;
-          prices := prices || jsonb_build_array(jsonb_build_array(row_stock->'price', row_stock->'cur'));
-          stock := jsonb_set(stock, array[item->>'p', 'a'], to_jsonb(left_over));
-          -- StockLow only when this reservation crossed the threshold (as stockLowIfCrossed).
-          if threshold > 0 and left_over <= threshold and had > threshold then
-            lows := lows || jsonb_build_array(jsonb_build_object('id', gen_random_uuid(), 'p', item->>'p', 'after', left_over, 't', threshold));
+        -- Available to sell of an item at a location: stock->(p|l) of `a - s`, at least 0; no row is 0.
+        alloc := null;
+        -- One location for everything: the first candidate that can fill every item.
+        foreach loc in array cands loop
+          fits := true;
+          for item in select value from jsonb_array_elements(member->'items') loop
+            key := (item->>'p') || '|' || loc;
+            if coalesce(greatest((stock->key->>'a')::bigint - (stock->key->>'s')::bigint, 0), 0) < (item->>'q')::bigint then
+              fits := false;
+              exit;
+            end if;
+          end loop;
+          if fits then
+            alloc := (select jsonb_agg(jsonb_build_array(x->>'p', loc, (x->>'q')::bigint)) from jsonb_array_elements(member->'items') x);
+            exit;
           end if;
         end loop;
-        grants := grants || jsonb_build_array(member || jsonb_build_object('lows', lows));
-        granted := granted || jsonb_build_object(member->>'order_id', jsonb_build_object('hash', member->>'hash', 'index', jsonb_array_length(verdicts)));
-        verdict := jsonb_build_object('ok', prices);
+
+        if alloc is null and split then
+          -- Whole items first: repeatedly the candidate that fills the most items not yet placed.
+          whole := '{}';
+          order_locs := '{}';
+          loop
+            best_loc := null;
+            best_n := 0;
+            foreach loc in array cands loop
+              n := 0;
+              for item in select value from jsonb_array_elements(member->'items') loop
+                key := (item->>'p') || '|' || loc;
+                if whole->(item->>'p') is null
+                   and coalesce(greatest((stock->key->>'a')::bigint - (stock->key->>'s')::bigint, 0), 0) >= (item->>'q')::bigint then
+                  n := n + 1;
+                end if;
+              end loop;
+              if n > best_n then
+                best_n := n;
+                best_loc := loc;
+              end if;
+            end loop;
+            exit when best_loc is null;
+            order_locs := order_locs || best_loc;
+            for item in select value from jsonb_array_elements(member->'items') loop
+              key := (item->>'p') || '|' || best_loc;
+              if whole->(item->>'p') is null
+                 and coalesce(greatest((stock->key->>'a')::bigint - (stock->key->>'s')::bigint, 0), 0) >= (item->>'q')::bigint then
+                whole := whole || jsonb_build_object(item->>'p', best_loc);
+              end if;
+            end loop;
+          end loop;
+          -- Then the items no location has whole, split: the chosen locations first, then the rest, by rank.
+          order_locs := order_locs || array(select c from unnest(cands) with ordinality u(c, o) where c <> all(order_locs) order by o);
+          alloc := '[]';
+          for item in select value from jsonb_array_elements(member->'items') loop
+            if whole->(item->>'p') is not null then
+              alloc := alloc || jsonb_build_array(jsonb_build_array(item->>'p', whole->>(item->>'p'), (item->>'q')::bigint));
+              continue;
+            end if;
+            remaining := (item->>'q')::bigint;
+            foreach loc in array order_locs loop
+              exit when remaining = 0;
+              key := (item->>'p') || '|' || loc;
+              take := least(coalesce(greatest((stock->key->>'a')::bigint - (stock->key->>'s')::bigint, 0), 0), remaining);
+              if take > 0 then
+                alloc := alloc || jsonb_build_array(jsonb_build_array(item->>'p', loc, take));
+                remaining := remaining - take;
+              end if;
+            end loop;
+            if remaining > 0 then
+              alloc := null;
+              exit;
+            end if;
+          end loop;
+        end if;
+
+        if alloc is null then
+          -- Short: per item the best there is (one location's, or all candidates' when split), the first too small named.
+          lines := '[]';
+          verdict := null;
+          for item in select value from jsonb_array_elements(member->'items') loop
+            best := 0;
+            foreach loc in array cands loop
+              key := (item->>'p') || '|' || loc;
+              ats := coalesce(greatest((stock->key->>'a')::bigint - (stock->key->>'s')::bigint, 0), 0);
+              best := case when split then best + ats else greatest(best, ats) end;
+            end loop;
+            lines := lines || jsonb_build_array(jsonb_build_object('p', item->>'p', 'requested', (item->>'q')::bigint, 'available', best));
+            if verdict is null and best < (item->>'q')::bigint then
+              verdict := jsonb_build_object('short', item->>'p', 'requested', (item->>'q')::bigint, 'available', best);
+            end if;
+          end loop;
+          -- Every item fits somewhere, but no one location has them all (single location).
+          verdict := coalesce(verdict, jsonb_build_object('short', lines->0->>'p', 'requested', lines->0->'requested', 'available', lines->0->'available'))
+                     || jsonb_build_object('lines', lines);
+        else
+          lows := '[]';
+          prices := (select jsonb_agg(jsonb_build_array(prod->(x->>'p')->'price', prod->(x->>'p')->'cur') order by o)
+                       from jsonb_array_elements(member->'items') with ordinality t(x, o));
+          alloc := (select jsonb_agg(a order by a->>0, a->>1) from jsonb_array_elements(alloc) a);
+          for item in select value from jsonb_array_elements(alloc) loop
+            key := (item->>0) || '|' || (item->>1);
+            had := greatest((stock->key->>'a')::bigint - (stock->key->>'s')::bigint, 0);
+            stock := jsonb_set(stock, array[key, 'a'], to_jsonb((stock->key->>'a')::bigint - (item->>2)::bigint));
+            left_over := greatest((stock->key->>'a')::bigint - (stock->key->>'s')::bigint, 0);
+            threshold := (stock->key->>'t')::bigint;
+            -- StockLow only when this reservation crossed the threshold at that location (as stockLowIfCrossed).
+            if threshold > 0 and left_over <= threshold and had > threshold then
+              lows := lows || jsonb_build_array(jsonb_build_object('id', gen_random_uuid(), 'p', item->>0, 'l', item->>1, 'after', left_over, 't', threshold));
+            end if;
+          end loop;
+          grants := grants || jsonb_build_array(member || jsonb_build_object('lows', lows, 'alloc', alloc));
+          granted := granted || jsonb_build_object(member->>'order_id', jsonb_build_object('hash', member->>'hash', 'index', jsonb_array_length(verdicts)));
+          verdict := jsonb_build_object('ok', prices, 'alloc', alloc);
+        end if;
       end if;
       verdicts := verdicts || jsonb_build_array(verdict);
     end loop;
@@ -145,43 +316,46 @@ language plpgsql as $$
     select (g->>'order_id')::uuid, 'RESERVED', g->>'hash', (g->>'expires_at')::timestamptz, (g->>'now')::timestamptz, (g->>'now')::timestamptz
       from jsonb_array_elements(grants) g;
 
-    insert into reservation_items (order_id, product_id, quantity, unit_price_minor, currency_code)
-    select (g->>'order_id')::uuid, (x->>'p')::uuid, (x->>'q')::int, (stock->(x->>'p')->>'price')::bigint, stock->(x->>'p')->>'cur'
-      from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x;
+    insert into reservation_items (order_id, product_id, location_id, quantity, unit_price_minor, currency_code)
+    select (g->>'order_id')::uuid, (a->>0)::uuid, (a->>1)::uuid, (a->>2)::int, (prod->(a->>0)->>'price')::bigint, prod->(a->>0)->>'cur'
+      from jsonb_array_elements(grants) g, jsonb_array_elements(g->'alloc') a;
 
-    insert into stock_movements (product_id, kind, available_delta, reserved_delta, sold_delta, reference, created_at)
-    select (x->>'p')::uuid, 'RESERVE', -(x->>'q')::bigint, (x->>'q')::bigint, 0, g->>'order_id', (g->>'now')::timestamptz
-      from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x;
+    insert into stock_movements (product_id, location_id, kind, available_delta, reserved_delta, sold_delta, reference, created_at)
+    select (a->>0)::uuid, (a->>1)::uuid, 'RESERVE', -(a->>2)::bigint, (a->>2)::bigint, 0, g->>'order_id', (g->>'now')::timestamptz
+      from jsonb_array_elements(grants) g, jsonb_array_elements(g->'alloc') a;
 
     insert into outbox (id, subject, event_type, payload, correlation_id, trace_context)
     select (g->'event'->>'id')::uuid, g->'event'->>'subject', g->'event'->>'type',
-           -- ReservationReserved { metadata = 1; reservation = 2 }: the service's Reservation + its priced items (field 3).
+           -- ReservationReserved { metadata = 1; reservation = 2 }: the service's Reservation + its priced
+           -- items (field 3) + its allocation lines (field 8).
            larder_pb_bytes(1, decode(g->'event'->>'metadata', 'base64'))
              || larder_pb_bytes(2, decode(g->'event'->>'reservation', 'base64') || (
              select string_agg(larder_pb_bytes(3, larder_pb_reservation_item(x->>'p', (x->>'q')::bigint,
-                                 (stock->(x->>'p')->>'price')::bigint, stock->(x->>'p')->>'cur')), ''::bytea order by o)
-               from jsonb_array_elements(g->'items') with ordinality as t(x, o))),
+                                 (prod->(x->>'p')->>'price')::bigint, prod->(x->>'p')->>'cur')), ''::bytea order by o)
+               from jsonb_array_elements(g->'items') with ordinality as t(x, o)) || (
+             select string_agg(larder_pb_bytes(8, larder_pb_allocation_line(a->>0, a->>1, (a->>2)::bigint)), ''::bytea order by o)
+               from jsonb_array_elements(g->'alloc') with ordinality as t(a, o))),
            g->'event'->>'cid', g->'event'->'tc'
       from jsonb_array_elements(grants) g
     union all
-    -- StockLow { metadata = 1; product_id = 2; available = 3; low_stock_threshold = 4 }: the reserved
-    -- event's metadata with its own event_id appended (a repeated scalar field: the last one wins).
+    -- StockLow { metadata = 1; product_id = 2; available = 3; low_stock_threshold = 4; location_id = 5 }: the
+    -- reserved event's metadata with its own event_id appended (a repeated scalar field: the last one wins).
     select (l->>'id')::uuid, g->'low'->>'subject', g->'low'->>'type',
            larder_pb_bytes(1, decode(g->'event'->>'metadata', 'base64') || larder_pb_bytes(1, convert_to(l->>'id', 'UTF8')))
              || larder_pb_bytes(2, convert_to(l->>'p', 'UTF8')) || larder_pb_uint(3, (l->>'after')::bigint)
-             || larder_pb_uint(4, (l->>'t')::bigint),
+             || larder_pb_uint(4, (l->>'t')::bigint) || larder_pb_bytes(5, convert_to(l->>'l', 'UTF8')),
            g->'event'->>'cid', g->'event'->'tc'
       from jsonb_array_elements(grants) g, jsonb_array_elements(g->'lows') l;
 
-    -- 5. One conditional UPDATE per product for the whole batch, on the rows locked in step 2.
+    -- 5. One conditional UPDATE per (product, location) for the whole batch, on the rows locked in step 2.
     update stock_levels s
        set available = s.available - d.q, reserved = s.reserved + d.q, updated_at = d.at
-      from (select (x->>'p')::uuid as p, sum((x->>'q')::bigint) as q, max((g->>'now')::timestamptz) as at
-              from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x group by 1) d
-     where s.product_id = any(array(select (x->>'p')::uuid from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x))
-       and s.product_id = d.p and s.available >= d.q;
+      from (select (a->>0)::uuid as p, (a->>1)::uuid as l, sum((a->>2)::bigint) as q, max((g->>'now')::timestamptz) as at
+              from jsonb_array_elements(grants) g, jsonb_array_elements(g->'alloc') a group by 1, 2) d
+     where s.product_id = any(array(select (a->>0)::uuid from jsonb_array_elements(grants) g, jsonb_array_elements(g->'alloc') a))
+       and s.product_id = d.p and s.location_id = d.l and s.available - s.safety_stock >= d.q;
     get diagnostics moved = row_count;
-    if moved <> (select count(distinct x->>'p') from jsonb_array_elements(grants) g, jsonb_array_elements(g->'items') x) then
+    if moved <> (select count(distinct (a->>0, a->>1)) from jsonb_array_elements(grants) g, jsonb_array_elements(g->'alloc') a) then
       raise exception 'reserve_stock_batch: a stock row changed under its lock';
     end if;
     return verdicts;
