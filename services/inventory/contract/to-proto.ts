@@ -23,6 +23,14 @@ export const toStockLevelMessage = (stock: StockRecord): StockLevel => ({
   sold: stock.sold,
   lowStock: isLowStock(stock),
   updateTime: stock.updatedAt,
+  // Stopgap (branch transfers) until the stock-per-location slice fills these: without them the response does not encode.
+  locationId: '',
+  safetyStock: 0,
+  availableToSell: stock.available,
+  onHand: stock.available + stock.reserved,
+  inTransit: 0,
+  lowStockThreshold: stock.lowStockThreshold,
+  locations: [],
 });
 
 export const toProductMessage = (product: ProductRecord): Product => ({
@@ -65,6 +73,7 @@ export const toReservationMessage = (reservation: ReservationRecord): Reservatio
   })),
   expireTime: reservation.expiresAt,
   releaseReason: reservation.releaseReason ?? '',
+  allocations: [], // Stopgap (branch transfers) until ReserveStock routing fills them.
   createTime: reservation.createdAt,
   updateTime: reservation.updatedAt,
 });
