@@ -46,6 +46,9 @@ export const INVENTORY_EVENTS = Object.freeze({
   reservationCommitted: inventoryEvent('ReservationCommitted', 'inventory.reservation.committed'),
   reservationReleased: inventoryEvent('ReservationReleased', 'inventory.reservation.released'),
   reservationExpired: inventoryEvent('ReservationExpired', 'inventory.reservation.expired'),
+  transferCreated: inventoryEvent('TransferCreated', 'inventory.transfer.created'),
+  transferReceived: inventoryEvent('TransferReceived', 'inventory.transfer.received'),
+  transferCancelled: inventoryEvent('TransferCancelled', 'inventory.transfer.cancelled'),
 });
 
 /** What the order service publishes (stream ORDERS): one event per status an order enters. */

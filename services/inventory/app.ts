@@ -47,6 +47,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     events: inventoryEvents,
     afterCommit: runtime.wakeRelay,
     defaultReservationTtlMs: config.defaultReservationTtlMs,
+    crash: runtime.crash,
     reservationBatches: naturalBatches({
       run: (members) => reserveBatch(runtime.db, members),
       maxBatch: config.reserveBatchMax,

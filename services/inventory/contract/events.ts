@@ -8,7 +8,7 @@ import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } 
 
 /** Builds the outbox rows for inventory's facts; subjects and messages come from the event catalog (libs/events/catalog.ts). */
 
-function event<T extends { metadata?: unknown }>(spec: EventSpec<T>, ctx: EventContext, body: Omit<T, 'metadata'>): OutboxEvent {
+export function event<T extends { metadata?: unknown }>(spec: EventSpec<T>, ctx: EventContext, body: Omit<T, 'metadata'>): OutboxEvent {
   const id = uuidv7(ctx.now.getTime());
   const metadata = { eventId: id, occurTime: ctx.now, correlationId: ctx.correlationId ?? '', source: 'inventory' };
   const message = spec.codec.fromPartial({ ...body, metadata } as never);
@@ -33,7 +33,7 @@ export const productDeleted = (ctx: EventContext, product: ProductRecord) =>
 export const productUndeleted = (ctx: EventContext, product: ProductRecord) =>
   event(EVENTS.productUndeleted, ctx, { product: toProductMessage(product) });
 
-const reasonMessage: Record<AdjustmentReason, AdjustmentReasonMessage> = {
+export const reasonMessage: Record<AdjustmentReason, AdjustmentReasonMessage> = {
   RESTOCK: AdjustmentReasonMessage.ADJUSTMENT_REASON_RESTOCK,
   DAMAGED: AdjustmentReasonMessage.ADJUSTMENT_REASON_DAMAGED,
   EXPIRED: AdjustmentReasonMessage.ADJUSTMENT_REASON_EXPIRED,

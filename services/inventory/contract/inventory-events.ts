@@ -1,6 +1,7 @@
 import type { InventoryEvents } from '../domain/event-port.js';
 import * as events from './events.js';
 import { reservedEventParts, STOCK_LOW_ROUTING } from './reservation-events.js';
+import * as transfers from './transfers.js';
 
 /** The protobuf encoding of the domain's event port, wired into InventoryDeps by app.ts (and tests). */
 export const inventoryEvents: InventoryEvents = {
@@ -13,6 +14,10 @@ export const inventoryEvents: InventoryEvents = {
   reservationCommitted: events.reservationCommitted,
   reservationReleased: events.reservationReleased,
   reservationExpired: events.reservationExpired,
+  transferCreated: transfers.transferCreated,
+  transferReceived: transfers.transferReceived,
+  transferCancelled: transfers.transferCancelled,
+  stockReplenishedAt: transfers.stockReplenishedAt,
   reservedEventParts,
   stockLowRouting: STOCK_LOW_ROUTING,
 };

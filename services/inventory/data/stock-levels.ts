@@ -57,6 +57,9 @@ export async function recordMovements(trx: Knex.Transaction, movements: readonly
       available_delta: m.availableDelta,
       reserved_delta: m.reservedDelta,
       sold_delta: m.soldDelta,
+      in_transit_delta: m.inTransitDelta ?? 0,
+      // A row without one takes the column's default (the default location).
+      ...(m.locationId ? { location_id: m.locationId } : {}),
       reference: m.reference ?? null,
       created_at: now,
     })),

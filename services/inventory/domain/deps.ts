@@ -1,5 +1,6 @@
 import type { Pool } from '#libs/db/types.js';
 import type { NaturalBatches } from '#libs/batching/natural-batches.js';
+import type { CrashPoints } from '#libs/process/crash-points.js';
 import type { Clock } from '#libs/timers/clock.js';
 import type { InventoryEvents } from './event-port.js';
 import type { BatchMember, BatchVerdict, SettlementMember } from './reservation-types.js';
@@ -21,4 +22,6 @@ export interface InventoryDeps {
    * one stock UPDATE per product per batch. Without it each settles alone.
    */
   settlementBatches?: NaturalBatches<SettlementMember, boolean>;
+  /** Test-only crash points (LARDER_CRASH_AT); absent means none. */
+  crash?: CrashPoints;
 }

@@ -1,5 +1,6 @@
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { ReservedEventParts } from './reservation-types.js';
+import type { LocatedStock, TransferRecord } from './transfer-types.js';
 import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from './types.js';
 
 /** When and on whose behalf a fact happened: every event's metadata. */
@@ -27,6 +28,11 @@ export interface InventoryEvents {
   reservationExpired(ctx: EventContext, reservation: ReservationRecord): OutboxEvent;
   /** ReservationReserved split so the database can append the priced items (reserve_stock_batch). */
   reservedEventParts(ctx: EventContext, withoutItems: ReservationRecord): ReservedEventParts;
+  transferCreated(ctx: EventContext, transfer: TransferRecord): OutboxEvent;
+  transferReceived(ctx: EventContext, transfer: TransferRecord): OutboxEvent;
+  transferCancelled(ctx: EventContext, transfer: TransferRecord): OutboxEvent;
+  /** StockReplenished at one location (units landed or came back there). */
+  stockReplenishedAt(ctx: EventContext, stock: LocatedStock, quantity: number): OutboxEvent;
   /** Subject and type of the StockLow event the database writes itself. */
   stockLowRouting: { subject: string; type: string };
 }

@@ -86,7 +86,19 @@ export interface StoredAdjustment {
 }
 
 /** Why a stock row changed; the ledger's `kind`. */
-export type MovementKind = 'INITIAL' | 'ADJUSTMENT' | 'RESERVE' | 'COMMIT' | 'RELEASE' | 'EXPIRE';
+export type MovementKind =
+  | 'INITIAL'
+  | 'ADJUSTMENT'
+  | 'RESERVE'
+  | 'COMMIT'
+  | 'RELEASE'
+  | 'EXPIRE'
+  // Transfers (docs/transfers.md): out of the sender, delivered or lost on the way, into the receiver, cancelled back.
+  | 'TRANSFER_OUT'
+  | 'TRANSFER_DELIVERED'
+  | 'TRANSFER_LOST'
+  | 'TRANSFER_IN'
+  | 'TRANSFER_CANCELLED';
 
 export interface Movement {
   productId: string;
@@ -94,7 +106,11 @@ export interface Movement {
   availableDelta: number;
   reservedDelta: number;
   soldDelta: number;
-  /** Order id or adjustment key the movement belongs to. */
+  /** Units in transit from this location; 0 when absent. */
+  inTransitDelta?: number;
+  /** The stock row's location; absent means the default location (the column's default). */
+  locationId?: string;
+  /** Order id, adjustment key or transfer id the movement belongs to. */
   reference?: string;
 }
 
