@@ -2,10 +2,10 @@ import type { RequestContext } from '#libs/context/request-context.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import { notFound } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
-import { finishTransfer, lockStockRows, lockTransfer, moveStock } from '../../data/transfers.js';
-import { recordMovements } from '../../data/stock-levels.js';
+import { lockTransfer } from '../../data/transfers.js';
 import type { InventoryDeps } from '../deps.js';
 import type { StoredTransfer, TransferRecord } from '../transfer-types.js';
+import { endTransfer } from './end-transfer.js';
 import { illegalTransferTransition, returningChanges } from './transfer-rules.js';
 
 /**
@@ -23,12 +23,7 @@ export async function cancelTransfer(deps: InventoryDeps, ctx: RequestContext, i
     if (transfer.status === 'RECEIVED') throw illegalTransferTransition(transfer, 'cancel', 'it was already received');
 
     const cancelled: StoredTransfer = { ...transfer, status: 'CANCELLED', cancelReason: reason || 'cancelled by caller', updatedAt: now };
-    const { deltas, movements } = returningChanges(cancelled);
-    await lockStockRows(trx, deltas);
-    const moved = await moveStock(trx, deltas, now);
-    if (moved.length !== deltas.length) throw new Error(`transfer ${transfer.id}: in-transit units missing at the sender`);
-    await recordMovements(trx, movements, now);
-    if (!(await finishTransfer(trx, cancelled))) throw new Error(`transfer ${transfer.id} left IN_TRANSIT under its lock`);
+    const moved = await endTransfer(trx, cancelled, returningChanges(cancelled), now);
 
     const eventCtx = { correlationId: ctx.correlationId, now };
     await appendToOutbox(trx, [

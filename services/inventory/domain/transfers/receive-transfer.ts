@@ -2,10 +2,10 @@ import type { RequestContext } from '#libs/context/request-context.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import { notFound } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
-import { ensureStockRows, finishTransfer, lockLocationsForStock, lockStockRows, lockTransfer, moveStock } from '../../data/transfers.js';
-import { recordMovements } from '../../data/stock-levels.js';
+import { ensureStockRows, lockLocationsForStock, lockTransfer } from '../../data/transfers.js';
 import type { InventoryDeps } from '../deps.js';
 import type { LossReason, StoredTransfer, TransferItem, TransferRecord } from '../transfer-types.js';
+import { endTransfer } from './end-transfer.js';
 import { checkLocation, illegalTransferTransition, readReceipt, receivingChanges } from './transfer-rules.js';
 
 export interface ReceiveTransferCommand {
@@ -43,7 +43,7 @@ export async function receiveTransfer(deps: InventoryDeps, ctx: RequestContext, 
       receiptHash: receipt.hash,
       updatedAt: now,
     };
-    const { deltas, movements } = receivingChanges(received);
+    const changes = receivingChanges(received);
     const landing = received.lines.filter((line) => line.receivedQuantity! > 0);
     await ensureStockRows(
       trx,
@@ -51,11 +51,7 @@ export async function receiveTransfer(deps: InventoryDeps, ctx: RequestContext, 
       landing.map((line) => line.productId),
       now,
     );
-    await lockStockRows(trx, deltas);
-    const moved = await moveStock(trx, deltas, now);
-    if (moved.length !== deltas.length) throw new Error(`transfer ${transfer.id}: in-transit units missing at the sender`);
-    await recordMovements(trx, movements, now);
-    if (!(await finishTransfer(trx, received))) throw new Error(`transfer ${transfer.id} left IN_TRANSIT under its lock`);
+    const moved = await endTransfer(trx, received, changes, now);
 
     const eventCtx = { correlationId: ctx.correlationId, now };
     const landed = moved.filter((stock) => stock.locationId === transfer.toLocationId);

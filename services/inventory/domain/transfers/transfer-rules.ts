@@ -69,31 +69,29 @@ export function refuseShortLines(items: readonly TransferItem[], senderStock: re
   );
 }
 
-/** Creating: available −q, in_transit +q at the sender, one TRANSFER_OUT per line. */
-export function sendingChanges(transfer: StoredTransfer): { deltas: StockDelta[]; movements: Movement[] } {
-  const at = transfer.fromLocationId;
-  return {
-    deltas: transfer.lines.map((l) => ({
-      productId: l.productId,
-      locationId: at,
-      availableDelta: -l.quantity,
-      inTransitDelta: l.quantity,
-    })),
-    movements: transfer.lines.map((l) => movement(transfer, l.productId, at, 'TRANSFER_OUT', -l.quantity, l.quantity)),
-  };
+/** What a step writes: the stock deltas (for one conditional statement) and their ledger rows. */
+export interface StockChanges {
+  deltas: StockDelta[];
+  movements: Movement[];
 }
 
+/** Creating: available −q, in_transit +q at the sender, one TRANSFER_OUT per line. */
+export const sendingChanges = (transfer: StoredTransfer): StockChanges => betweenAvailableAndInTransit(transfer, 'TRANSFER_OUT', -1);
+
 /** Cancelling: in_transit −q, available +q at the sender, one TRANSFER_CANCELLED per line. */
-export function returningChanges(transfer: StoredTransfer): { deltas: StockDelta[]; movements: Movement[] } {
+export const returningChanges = (transfer: StoredTransfer): StockChanges => betweenAvailableAndInTransit(transfer, 'TRANSFER_CANCELLED', 1);
+
+/** Each line's units between the sender's available (by `sign`) and its in transit (the other way). */
+function betweenAvailableAndInTransit(transfer: StoredTransfer, kind: Movement['kind'], sign: 1 | -1): StockChanges {
   const at = transfer.fromLocationId;
   return {
     deltas: transfer.lines.map((l) => ({
       productId: l.productId,
       locationId: at,
-      availableDelta: l.quantity,
-      inTransitDelta: -l.quantity,
+      availableDelta: sign * l.quantity,
+      inTransitDelta: -sign * l.quantity,
     })),
-    movements: transfer.lines.map((l) => movement(transfer, l.productId, at, 'TRANSFER_CANCELLED', l.quantity, -l.quantity)),
+    movements: transfer.lines.map((l) => movement(transfer, l.productId, at, kind, sign * l.quantity, -sign * l.quantity)),
   };
 }
 
@@ -103,7 +101,7 @@ export function returningChanges(transfer: StoredTransfer): { deltas: StockDelta
  * (−received) and, when short, TRANSFER_LOST (−lost) at the sender, TRANSFER_IN
  * (+received) at the receiver; rows of zero are not written.
  */
-export function receivingChanges(transfer: StoredTransfer): { deltas: StockDelta[]; movements: Movement[] } {
+export function receivingChanges(transfer: StoredTransfer): StockChanges {
   const { fromLocationId: from, toLocationId: to } = transfer;
   const deltas: StockDelta[] = [];
   const movements: Movement[] = [];
