@@ -1,13 +1,37 @@
 /** The inventory's records as the domain sees them (no SQL, no protobuf). */
 import type { Money } from '#libs/money/money.js';
 
+/**
+ * Stock of a product at one location, or its totals over its locations
+ * (locationId '' and the per-location records in `locations`).
+ * docs/design.md §8: available is on hand and unreserved, safety stock included;
+ * availableToSell (what a reservation can take) is available − safetyStock, never
+ * below zero, per location (a total sums the locations' figures).
+ */
 export interface StockRecord {
   productId: string;
+  locationId: string;
   available: number;
   reserved: number;
   sold: number;
+  safetyStock: number;
+  availableToSell: number;
+  inTransit: number;
+  /** The threshold in force: the location's override, else the product's (for totals, the product's). */
   lowStockThreshold: number;
   updatedAt: Date;
+  /** For totals: each location's stock, by location code. */
+  locations?: StockRecord[];
+}
+
+/** Which stock BatchGetStockLevels reads: one location's, or totals over some locations (all when unset). */
+export type StockScope = { locationId: string } | { locationIds?: readonly string[] };
+
+/** A location's settings for one product (UpdateStockSettings); an absent field keeps its value. */
+export interface StockSettingsPatch {
+  safetyStock?: number;
+  /** null: the product's threshold again. */
+  lowStockThreshold?: number | null;
 }
 
 /** Either the stock after the change, or how many units were available when it fell short. */
@@ -64,10 +88,19 @@ export interface ReservationItemRecord {
   unitPrice: Money;
 }
 
+/** Where some of a reservation's units are held (docs/design.md §8). */
+export interface AllocationLineRecord {
+  productId: string;
+  locationId: string;
+  quantity: number;
+}
+
 export interface ReservationRecord {
   orderId: string;
   status: ReservationStatus;
   items: ReservationItemRecord[];
+  /** Sorted by product id, then location id. */
+  allocations: AllocationLineRecord[];
   expiresAt: Date;
   releaseReason?: string;
   createdAt: Date;
@@ -80,6 +113,7 @@ export type AdjustmentReason = 'RESTOCK' | 'DAMAGED' | 'EXPIRED' | 'LOST' | 'COR
 export interface StoredAdjustment {
   idempotencyKey: string;
   productId: string;
+  locationId: string;
   requestHash: string;
   result?: Pick<StockRecord, 'available' | 'reserved' | 'sold'>;
   createdAt: Date;
@@ -93,7 +127,6 @@ export type MovementKind =
   | 'COMMIT'
   | 'RELEASE'
   | 'EXPIRE'
-  // Transfers (docs/transfers.md): out of the sender, delivered or lost on the way, into the receiver, cancelled back.
   | 'TRANSFER_OUT'
   | 'TRANSFER_DELIVERED'
   | 'TRANSFER_LOST'
@@ -102,14 +135,13 @@ export type MovementKind =
 
 export interface Movement {
   productId: string;
+  locationId: string;
   kind: MovementKind;
   availableDelta: number;
   reservedDelta: number;
   soldDelta: number;
-  /** Units in transit from this location; 0 when absent. */
+  /** Units sent by transfers and not yet received (the sender's); 0 when absent. */
   inTransitDelta?: number;
-  /** The stock row's location; absent means the default location (the column's default). */
-  locationId?: string;
   /** Order id, adjustment key or transfer id the movement belongs to. */
   reference?: string;
 }
