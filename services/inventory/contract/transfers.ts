@@ -1,9 +1,10 @@
 import { TransferStatus, type Transfer } from '#libs/contracts/larder/inventory/v1/locations.js';
-import type { StockLevel } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { INVENTORY_EVENTS as EVENTS } from '#libs/events/catalog.js';
 import type { EventContext } from '../domain/event-port.js';
-import type { LocatedStock, TransferRecord } from '../domain/transfer-types.js';
+import type { TransferRecord } from '../domain/transfer-types.js';
+import type { StockRecord } from '../domain/types.js';
 import { event, reasonMessage } from './events.js';
+import { toStockLevelMessage } from './to-proto.js';
 
 /** Transfers and the stock they move → protobuf messages and outbox events (docs/transfers.md). */
 
@@ -31,26 +32,6 @@ export const toTransferMessage = (transfer: TransferRecord): Transfer => ({
   updateTime: transfer.updatedAt,
 });
 
-/** One location's stock row as a StockLevel (available_to_sell = available − safety stock, never below zero). */
-export function toLocatedStockLevelMessage(stock: LocatedStock): StockLevel {
-  const availableToSell = Math.max(0, stock.available - stock.safetyStock);
-  return {
-    productId: stock.productId,
-    locationId: stock.locationId,
-    available: stock.available,
-    reserved: stock.reserved,
-    sold: stock.sold,
-    safetyStock: stock.safetyStock,
-    availableToSell,
-    onHand: stock.available + stock.reserved,
-    inTransit: stock.inTransit,
-    lowStockThreshold: stock.lowStockThreshold,
-    lowStock: stock.lowStockThreshold > 0 && availableToSell <= stock.lowStockThreshold,
-    updateTime: stock.updatedAt,
-    locations: [],
-  };
-}
-
 export const transferCreated = (ctx: EventContext, transfer: TransferRecord) =>
   event(EVENTS.transferCreated, ctx, { transfer: toTransferMessage(transfer) });
 
@@ -61,10 +42,10 @@ export const transferCancelled = (ctx: EventContext, transfer: TransferRecord) =
   event(EVENTS.transferCancelled, ctx, { transfer: toTransferMessage(transfer) });
 
 /** StockReplenished at one location: units landed there (a receipt) or came back (a cancel); waiting orders retry on it. */
-export const stockReplenishedAt = (ctx: EventContext, stock: LocatedStock, quantity: number) =>
+export const stockReplenishedAt = (ctx: EventContext, stock: StockRecord, quantity: number) =>
   event(EVENTS.stockReplenished, ctx, {
     productId: stock.productId,
     locationId: stock.locationId,
     quantity,
-    stockLevel: toLocatedStockLevelMessage(stock),
+    stockLevel: toStockLevelMessage(stock),
   });

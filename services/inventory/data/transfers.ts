@@ -1,14 +1,7 @@
 import type { Db, Tx } from '#libs/db/types.js';
-import type {
-  LocatedStock,
-  LocationForStock,
-  LossReason,
-  StockDelta,
-  StockKey,
-  StoredTransfer,
-  TransferProduct,
-  TransferStatus,
-} from '../domain/transfer-types.js';
+import type { StockRecord } from '../domain/types.js';
+import { LOCATION_STOCK_COLUMNS, toStock, type StockRow } from './rows.js';
+import type { LossReason, StockDelta, StockKey, StoredTransfer, TransferProduct, TransferStatus } from '../domain/transfer-types.js';
 
 /** Transfers and the stock rows they move (docs/transfers.md). Row locks are taken in (product_id, location_id) order. */
 
@@ -32,33 +25,6 @@ interface LineRow {
   quantity: number;
   received_quantity: number | null;
 }
-
-interface LocatedStockRow {
-  product_id: string;
-  location_id: string;
-  available: number;
-  reserved: number;
-  sold: number;
-  safety_stock: number;
-  in_transit: number;
-  low_stock_threshold: number;
-  updated_at: Date;
-}
-
-const toLocatedStock = (row: LocatedStockRow): LocatedStock => ({
-  productId: row.product_id,
-  locationId: row.location_id,
-  available: row.available,
-  reserved: row.reserved,
-  sold: row.sold,
-  safetyStock: row.safety_stock,
-  inTransit: row.in_transit,
-  lowStockThreshold: row.low_stock_threshold,
-  updatedAt: row.updated_at,
-});
-
-const STOCK_COLUMNS = `s.product_id, s.location_id, s.available, s.reserved, s.sold, s.safety_stock, s.in_transit,
-  coalesce(s.low_stock_threshold, p.low_stock_threshold) as low_stock_threshold, s.updated_at`;
 
 async function withLines(db: Db, row: TransferRow | undefined): Promise<StoredTransfer | undefined> {
   if (!row) return undefined;
@@ -155,20 +121,6 @@ export async function finishTransfer(
   return true;
 }
 
-/**
- * Locations read FOR SHARE (in id order), so a concurrent DeleteLocation or
- * deactivation waits until this transaction ends. Private stand-in for the
- * locations module's query (branch loc-crud); to be swapped when it is merged.
- */
-export async function lockLocationsForStock(trx: Tx, ids: readonly string[]): Promise<Map<string, LocationForStock>> {
-  const rows: { id: string; active: boolean; deleted_at: Date | null }[] = await trx('locations')
-    .whereIn('id', [...ids])
-    .orderBy('id')
-    .forShare()
-    .select('id', 'active', 'deleted_at');
-  return new Map(rows.map((row) => [row.id, { id: row.id, active: row.active, deleted: row.deleted_at !== null }]));
-}
-
 export async function findTransferProducts(db: Db, ids: readonly string[]): Promise<Map<string, TransferProduct>> {
   const rows: { id: string; deleted_at: Date | null }[] = await db('products')
     .whereIn('id', [...ids])
@@ -188,17 +140,17 @@ export async function ensureStockRows(trx: Tx, locationId: string, productIds: r
 }
 
 /** Locks the stock rows FOR UPDATE in (product_id, location_id) order and returns them in it; a missing row is absent. */
-export async function lockStockRows(trx: Tx, keys: readonly StockKey[]): Promise<LocatedStock[]> {
+export async function lockStockRows(trx: Tx, keys: readonly StockKey[]): Promise<StockRecord[]> {
   if (keys.length === 0) return [];
-  const { rows } = await trx.raw<{ rows: LocatedStockRow[] }>(
-    `select ${STOCK_COLUMNS}
+  const { rows } = await trx.raw<{ rows: StockRow[] }>(
+    `select ${LOCATION_STOCK_COLUMNS}
        from stock_levels s join products p on p.id = s.product_id
       where (s.product_id, s.location_id) in (select * from unnest(?::uuid[], ?::uuid[]))
       order by s.product_id, s.location_id
         for update of s`,
     [keys.map((k) => k.productId), keys.map((k) => k.locationId)],
   );
-  return rows.map(toLocatedStock);
+  return rows.map(toStock);
 }
 
 /**
@@ -207,16 +159,16 @@ export async function lockStockRows(trx: Tx, keys: readonly StockKey[]): Promise
  * holding the locks that gets fewer rows back than it sent has a bug, and the
  * CHECK constraints are the backstop behind this guard.
  */
-export async function moveStock(trx: Tx, deltas: readonly StockDelta[], now: Date): Promise<LocatedStock[]> {
+export async function moveStock(trx: Tx, deltas: readonly StockDelta[], now: Date): Promise<StockRecord[]> {
   if (deltas.length === 0) return [];
-  const { rows } = await trx.raw<{ rows: LocatedStockRow[] }>(
+  const { rows } = await trx.raw<{ rows: StockRow[] }>(
     `update stock_levels s
         set available = s.available + d.available_delta, in_transit = s.in_transit + d.in_transit_delta, updated_at = ?
        from unnest(?::uuid[], ?::uuid[], ?::bigint[], ?::bigint[]) as d(product_id, location_id, available_delta, in_transit_delta),
             products p
       where s.product_id = d.product_id and s.location_id = d.location_id and p.id = s.product_id
         and s.available + d.available_delta >= 0 and s.in_transit + d.in_transit_delta >= 0
-    returning ${STOCK_COLUMNS}`,
+    returning ${LOCATION_STOCK_COLUMNS}`,
     [
       now,
       deltas.map((d) => d.productId),
@@ -225,5 +177,5 @@ export async function moveStock(trx: Tx, deltas: readonly StockDelta[], now: Dat
       deltas.map((d) => d.inTransitDelta),
     ],
   );
-  return rows.map(toLocatedStock);
+  return rows.map(toStock);
 }

@@ -1,6 +1,6 @@
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { ReservedEventParts } from './reservation-types.js';
-import type { LocatedStock, TransferRecord } from './transfer-types.js';
+import type { TransferRecord } from './transfer-types.js';
 import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from './types.js';
 
 /** When and on whose behalf a fact happened: every event's metadata. */
@@ -32,7 +32,7 @@ export interface InventoryEvents {
   transferReceived(ctx: EventContext, transfer: TransferRecord): OutboxEvent;
   transferCancelled(ctx: EventContext, transfer: TransferRecord): OutboxEvent;
   /** StockReplenished at one location (units landed or came back there). */
-  stockReplenishedAt(ctx: EventContext, stock: LocatedStock, quantity: number): OutboxEvent;
+  stockReplenishedAt(ctx: EventContext, stock: StockRecord, quantity: number): OutboxEvent;
   /** Subject and type of the StockLow event the database writes itself. */
   stockLowRouting: { subject: string; type: string };
 }

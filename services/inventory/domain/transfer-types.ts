@@ -44,13 +44,6 @@ export interface StoredTransfer extends TransferRecord {
   receiptHash?: string;
 }
 
-/** A location as a stock change sees it, read under FOR SHARE (so it cannot be deleted or deactivated meanwhile). */
-export interface LocationForStock {
-  id: string;
-  active: boolean;
-  deleted: boolean;
-}
-
 /** A product as a transfer sees it: it exists; a deleted one may still be moved (its units are physical). */
 export interface TransferProduct {
   id: string;
@@ -61,18 +54,6 @@ export interface TransferProduct {
 export interface StockKey {
   productId: string;
   locationId: string;
-}
-
-/** One stock row at one location, as a transfer reads and changes it. */
-export interface LocatedStock extends StockKey {
-  available: number;
-  reserved: number;
-  sold: number;
-  safetyStock: number;
-  inTransit: number;
-  /** The threshold in force there: the location's override, else the product's. */
-  lowStockThreshold: number;
-  updatedAt: Date;
 }
 
 /** A change of one stock row's counters (conditional: it never takes a counter below zero). */

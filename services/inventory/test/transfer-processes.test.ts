@@ -13,8 +13,9 @@ import { testNatsUrl } from '#test/support/root-hooks.js';
 import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { inventoryMigrations } from '../migrations/index.js';
+import { findInvariantViolations } from '../data/invariants.js';
 import { ADMIN_KEY, createTestProduct, type InventoryApi } from './harness.js';
-import { defaultLocationId, findLocationInvariantViolations, insertTestLocation, stockAt, transferRequest } from './transfer-support.js';
+import { defaultLocationId, insertTestLocation, stockAt, transferRequest } from './transfer-support.js';
 
 type CreateRequest = ReturnType<typeof transferRequest>;
 
@@ -128,7 +129,7 @@ describe('transfers across a SIGKILL', function () {
         ended: t.status === 'IN_TRANSIT' ? 0 : 1,
       });
     }
-    expect(await findLocationInvariantViolations(database.db)).to.deep.equal([]);
+    expect(await findInvariantViolations(database.db)).to.deep.equal([]);
 
     // The restart: each caller retries what it did not see answered, with the same key; nothing happens twice.
     await inventory.start();
@@ -144,7 +145,7 @@ describe('transfers across a SIGKILL', function () {
     const units = (end: string) => plans.filter((p) => p.end === end).reduce((sum, p) => sum + p.request.items[0]!.quantity, 0);
     expect(await stockAt(database.db, product.id, store)).to.include({ available: units('receive') });
     expect(await stockAt(database.db, product.id, home)).to.include({ available: 100_000 - units('receive'), inTransit: 0 });
-    expect(await findLocationInvariantViolations(database.db)).to.deep.equal([]);
+    expect(await findInvariantViolations(database.db)).to.deep.equal([]);
   });
 
   it('a crash inside the create transaction (transfer-mid-transaction) leaves no trace of it; the retry creates it once', async () => {
@@ -170,7 +171,7 @@ describe('transfers across a SIGKILL', function () {
         .sort(),
     );
     expect(await stockAt(database.db, product.id, home)).to.include({ available: 49 - 2 * (hit - 1), inTransit: 2 * (hit - 1) });
-    expect(await findLocationInvariantViolations(database.db)).to.deep.equal([]);
+    expect(await findInvariantViolations(database.db)).to.deep.equal([]);
 
     await inventory.start();
     api = connect();
@@ -178,6 +179,6 @@ describe('transfers across a SIGKILL', function () {
     expect((await api.createTransfer(requests[hit - 1]!)).transfer!.id).to.equal(retried.transfer!.id);
     expect((await storedTransfers()).size).to.equal(hit);
     expect(await stockAt(database.db, product.id, home)).to.include({ available: 49 - 2 * hit, inTransit: 2 * hit });
-    expect(await findLocationInvariantViolations(database.db)).to.deep.equal([]);
+    expect(await findInvariantViolations(database.db)).to.deep.equal([]);
   });
 });

@@ -6,8 +6,9 @@ import { TransferStatus } from '#libs/contracts/larder/inventory/v1/locations.js
 import { errorInfoOf } from '#libs/grpc/status.js';
 import { outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { seededInts } from '#test/support/seeded-random.js';
+import { findInvariantViolations } from '../data/invariants.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
-import { defaultLocationId, findLocationInvariantViolations, insertTestLocation, stockAt, transferRequest } from './transfer-support.js';
+import { defaultLocationId, insertTestLocation, stockAt, transferRequest } from './transfer-support.js';
 
 const SEED = Number(process.env.TRANSFER_RACE_SEED ?? 21);
 
@@ -23,7 +24,7 @@ describe('transfer races', function () {
   });
   after(async () => inv?.stop());
   afterEach(async () => {
-    expect(await findLocationInvariantViolations(inv.db)).to.deep.equal([]);
+    expect(await findInvariantViolations(inv.db)).to.deep.equal([]);
   });
 
   /** The gRPC outcome of a call, with the ErrorInfo reason of a refusal (e.g. FAILED_PRECONDITION/INSUFFICIENT_STOCK). */
@@ -118,7 +119,7 @@ describe('transfer races', function () {
       inTransit: inTransit(p.id),
     });
     expect(await stockAt(inv.db, q.id, home)).to.deep.include({ available: initial - inTransit(q.id), inTransit: inTransit(q.id) });
-    expect(await findLocationInvariantViolations(inv.db)).to.deep.equal([]);
+    expect(await findInvariantViolations(inv.db)).to.deep.equal([]);
 
     // Receive half (p a unit short on every other one), cancel the rest, all at once.
     let landed = 0;

@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { StockReplenished, TransferCancelled, TransferCreated, TransferReceived } from '#libs/contracts/larder/inventory/v1/events.js';
+import {
+  StockLow,
+  StockReplenished,
+  TransferCancelled,
+  TransferCreated,
+  TransferReceived,
+} from '#libs/contracts/larder/inventory/v1/events.js';
 import { TransferStatus } from '#libs/contracts/larder/inventory/v1/locations.js';
 import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { preconditionFailureOf } from '#libs/grpc/status.js';
 import { expectGrpcError } from '#test/support/grpc-errors.js';
+import { findInvariantViolations } from '../data/invariants.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
-import {
-  defaultLocationId,
-  findLocationInvariantViolations,
-  insertTestLocation,
-  ledgerAt,
-  stockAt,
-  transferLedger,
-  transferRequest,
-} from './transfer-support.js';
+import { defaultLocationId, insertTestLocation, ledgerAt, stockAt, transferLedger, transferRequest } from './transfer-support.js';
 
 const { TRANSFER_STATUS_IN_TRANSIT: IN_TRANSIT, TRANSFER_STATUS_RECEIVED: RECEIVED, TRANSFER_STATUS_CANCELLED: CANCELLED } = TransferStatus;
 const { ADJUSTMENT_REASON_DAMAGED: DAMAGED, ADJUSTMENT_REASON_LOST: LOST, ADJUSTMENT_REASON_RESTOCK: RESTOCK } = AdjustmentReason;
@@ -34,7 +33,7 @@ describe('transfers', function () {
   });
   after(async () => inv?.stop());
   afterEach(async () => {
-    expect(await findLocationInvariantViolations(inv.db)).to.deep.equal([]);
+    expect(await findInvariantViolations(inv.db)).to.deep.equal([]);
   });
 
   const at = (productId: string, locationId: string) => stockAt(inv.db, productId, locationId);
@@ -170,6 +169,15 @@ describe('transfers', function () {
       await inv.db('stock_levels').where({ product_id: product.id, location_id: home }).update({ safety_stock: 8 });
       await send(home, store, [{ productId: product.id, quantity: 10 }]);
       await expectStock(product.id, home, { available: 0, inTransit: 10 });
+    });
+
+    it('publishes StockLow at the sender when the transfer takes it to its threshold, once', async () => {
+      const product = await createTestProduct(inv.api, { initialStock: 10, lowStockThreshold: 5 });
+      await send(home, store, [{ productId: product.id, quantity: 4 }]);
+      await send(home, store, [{ productId: product.id, quantity: 1 }]);
+      await send(home, store, [{ productId: product.id, quantity: 1 }]);
+      const low = (await outbox('inventory.stock.low', StockLow)).filter((e) => e.productId === product.id);
+      expect(low.map((e) => [e.locationId, e.available, e.lowStockThreshold])).to.deep.equal([[home, 5, 5]]);
     });
 
     it('moves a deleted product (its units are physical)', async () => {
@@ -315,7 +323,7 @@ describe('transfers', function () {
         Code.FAILED_PRECONDITION,
       );
       expect(reason).to.equal('LOCATION_INACTIVE');
-      expect(info!.metadata).to.include({ id: closing, state: 'inactive' });
+      expect(info!.metadata).to.include({ location_id: closing, state: 'inactive' });
       expect(await counts()).to.deep.equal(before);
       const missing = await expectGrpcError(inv.api.receiveTransfer({ id: randomUUID(), received: [], lossReason: 0 }), Code.NOT_FOUND);
       expect(missing.reason).to.equal('TRANSFER_NOT_FOUND');

@@ -8,15 +8,10 @@ import { createTransfer } from '../domain/transfers/create-transfer.js';
 import { getTransfer } from '../domain/transfers/read-transfers.js';
 import { receiveTransfer } from '../domain/transfers/receive-transfer.js';
 import type { LossReason, TransferItem } from '../domain/transfer-types.js';
-import { keyReused, productNotFound } from './rpc-errors.js';
+import { keyReused, locationInactive, locationNotFound, productNotFound } from './rpc-errors.js';
 import type { InventoryRpcs } from './scopes.js';
 
 const transferNotFound = rpcError('NOT_FOUND', 'TRANSFER_NOT_FOUND', 'no transfer has this id');
-const locationInactive = rpcError(
-  'FAILED_PRECONDITION',
-  'LOCATION_INACTIVE',
-  'a location of the transfer is inactive or deleted; ErrorInfo metadata holds its id and state',
-);
 const illegalTransferTransition = rpcError(
   'FAILED_PRECONDITION',
   'ILLEGAL_TRANSFER_TRANSITION',
@@ -45,7 +40,7 @@ export const transferRpcs = {
   createTransfer: {
     scope: 'stock.write',
     errors: [
-      rpcError('NOT_FOUND', 'LOCATION_NOT_FOUND', 'from_location_id or to_location_id names no location (the field is in the ErrorInfo)'),
+      locationNotFound,
       locationInactive,
       productNotFound,
       rpcError(

@@ -4,15 +4,9 @@ import type { Tx } from '#libs/db/types.js';
 import { alreadyExists, AppError } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
 import { uuidv7 } from '#libs/ids/uuid.js';
-import {
-  claimTransfer,
-  findTransferByKey,
-  findTransferProducts,
-  lockLocationsForStock,
-  lockStockRows,
-  moveStock,
-} from '../../data/transfers.js';
+import { claimTransfer, findTransferByKey, findTransferProducts, lockStockRows, moveStock } from '../../data/transfers.js';
 import { recordMovements } from '../../data/stock-levels.js';
+import { lockLocationForStock } from '../../data/location-directory.js';
 import type { InventoryDeps } from '../deps.js';
 import type { StoredTransfer, TransferItem, TransferRecord } from '../transfer-types.js';
 import { byProduct, checkLocation, refuseShortLines, sendingChanges, transferRequestHash } from './transfer-rules.js';
@@ -41,9 +35,7 @@ export async function createTransfer(deps: InventoryDeps, ctx: RequestContext, c
     const earlier = await findTransferByKey(trx, command.idempotencyKey);
     if (earlier) return replay(earlier, hash);
 
-    const locations = await lockLocationsForStock(trx, [command.fromLocationId, command.toLocationId]);
-    checkLocation(locations.get(command.fromLocationId), command.fromLocationId, 'from_location_id');
-    checkLocation(locations.get(command.toLocationId), command.toLocationId, 'to_location_id');
+    await holdLocations(trx, command);
     await checkProducts(trx, command.items);
 
     const transfer: StoredTransfer = {
@@ -70,7 +62,15 @@ export async function createTransfer(deps: InventoryDeps, ctx: RequestContext, c
     const moved = await moveStock(trx, deltas, now);
     if (moved.length !== deltas.length) throw new Error(`transfer ${transfer.id}: stock rows changed under their locks`);
     await recordMovements(trx, movements, now);
-    await appendToOutbox(trx, [deps.events.transferCreated({ correlationId: ctx.correlationId, now }, transfer)]);
+    const eventCtx = { correlationId: ctx.correlationId, now };
+    const sentOf = new Map(items.map((item) => [item.productId, item.quantity]));
+    await appendToOutbox(trx, [
+      deps.events.transferCreated(eventCtx, transfer),
+      // The sender may fall to its low-stock threshold (what it can sell is what it has left less safety stock).
+      ...moved.flatMap((stock) =>
+        deps.events.stockLowIfCrossed(eventCtx, stock, Math.max(0, stock.available + sentOf.get(stock.productId)! - stock.safetyStock)),
+      ),
+    ]);
     deps.crash?.reached('transfer-mid-transaction');
     return transfer;
   });
@@ -85,6 +85,20 @@ function replay(earlier: StoredTransfer, hash: string): TransferRecord {
     });
   }
   return earlier;
+}
+
+/**
+ * Both locations held FOR SHARE (in id order) for the transaction, so a
+ * concurrent DeleteLocation or deactivation waits for it; each must exist and be active.
+ */
+async function holdLocations(trx: Tx, command: CreateTransferCommand): Promise<void> {
+  const ends = [
+    { id: command.fromLocationId, field: 'from_location_id' },
+    { id: command.toLocationId, field: 'to_location_id' },
+  ];
+  const held = new Map<string, Awaited<ReturnType<typeof lockLocationForStock>>>();
+  for (const { id } of [...ends].sort((a, b) => (a.id < b.id ? -1 : 1))) held.set(id, await lockLocationForStock(trx, id));
+  for (const { id, field } of ends) checkLocation(held.get(id), id, field);
 }
 
 /** Every product must exist; a deleted one may still be moved (its units are physical: a closing store ships them back). */

@@ -1,7 +1,8 @@
 import type { Tx } from '#libs/db/types.js';
 import { recordMovements } from '../../data/stock-levels.js';
 import { finishTransfer, lockStockRows, moveStock } from '../../data/transfers.js';
-import type { LocatedStock, StoredTransfer } from '../transfer-types.js';
+import type { StoredTransfer } from '../transfer-types.js';
+import type { StockRecord } from '../types.js';
 import type { StockChanges } from './transfer-rules.js';
 
 /**
@@ -9,7 +10,7 @@ import type { StockChanges } from './transfer-rules.js';
  * stock rows locked in (product, location) order and moved by one conditional
  * statement, the ledger rows, the new status. Returns the rows as moved.
  */
-export async function endTransfer(trx: Tx, ended: StoredTransfer, changes: StockChanges, now: Date): Promise<LocatedStock[]> {
+export async function endTransfer(trx: Tx, ended: StoredTransfer, changes: StockChanges, now: Date): Promise<StockRecord[]> {
   await lockStockRows(trx, changes.deltas);
   const moved = await moveStock(trx, changes.deltas, now);
   if (moved.length !== changes.deltas.length) throw new Error(`transfer ${ended.id}: in-transit units missing at the sender`);

@@ -2,7 +2,8 @@ import type { RequestContext } from '#libs/context/request-context.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import { notFound } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
-import { ensureStockRows, lockLocationsForStock, lockTransfer } from '../../data/transfers.js';
+import { lockLocationForStock } from '../../data/location-directory.js';
+import { ensureStockRows, lockTransfer } from '../../data/transfers.js';
 import type { InventoryDeps } from '../deps.js';
 import type { LossReason, StoredTransfer, TransferItem, TransferRecord } from '../transfer-types.js';
 import { endTransfer } from './end-transfer.js';
@@ -33,8 +34,7 @@ export async function receiveTransfer(deps: InventoryDeps, ctx: RequestContext, 
       throw illegalTransferTransition(transfer, 'receive', 'it was already received with other quantities');
     if (transfer.status === 'CANCELLED') throw illegalTransferTransition(transfer, 'receive', 'it was cancelled');
 
-    const locations = await lockLocationsForStock(trx, [transfer.toLocationId]);
-    checkLocation(locations.get(transfer.toLocationId), transfer.toLocationId);
+    checkLocation(await lockLocationForStock(trx, transfer.toLocationId), transfer.toLocationId);
     const received: StoredTransfer = {
       ...transfer,
       status: 'RECEIVED',

@@ -1,15 +1,7 @@
 import { AppError, failedPrecondition, invalid } from '#libs/errors/app-error.js';
 import { requestHash } from '#libs/idempotency/request-hash.js';
-import type {
-  LocatedStock,
-  LocationForStock,
-  LossReason,
-  StockDelta,
-  StoredTransfer,
-  TransferItem,
-  TransferLineRecord,
-} from '../transfer-types.js';
-import type { Movement } from '../types.js';
+import type { LossReason, StockDelta, StoredTransfer, TransferItem, TransferLineRecord } from '../transfer-types.js';
+import type { Movement, StockRecord } from '../types.js';
 
 /**
  * The rules of a transfer's life (docs/transfers.md), pure: what a request
@@ -28,7 +20,7 @@ export const byProduct = (a: { productId: string }, b: { productId: string }): n
  * A location a transfer touches must exist (NOT_FOUND), and be neither deleted
  * nor inactive (FAILED_PRECONDITION); `field` names it when the request does.
  */
-export function checkLocation(location: LocationForStock | undefined, id: string, field?: string): void {
+export function checkLocation(location: { active: boolean; deleted: boolean } | undefined, id: string, field?: string): void {
   if (!location) {
     throw new AppError('notFound', `location ${id} not found`, { reason: 'LOCATION_NOT_FOUND', field, metadata: { id } });
   }
@@ -37,7 +29,7 @@ export function checkLocation(location: LocationForStock | undefined, id: string
     throw failedPrecondition(`location ${id} is ${state} and takes no transfers`, {
       reason: 'LOCATION_INACTIVE',
       field,
-      metadata: { id, state },
+      metadata: { location_id: id, state },
     });
   }
 }
@@ -47,7 +39,7 @@ export function checkLocation(location: LocationForStock | undefined, id: string
  * (units not reserved; safety stock may be sent). A product without a stock
  * row there has 0. One error naming the first short line, with a violation per line.
  */
-export function refuseShortLines(items: readonly TransferItem[], senderStock: readonly LocatedStock[]): void {
+export function refuseShortLines(items: readonly TransferItem[], senderStock: readonly StockRecord[]): void {
   const available = new Map(senderStock.map((s) => [s.productId, s.available]));
   const short = items
     .map((item) => ({ ...item, available: available.get(item.productId) ?? 0 }))

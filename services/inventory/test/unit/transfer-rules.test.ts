@@ -8,7 +8,8 @@ import {
   sendingChanges,
   transferRequestHash,
 } from '../../domain/transfers/transfer-rules.js';
-import type { LocatedStock, StoredTransfer } from '../../domain/transfer-types.js';
+import type { StoredTransfer } from '../../domain/transfer-types.js';
+import type { StockRecord } from '../../domain/types.js';
 
 const [A, B] = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
 const [FROM, TO] = ['10000000-0000-4000-8000-000000000000', '20000000-0000-4000-8000-000000000000'];
@@ -29,13 +30,14 @@ const transfer: StoredTransfer = {
   createdAt: now,
   updatedAt: now,
 };
-const stock = (productId: string, available: number): LocatedStock => ({
+const stock = (productId: string, available: number): StockRecord => ({
   productId,
   locationId: FROM,
   available,
   reserved: 0,
   sold: 0,
   safetyStock: 0,
+  availableToSell: available,
   inTransit: 0,
   lowStockThreshold: 0,
   updatedAt: now,
