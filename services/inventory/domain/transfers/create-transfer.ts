@@ -53,24 +53,7 @@ export async function createTransfer(deps: InventoryDeps, ctx: RequestContext, c
     // A concurrent request with the key won while we checked: its transfer is the answer.
     if (!(await claimTransfer(trx, transfer))) return replay((await findTransferByKey(trx, command.idempotencyKey))!, hash);
 
-    const senderStock = await lockStockRows(
-      trx,
-      items.map((item) => ({ productId: item.productId, locationId: command.fromLocationId })),
-    );
-    refuseShortLines(items, senderStock);
-    const { deltas, movements } = sendingChanges(transfer);
-    const moved = await moveStock(trx, deltas, now);
-    if (moved.length !== deltas.length) throw new Error(`transfer ${transfer.id}: stock rows changed under their locks`);
-    await recordMovements(trx, movements, now);
-    const eventCtx = { correlationId: ctx.correlationId, now };
-    const sentOf = new Map(items.map((item) => [item.productId, item.quantity]));
-    await appendToOutbox(trx, [
-      deps.events.transferCreated(eventCtx, transfer),
-      // The sender may fall to its low-stock threshold (what it can sell is what it has left less safety stock).
-      ...moved.flatMap((stock) =>
-        deps.events.stockLowIfCrossed(eventCtx, stock, Math.max(0, stock.available + sentOf.get(stock.productId)! - stock.safetyStock)),
-      ),
-    ]);
+    await takeFromSender(deps, trx, ctx, transfer);
     deps.crash?.reached('transfer-mid-transaction');
     return transfer;
   });
@@ -85,6 +68,33 @@ function replay(earlier: StoredTransfer, hash: string): TransferRecord {
     });
   }
   return earlier;
+}
+
+/**
+ * The sender's rows locked in product order; every line must fit what is
+ * available there (else nothing moves); then available −q, in_transit +q per
+ * line in one conditional statement, the TRANSFER_OUT rows, TransferCreated,
+ * and StockLow where the sender fell to its threshold.
+ */
+async function takeFromSender(deps: InventoryDeps, trx: Tx, ctx: RequestContext, transfer: StoredTransfer): Promise<void> {
+  const now = transfer.createdAt;
+  const senderStock = await lockStockRows(
+    trx,
+    transfer.lines.map((line) => ({ productId: line.productId, locationId: transfer.fromLocationId })),
+  );
+  refuseShortLines(transfer.lines, senderStock);
+  const { deltas, movements } = sendingChanges(transfer);
+  const moved = await moveStock(trx, deltas, now);
+  if (moved.length !== deltas.length) throw new Error(`transfer ${transfer.id}: stock rows changed under their locks`);
+  await recordMovements(trx, movements, now);
+  const eventCtx = { correlationId: ctx.correlationId, now };
+  const sent = new Map(transfer.lines.map((line) => [line.productId, line.quantity]));
+  await appendToOutbox(trx, [
+    deps.events.transferCreated(eventCtx, transfer),
+    ...moved.flatMap((stock) =>
+      deps.events.stockLowIfCrossed(eventCtx, stock, Math.max(0, stock.available + sent.get(stock.productId)! - stock.safetyStock)),
+    ),
+  ]);
 }
 
 /**
