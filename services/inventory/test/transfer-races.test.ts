@@ -11,6 +11,23 @@ import { createTestProduct, startTestInventory, type TestInventory } from './har
 import { defaultLocationId, insertTestLocation, stockAt, transferRequest } from './transfer-support.js';
 
 const SEED = Number(process.env.TRANSFER_RACE_SEED ?? 21);
+/** Calls at once: enough to contend on one row, few enough that a loaded machine does not time out the pool's 5 s acquire. */
+const IN_FLIGHT = 24;
+
+/** Runs the calls `width` at a time; results in the calls' order. */
+async function inFlight<T>(width: number, calls: readonly (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < calls.length) {
+        const index = next++;
+        results[index] = await calls[index]!();
+      }
+    }),
+  );
+  return results;
+}
 
 /** Transfers racing each other, reservations and write-offs on the same stock rows, on one inventory. */
 describe('transfer races', function () {
@@ -19,7 +36,7 @@ describe('transfer races', function () {
   let home: string;
 
   before(async () => {
-    inv = await startTestInventory({ env: { DB_POOL_MAX: '10' } });
+    inv = await startTestInventory();
     home = await defaultLocationId(inv.db);
   });
   after(async () => inv?.stop());
@@ -97,7 +114,7 @@ describe('transfer races', function () {
         if (result.value) writtenOff += plan.quantity;
       }
     });
-    await Promise.all(calls.map((call) => call()));
+    await inFlight(IN_FLIGHT, calls);
 
     const counts = tally(outcomes);
     // Nothing but grants and clean refusals; contention was real: each kind was granted and refused.
@@ -124,8 +141,9 @@ describe('transfer races', function () {
     // Receive half (p a unit short on every other one), cancel the rest, all at once.
     let landed = 0;
     let lost = 0;
-    const endings = await Promise.all(
-      sent.map(async (s, i) => {
+    const endings = await inFlight(
+      IN_FLIGHT,
+      sent.map((s, i) => async () => {
         if (i % 2 === 1) return settle(inv.api.cancelTransfer({ id: s.id, reason: 'race' }));
         const short = i % 4 === 0 && (s.units.get(p.id) ?? 0) > 0;
         landed += [...s.units.values()].reduce((a, b) => a + b, 0) - (short ? 1 : 0);
