@@ -1,13 +1,5 @@
 import type { Db, Tx } from '#libs/db/types.js';
-import type {
-  LocationFilter,
-  LocationForStock,
-  LocationKind,
-  LocationPatch,
-  LocationRecord,
-  LocationUse,
-  NewLocation,
-} from '../domain/location-types.js';
+import type { LocationFilter, LocationKind, LocationPatch, LocationRecord, LocationUse, NewLocation } from '../domain/location-types.js';
 
 interface LocationRow {
   id: string;
@@ -150,7 +142,9 @@ export async function markLocationDeleted(trx: Tx, id: string, now: Date): Promi
  * rows in, so no deadlock), so a writer already moving units there finishes
  * before the count, and one that comes later waits for the delete; writers that
  * add units at a location (new stock rows included) take the location row FOR
- * SHARE first (lockLocationForStock), which the delete's FOR UPDATE excludes.
+ * SHARE first (data/location-directory.ts, lockLocationForStock, through
+ * domain/stock/stock-location.ts, holdLocationForStock), which the delete's FOR
+ * UPDATE excludes.
  */
 export async function lockAndCountLocationUse(trx: Tx, locationId: string): Promise<LocationUse> {
   const { rows } = await trx.raw<{ rows: { stock_rows: number }[] }>(
@@ -176,24 +170,4 @@ export async function lockAndCountLocationUse(trx: Tx, locationId: string): Prom
     liveReservations: Number(reservations?.n ?? 0),
     transfersInTransit: Number(transfers?.n ?? 0),
   };
-}
-
-/**
- * For the writers that ADD units at a location — AdjustStock (a restock),
- * CreateTransfer (its receiver) and ReceiveTransfer: locks the location row
- * FOR SHARE until the caller's transaction ends and says whether it may take
- * stock. Call it first in the transaction, before any stock row is locked (the
- * order DeleteLocation takes: location row, then its stock rows), and refuse
- * anything but `ok`. Holding the share lock, no DeleteLocation (FOR UPDATE)
- * of that location can commit before the writer does, and one that committed
- * before is seen here as `inactive`: a deleted location never gains units.
- * Several locations (a transfer's two): lock them in id order.
- * A writer that only takes units away (a write-off, a transfer's sender) does
- * not need it: it cannot make a location that passed the delete's checks hold stock.
- */
-export async function lockLocationForStock(trx: Tx, locationId: string): Promise<LocationForStock> {
-  const location = await findLocation(trx, locationId, 'forShare');
-  if (!location) return { outcome: 'missing' };
-  if (!location.active || location.deletedAt) return { outcome: 'inactive', location };
-  return { outcome: 'ok', location };
 }

@@ -1,12 +1,37 @@
-/** Locations as the domain sees them (no SQL, no protobuf): the records of the location RPCs and of routing. */
+/**
+ * Locations as the domain sees them (docs/design.md §8; no SQL, no protobuf): the
+ * records of the location RPCs, and what routing knows of a location and of where goods go.
+ */
 
-export type LocationKind = 'STORE' | 'DARK_STORE' | 'WAREHOUSE';
-
-/** A point on the earth (WGS84), degrees. */
-export interface LatLng {
+export interface LatLngRecord {
   latitude: number;
   longitude: number;
 }
+
+/** A location as routing sees it (the location directory's entries). */
+export interface RoutingLocation {
+  id: string;
+  code: string;
+  priority: number;
+  active: boolean;
+  deleted: boolean;
+  isDefault: boolean;
+  delivery: boolean;
+  pickup: boolean;
+  coordinates?: LatLngRecord;
+  postalCodePrefixes: string[];
+  radiusKm: number;
+}
+
+/** Where a reservation's goods go: a postal code, coordinates, or both. */
+export interface DestinationRecord {
+  postalCode?: string;
+  coordinates?: LatLngRecord;
+}
+
+export type AllocationPolicy = 'SINGLE_LOCATION' | 'SPLIT_ALLOWED';
+
+export type LocationKind = 'STORE' | 'DARK_STORE' | 'WAREHOUSE';
 
 export interface LocationAddress {
   line1: string;
@@ -29,7 +54,7 @@ export interface LocationRecord {
   name: string;
   kind: LocationKind;
   address: LocationAddress;
-  coordinates?: LatLng;
+  coordinates?: LatLngRecord;
   delivery: boolean;
   pickup: boolean;
   deliveryArea: DeliveryArea;
@@ -50,19 +75,13 @@ export type NewLocation = Omit<LocationRecord, 'isDefault' | 'version' | 'create
 /** What UpdateLocation may change; an absent key keeps its value, `coordinates: null` removes them. */
 export type LocationPatch = Partial<
   Pick<NewLocation, 'name' | 'kind' | 'address' | 'delivery' | 'pickup' | 'deliveryArea' | 'priority' | 'active'> & {
-    coordinates: LatLng | null;
+    coordinates: LatLngRecord | null;
   }
 >;
 
 /** Which locations ListLocations returns. */
 export interface LocationFilter {
   includeDeleted: boolean;
-}
-
-/** Where a reservation's goods go, for routing: a postal code, coordinates, or both. */
-export interface Destination {
-  postalCode?: string;
-  coordinates?: LatLng;
 }
 
 /**
@@ -75,12 +94,3 @@ export interface LocationUse {
   liveReservations: number;
   transfersInTransit: number;
 }
-
-/**
- * The location a stock writer that adds units there (AdjustStock, CreateTransfer's
- * receiver, ReceiveTransfer) holds FOR SHARE until it commits: `ok` with it, or
- * why it may take no stock — `missing` (no such id) or `inactive` (deactivated
- * or deleted; `location.deletedAt` tells which).
- */
-export type LocationForStock =
-  { outcome: 'ok'; location: LocationRecord } | { outcome: 'missing' } | { outcome: 'inactive'; location: LocationRecord };

@@ -4,12 +4,13 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { LocationDeleted } from '#libs/contracts/larder/inventory/v1/events.js';
 import { LocationKind, type Location } from '#libs/contracts/larder/inventory/v1/locations.js';
+import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { AppError } from '#libs/errors/app-error.js';
 import { eventually } from '#test/support/eventually.js';
 import { expectGrpcError, outcomeOf } from '#test/support/grpc-errors.js';
-import { lockLocationForStock } from '../data/locations.js';
-import { requireLocationForStock } from '../domain/locations/location-for-stock.js';
-import { startTestInventory, type TestInventory } from './harness.js';
+import { lockLocationForStock } from '../data/location-directory.js';
+import { holdLocationForStock } from '../domain/stock/stock-location.js';
+import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
 
 /**
  * DeleteLocation's refusals and its race with writers. Stock, reservations and
@@ -172,6 +173,29 @@ describe('DeleteLocation', function () {
     expect(metadata).to.include({ products_with_stock: '1', live_reservations: '0', transfers_in_transit: '1' });
   });
 
+  it('through the API: refused while AdjustStock and a pinned ReserveStock left units there; deleted once they are gone; then it takes no stock', async () => {
+    const created = await create();
+    const product = await createTestProduct(inv.api, { initialStock: 0 });
+    const adjust = (delta: number) =>
+      inv.api.adjustStock({
+        productId: product.id,
+        locationId: created.id,
+        delta,
+        reason: delta > 0 ? AdjustmentReason.ADJUSTMENT_REASON_RESTOCK : AdjustmentReason.ADJUSTMENT_REASON_CORRECTION,
+        idempotencyKey: randomUUID(),
+      });
+    await adjust(5);
+    const orderId = randomUUID();
+    await inv.api.reserveStock({ orderId, items: [{ productId: product.id, quantity: 2 }], locationId: created.id });
+    await expectInUse(created.id, 'stock,reservations');
+    await inv.api.releaseReservation({ orderId, reason: 'location closes' });
+    await expectInUse(created.id, 'stock');
+    await adjust(-5);
+    expect((await inv.api.deleteLocation({ id: created.id })).location!.deleteTime).to.be.instanceOf(Date);
+    const { reason } = await expectGrpcError(adjust(1), Code.FAILED_PRECONDITION);
+    expect(reason).to.equal('LOCATION_INACTIVE');
+  });
+
   describe('against concurrent writers', () => {
     /** Whether a backend of the test database waits for a lock on a statement about `table`. */
     const waitsForLock = (table: string) => async () => {
@@ -185,7 +209,7 @@ describe('DeleteLocation', function () {
       const created = await create();
       const trx: Knex.Transaction = await inv.db.transaction();
       try {
-        expect((await lockLocationForStock(trx, created.id)).outcome).to.equal('ok');
+        expect(await lockLocationForStock(trx, created.id)).to.deep.include({ id: created.id, deleted: false });
         const deleting = outcomeOf(inv.api.deleteLocation({ id: created.id }));
         await eventually('the delete to wait for the location row', waitsForLock('locations'));
         await trx('stock_levels').insert({ product_id: productId, location_id: created.id, available: 3, updated_at: new Date() });
@@ -213,29 +237,21 @@ describe('DeleteLocation', function () {
       }
     });
 
-    it('after a delete, lockLocationForStock says inactive, and requireLocationForStock refuses: LOCATION_INACTIVE (deleted), LOCATION_NOT_FOUND', async () => {
+    it('after a delete, a stock writer finds it deleted: holdLocationForStock refuses, LOCATION_INACTIVE', async () => {
       const created = await create();
-      const deactivated = await create({ active: false });
       await inv.api.deleteLocation({ id: created.id });
-      await inv.db.transaction(async (trx) => {
-        expect((await lockLocationForStock(trx, created.id)).outcome).to.equal('inactive');
-        expect((await lockLocationForStock(trx, randomUUID())).outcome).to.equal('missing');
-        expect((await lockLocationForStock(trx, defaultId)).outcome).to.equal('ok');
-      });
       const refusal = async (id: string) => {
         try {
-          await inv.db.transaction((trx) => requireLocationForStock(trx, id));
+          await inv.db.transaction((trx) => holdLocationForStock(trx, id));
         } catch (error) {
           expect(error).to.be.instanceOf(AppError);
-          const { kind, reason, metadata } = error as AppError;
-          return { kind, reason, deleted: metadata.deleted };
+          return { kind: (error as AppError).kind, reason: (error as AppError).reason };
         }
-        throw new Error(`requireLocationForStock accepted ${id}`);
+        throw new Error(`holdLocationForStock accepted ${id}`);
       };
-      expect(await refusal(created.id)).to.deep.equal({ kind: 'failedPrecondition', reason: 'LOCATION_INACTIVE', deleted: 'true' });
-      expect(await refusal(deactivated.id)).to.deep.equal({ kind: 'failedPrecondition', reason: 'LOCATION_INACTIVE', deleted: 'false' });
-      expect(await refusal(randomUUID())).to.deep.equal({ kind: 'notFound', reason: 'LOCATION_NOT_FOUND', deleted: undefined });
-      expect((await inv.db.transaction((trx) => requireLocationForStock(trx, defaultId))).id).to.equal(defaultId);
+      expect(await refusal(created.id)).to.deep.equal({ kind: 'failedPrecondition', reason: 'LOCATION_INACTIVE' });
+      expect(await refusal(randomUUID())).to.deep.equal({ kind: 'notFound', reason: 'LOCATION_NOT_FOUND' });
+      await inv.db.transaction((trx) => holdLocationForStock(trx, defaultId));
     });
   });
 });

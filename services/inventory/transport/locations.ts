@@ -1,4 +1,3 @@
-import type { LatLng as LatLngMessage } from '#libs/contracts/larder/common/v1/geo.js';
 import {
   LocationKind as LocationKindMessage,
   type DeliveryArea as DeliveryAreaMessage,
@@ -9,17 +8,17 @@ import { invalid } from '#libs/errors/app-error.js';
 import { rpcError } from '#libs/grpc/rpc-errors.js';
 import { decodePageToken, encodePageToken } from '#libs/validation/page-token.js';
 import * as v from '#libs/validation/fields.js';
+import { latLng, postalCode } from '#libs/validation/geo.js';
 import { toLocationMessage } from '../contract/to-proto-locations.js';
 import { createLocation } from '../domain/locations/create-location.js';
 import { deleteLocation } from '../domain/locations/delete-location.js';
 import { getLocation, listLocationPage } from '../domain/locations/read-locations.js';
 import { updateLocation } from '../domain/locations/update-location.js';
-import type { DeliveryArea, LatLng, LocationAddress, LocationKind, LocationPatch } from '../domain/location-types.js';
+import type { DeliveryArea, LocationAddress, LocationKind, LocationPatch } from '../domain/location-types.js';
 import { locationIsDefault, locationNotFound } from './rpc-errors.js';
 import type { InventoryRpcs } from './scopes.js';
 
 const CODE = /^[A-Za-z0-9._-]+$/;
-const POSTAL_CODE = /^[A-Za-z0-9 -]+$/;
 
 const KINDS: Record<number, LocationKind> = {
   [LocationKindMessage.LOCATION_KIND_STORE]: 'STORE',
@@ -35,11 +34,7 @@ function finite(field: string, value: number | undefined, { min, max }: { min: n
   return n;
 }
 
-/**
- * The location fields' validators. postalCode and coordinates take the field
- * name, so a destination (ReserveStock, the order's delivery address) is
- * checked by the same rules as a location's address.
- */
+/** The location fields' validators (postal codes and coordinates: #libs/validation/geo.js, as for destinations). */
 export const locationFields = {
   code: (value: string | undefined) => {
     const code = v.text('location.code', value, { min: 1, max: 64 });
@@ -48,18 +43,6 @@ export const locationFields = {
   },
   name: (value: string | undefined) => v.text('location.name', value, { min: 1, max: 200 }),
   kind: (value: LocationKindMessage | undefined): LocationKind => KINDS[v.enumValue('location.kind', value, LocationKindMessage)]!,
-  /** A postal code, 1-16 characters of A-Z, a-z, 0-9, space and '-'; empty when `optional`. */
-  postalCode: (field: string, value: string | undefined, { optional = false } = {}) => {
-    const code = v.text(field, value, { min: optional ? 0 : 1, max: 16 });
-    if (code && !POSTAL_CODE.test(code)) throw invalid(field, 'may only contain letters, digits, spaces and "-"');
-    return code;
-  },
-  /** Latitude -90 to 90 and longitude -180 to 180, finite; undefined when the message is absent. */
-  coordinates: (field: string, value: LatLngMessage | undefined): LatLng | undefined =>
-    value && {
-      latitude: finite(`${field}.latitude`, value.latitude, { min: -90, max: 90 }),
-      longitude: finite(`${field}.longitude`, value.longitude, { min: -180, max: 180 }),
-    },
   address: (value: LocationAddressMessage | undefined): LocationAddress => {
     const countryCode = v.text('location.address.country_code', value?.countryCode, { max: 2 });
     if (countryCode && !/^[A-Z]{2}$/.test(countryCode)) {
@@ -69,7 +52,7 @@ export const locationFields = {
       line1: v.text('location.address.line1', value?.line1, { max: 200 }),
       line2: v.text('location.address.line2', value?.line2, { max: 200 }),
       city: v.text('location.address.city', value?.city, { max: 100 }),
-      postalCode: locationFields.postalCode('location.address.postal_code', value?.postalCode, { optional: true }),
+      postalCode: postalCode('location.address.postal_code', value?.postalCode) ?? '',
       countryCode,
     };
   },
@@ -77,7 +60,7 @@ export const locationFields = {
     const field = 'location.delivery_area.postal_code_prefixes';
     const prefixes = v.listSize(field, value?.postalCodePrefixes, { min: 0, max: 100 });
     return {
-      postalCodePrefixes: prefixes.map((prefix, index) => locationFields.postalCode(`${field}[${index}]`, prefix)),
+      postalCodePrefixes: prefixes.map((prefix, index) => postalCode(`${field}[${index}]`, prefix, { required: true })!),
       radiusKm: finite('location.delivery_area.radius_km', value?.radiusKm, { min: 0, max: 1000 }),
     };
   },
@@ -94,7 +77,7 @@ function locationPatch(location: Location, paths: readonly string[]): LocationPa
     name: has('name') ? locationFields.name(location.name) : undefined,
     kind: has('kind') ? locationFields.kind(location.kind) : undefined,
     address: has('address') ? locationFields.address(location.address) : undefined,
-    coordinates: has('coordinates') ? (locationFields.coordinates('location.coordinates', location.coordinates) ?? null) : undefined,
+    coordinates: has('coordinates') ? (latLng('location.coordinates', location.coordinates) ?? null) : undefined,
     delivery: has('delivery') ? location.delivery : undefined,
     pickup: has('pickup') ? location.pickup : undefined,
     deliveryArea: has('delivery_area') ? locationFields.deliveryArea(location.deliveryArea) : undefined,
@@ -116,7 +99,7 @@ export const locationRpcs = {
         name: locationFields.name(location.name),
         kind: locationFields.kind(location.kind),
         address: locationFields.address(location.address),
-        coordinates: locationFields.coordinates('location.coordinates', location.coordinates),
+        coordinates: latLng('location.coordinates', location.coordinates),
         delivery: location.delivery,
         pickup: location.pickup,
         deliveryArea: locationFields.deliveryArea(location.deliveryArea),

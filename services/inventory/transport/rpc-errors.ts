@@ -24,14 +24,13 @@ export const keyReused = rpcError(
   'the key (or order id) was used before with a different payload',
 );
 export const locationNotFound = rpcError('NOT_FOUND', 'LOCATION_NOT_FOUND', 'no location has this id');
+export const locationInactive = rpcError(
+  'FAILED_PRECONDITION',
+  'LOCATION_INACTIVE',
+  'the location is inactive (no new reservations) or deleted; metadata holds location_id',
+);
 export const locationIsDefault = rpcError(
   'FAILED_PRECONDITION',
   'LOCATION_IS_DEFAULT',
   'the default location (calls without a location use it) cannot be deleted or deactivated',
-);
-/** For the RPCs that add stock at a location (domain/locations/location-for-stock.ts). */
-export const locationInactive = rpcError(
-  'FAILED_PRECONDITION',
-  'LOCATION_INACTIVE',
-  'the location is deactivated or deleted; metadata deleted says which',
 );

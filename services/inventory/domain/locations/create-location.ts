@@ -14,11 +14,14 @@ export async function createLocation(deps: InventoryDeps, ctx: RequestContext, c
   requireCoordinatesForRadius(command, 'location.delivery_area.radius_km');
   const now = deps.clock.now();
   try {
-    return await inTransaction(deps, async (trx) => {
+    const created = await inTransaction(deps, async (trx) => {
       const location = await insertLocation(trx, { ...command, id: uuidv7(now.getTime()) }, now);
       await appendToOutbox(trx, [deps.events.locationCreated({ correlationId: ctx.correlationId, now }, location)]);
       return location;
     });
+    // Routing on this replica sees it at once; other replicas within LOCATION_CACHE_MS.
+    deps.locations.invalidate();
+    return created;
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw alreadyExists(`a location with code "${command.code}" already exists (deleted locations keep their code)`, {

@@ -19,13 +19,13 @@ const USES: Record<keyof LocationUse, { name: string; counted: (n: number) => st
  * location holds stock, live reservations or transfers in transit; a deleted
  * location is returned as it is (a retry is safe). The location row is locked
  * FOR UPDATE and then its stock rows, before the checks: a writer adding units
- * there holds the row FOR SHARE (data/locations.ts, lockLocationForStock), so
+ * there holds the row FOR SHARE (domain/stock/stock-location.ts, holdLocationForStock), so
  * either it committed before the checks (and they see its units) or it waits
  * and then finds the location deleted.
  */
 export async function deleteLocation(deps: InventoryDeps, ctx: RequestContext, id: string): Promise<LocationRecord> {
   const now = deps.clock.now();
-  return inTransaction(deps, async (trx) => {
+  const deleted = await inTransaction(deps, async (trx) => {
     const current = await findLocation(trx, id, 'forUpdate');
     if (!current) throw notFound('location', id);
     if (current.deletedAt) return current;
@@ -51,4 +51,7 @@ export async function deleteLocation(deps: InventoryDeps, ctx: RequestContext, i
     await appendToOutbox(trx, [deps.events.locationDeleted({ correlationId: ctx.correlationId, now }, location)]);
     return location;
   });
+  // Routing on this replica stops at once; other replicas within LOCATION_CACHE_MS (the batch re-reads it anyway).
+  deps.locations.invalidate();
+  return deleted;
 }

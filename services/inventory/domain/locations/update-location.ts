@@ -25,7 +25,7 @@ export interface UpdateLocationCommand {
 export async function updateLocation(deps: InventoryDeps, ctx: RequestContext, command: UpdateLocationCommand): Promise<LocationRecord> {
   const now = deps.clock.now();
   const { id, patch } = command;
-  return inTransaction(deps, async (trx) => {
+  const updated = await inTransaction(deps, async (trx) => {
     const current = await findLocation(trx, id, 'forUpdate');
     if (!current) throw notFound('location', id);
     if (command.expectedVersion !== undefined && command.expectedVersion !== current.version) {
@@ -50,4 +50,7 @@ export async function updateLocation(deps: InventoryDeps, ctx: RequestContext, c
     await appendToOutbox(trx, [deps.events.locationUpdated({ correlationId: ctx.correlationId, now }, location, command.changedFields)]);
     return location;
   });
+  // Routing on this replica sees the change at once; other replicas within LOCATION_CACHE_MS.
+  deps.locations.invalidate();
+  return updated;
 }

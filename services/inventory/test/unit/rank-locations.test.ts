@@ -1,19 +1,22 @@
 import { expect } from 'chai';
-import { distanceKm, rankLocations, servesDestination, type RoutableLocation } from '../../domain/locations/rank-locations.js';
-import type { Destination, LatLng } from '../../domain/location-types.js';
-
-type Loc = RoutableLocation & { code: string };
+import { distanceKm, rankLocations, servesDestination } from '../../domain/locations/rank-locations.js';
+import type { DestinationRecord as Destination, LatLngRecord as LatLng, RoutingLocation as Loc } from '../../domain/location-types.js';
 
 /** A delivering, active location delivering everywhere, unless the fields say otherwise. */
-const loc = (code: string, fields: Partial<RoutableLocation> = {}): Loc => ({
+const loc = (code: string, fields: Partial<Loc> = {}): Loc => ({
+  id: `id-${code}`,
   code,
   delivery: true,
+  pickup: false,
   active: true,
+  deleted: false,
+  isDefault: false,
   priority: 0,
-  deliveryArea: { postalCodePrefixes: [], radiusKm: 0 },
+  postalCodePrefixes: [],
+  radiusKm: 0,
   ...fields,
 });
-const area = (postalCodePrefixes: string[], radiusKm = 0) => ({ deliveryArea: { postalCodePrefixes, radiusKm } });
+const area = (postalCodePrefixes: string[], radiusKm = 0) => ({ postalCodePrefixes, radiusKm });
 
 // Berlin: the destination at Alexanderplatz, and points at known distances from it.
 const ALEX: LatLng = { latitude: 52.5219, longitude: 13.4132 };
@@ -74,7 +77,7 @@ describe('routing: servesDestination', () => {
     ],
     ['not delivering', loc('s', { delivery: false }), { postalCode: '10178' }, false],
     ['inactive', loc('s', { active: false }), { postalCode: '10178' }, false],
-    ['deleted', loc('s', { deletedAt: new Date() }), { postalCode: '10178' }, false],
+    ['deleted', loc('s', { deleted: true }), { postalCode: '10178' }, false],
   ];
   for (const [name, location, destination, serves] of cases) {
     it(`${name}: ${serves ? 'serves' : 'does not serve'}`, () => {
@@ -145,7 +148,7 @@ describe('routing: rankLocations', () => {
         loc('everywhere'),
         loc('no-delivery', { delivery: false, coordinates: MITTE }),
         loc('inactive', { active: false, coordinates: MITTE }),
-        loc('deleted', { deletedAt: new Date(), coordinates: MITTE }),
+        loc('deleted', { deleted: true, coordinates: MITTE }),
       ],
       { postalCode: '10178', coordinates: ALEX },
       ['radius-ok', 'prefix-ok', 'everywhere'],
@@ -159,7 +162,7 @@ describe('routing: rankLocations', () => {
         loc('a', { coordinates: SPANDAU }),
         loc('top', { priority: 10, ...area(['999']) }),
         loc('inactive', { active: false, priority: 99 }),
-        loc('deleted', { deletedAt: new Date(), priority: 99 }),
+        loc('deleted', { deleted: true, priority: 99 }),
         loc('low', { priority: -3 }),
       ],
       undefined,
