@@ -8,9 +8,9 @@ import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.
 import { AppError } from '#libs/errors/app-error.js';
 import { eventually } from '#test/support/eventually.js';
 import { expectGrpcError, outcomeOf } from '#test/support/grpc-errors.js';
-import { lockLocationForStock } from '../data/location-directory.js';
-import { holdLocationForStock } from '../domain/stock/stock-location.js';
-import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
+import { lockLocationForStock } from '../../data/location-directory.js';
+import { holdLocationForStock } from '../../domain/stock/stock-location.js';
+import { createTestProduct, startTestInventory, type TestInventory } from '../harness.js';
 
 /**
  * DeleteLocation's refusals and its race with writers. Stock, reservations and
