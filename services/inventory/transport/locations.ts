@@ -152,12 +152,12 @@ export const locationRpcs = {
       if (!location) throw invalid('location', 'is required');
       const id = v.requireUuid('location.id', location.id);
       const paths = v.maskPaths('update_mask', request.updateMask, MASK_PATHS);
-      let expectedVersion: number | undefined;
-      if (location.etag) {
-        if (!/^\d{1,9}$/.test(location.etag)) throw invalid('location.etag', 'is not an etag this server issued');
-        expectedVersion = Number(location.etag);
-      }
-      const updated = await updateLocation(deps, ctx, { id, patch: locationPatch(location, paths), expectedVersion, changedFields: paths });
+      const updated = await updateLocation(deps, ctx, {
+        id,
+        patch: locationPatch(location, paths),
+        expectedVersion: v.etagVersion('location.etag', location.etag),
+        changedFields: paths,
+      });
       return { location: toLocationMessage(updated) };
     },
   },
