@@ -237,6 +237,48 @@ describe('DeleteLocation', function () {
       }
     });
 
+    it('AdjustStock racing DeleteLocation, 30 rounds: never a deleted location with units; exactly one of the two wins each round', async () => {
+      const product = await createTestProduct(inv.api, { initialStock: 0 });
+      const wins: Record<string, number> = {};
+      for (let round = 0; round < 30; round++) {
+        const created = await create();
+        const [adjusted, deleted] = await Promise.all([
+          outcomeOf(
+            inv.api.adjustStock({
+              productId: product.id,
+              locationId: created.id,
+              delta: 1,
+              reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
+              idempotencyKey: randomUUID(),
+            }),
+          ),
+          outcomeOf(inv.api.deleteLocation({ id: created.id })),
+        ]);
+        const units = await inv.db('stock_levels').where({ location_id: created.id }).sum<{ n: number | null }[]>('available as n');
+        const { location } = await inv.api.getLocation({ id: created.id });
+        const outcome = `adjust ${adjusted}, delete ${deleted}`;
+        wins[outcome] = (wins[outcome] ?? 0) + 1;
+        if (deleted === 'OK') {
+          expect({ adjusted, units: Number(units[0]?.n ?? 0) }, `round ${round}`).to.deep.equal({
+            adjusted: 'FAILED_PRECONDITION',
+            units: 0,
+          });
+        } else {
+          expect({ adjusted, deleted, units: Number(units[0]?.n ?? 0), deleteTime: location!.deleteTime }, `round ${round}`).to.deep.equal({
+            adjusted: 'OK',
+            deleted: 'FAILED_PRECONDITION',
+            units: 1,
+            deleteTime: undefined,
+          });
+        }
+      }
+      // Both orders happen (which one depends on timing); the checks above hold for each.
+      expect(
+        Object.keys(wins).every((o) => o === 'adjust OK, delete FAILED_PRECONDITION' || o === 'adjust FAILED_PRECONDITION, delete OK'),
+        JSON.stringify(wins),
+      ).to.equal(true);
+    });
+
     it('after a delete, a stock writer finds it deleted: holdLocationForStock refuses, LOCATION_INACTIVE', async () => {
       const created = await create();
       await inv.api.deleteLocation({ id: created.id });
