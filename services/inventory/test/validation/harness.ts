@@ -33,6 +33,8 @@ const TABLES = [
   'categories',
   'product_categories',
   'locations',
+  'transfers',
+  'transfer_lines',
 ] as const;
 
 const SERVICE = '/larder.inventory.v1.InventoryService';
