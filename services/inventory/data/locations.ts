@@ -92,11 +92,10 @@ export async function insertLocation(trx: Db, location: NewLocation, now: Date):
   return toLocation(row);
 }
 
-/** The location with this id, deleted ones included; `lock` holds its row until the transaction ends. */
-export async function findLocation(db: Db, id: string, lock?: 'forUpdate' | 'forShare'): Promise<LocationRecord | undefined> {
+/** The location with this id, deleted ones included; `forUpdate` locks its row until the transaction ends. */
+export async function findLocation(db: Db, id: string, { forUpdate = false } = {}): Promise<LocationRecord | undefined> {
   const query = db('locations').where({ id });
-  if (lock === 'forUpdate') query.forUpdate();
-  if (lock === 'forShare') query.forShare();
+  if (forUpdate) query.forUpdate();
   const row: LocationRow | undefined = await query.first();
   return row ? toLocation(row) : undefined;
 }

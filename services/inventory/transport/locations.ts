@@ -35,7 +35,7 @@ function finite(field: string, value: number | undefined, { min, max }: { min: n
 }
 
 /** The location fields' validators (postal codes and coordinates: #libs/validation/geo.js, as for destinations). */
-export const locationFields = {
+const locationFields = {
   code: (value: string | undefined) => {
     const code = v.text('location.code', value, { min: 1, max: 64 });
     if (!CODE.test(code)) throw invalid('location.code', 'may only contain letters, digits, ".", "_" and "-"');

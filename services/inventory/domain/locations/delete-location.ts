@@ -26,7 +26,7 @@ const USES: Record<keyof LocationUse, { name: string; counted: (n: number) => st
 export async function deleteLocation(deps: InventoryDeps, ctx: RequestContext, id: string): Promise<LocationRecord> {
   const now = deps.clock.now();
   const deleted = await inTransaction(deps, async (trx) => {
-    const current = await findLocation(trx, id, 'forUpdate');
+    const current = await findLocation(trx, id, { forUpdate: true });
     if (!current) throw notFound('location', id);
     if (current.deletedAt) return current;
     refuseDefaultLocation(current, 'deleted');

@@ -26,7 +26,7 @@ export async function updateLocation(deps: InventoryDeps, ctx: RequestContext, c
   const now = deps.clock.now();
   const { id, patch } = command;
   const updated = await inTransaction(deps, async (trx) => {
-    const current = await findLocation(trx, id, 'forUpdate');
+    const current = await findLocation(trx, id, { forUpdate: true });
     if (!current) throw notFound('location', id);
     if (command.expectedVersion !== undefined && command.expectedVersion !== current.version) {
       throw aborted(
