@@ -197,6 +197,9 @@ async function createTransferTables(trx: Knex.Transaction): Promise<void> {
 }
 
 export async function hasConstraint(db: Knex | Knex.Transaction, table: string, name: string): Promise<boolean> {
-  const { rows } = await db.raw<{ rows: unknown[] }>('select 1 from pg_constraint where conrelid = ?::regclass and conname = ?', [table, name]);
+  const { rows } = await db.raw<{ rows: unknown[] }>('select 1 from pg_constraint where conrelid = ?::regclass and conname = ?', [
+    table,
+    name,
+  ]);
   return rows.length > 0;
 }

@@ -63,7 +63,10 @@ describe('ReserveStock batches (coalescer driven directly)', function () {
     const first = settle(reserveStock(held.deps, {}, { orderId: randomUUID(), items: [{ productId: holder.id, quantity: 1 }] }));
     const rest = commands.map((command) => settle(reserveStock(held.deps, {}, command)));
     // Each call routes first (the location directory), then joins the queue.
-    await eventually('every member queued behind the held batch', () => held.batches.pending === commands.length + 1 || `${held.batches.pending}`);
+    await eventually(
+      'every member queued behind the held batch',
+      () => held.batches.pending === commands.length + 1 || `${held.batches.pending}`,
+    );
     held.release();
     const [holderOutcome, ...outcomes] = await Promise.all([first, ...rest]);
     expect(holderOutcome).to.have.property('ok');

@@ -1,4 +1,5 @@
 import { categoryRpcs } from './categories.js';
+import { locationRpcs } from './locations.js';
 import { productRpcs } from './products.js';
 import { reservationRpcs } from './reservations.js';
 import type { InventoryRpcTable } from './scopes.js';
@@ -13,6 +14,7 @@ import { transferRpcs } from './transfers.js';
 export const inventoryRpcs: InventoryRpcTable = {
   ...productRpcs,
   ...categoryRpcs,
+  ...locationRpcs,
   ...stockRpcs,
   ...reservationRpcs,
   ...transferRpcs,

@@ -6,4 +6,5 @@ export const toCartMessage = (cart: CartRecord): Cart => ({
   customerId: cart.customerId,
   items: cart.items.map((item) => ({ productId: item.productId, quantity: item.quantity })),
   updateTime: cart.updatedAt,
+  fulfilment: undefined,
 });

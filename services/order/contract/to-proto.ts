@@ -49,6 +49,9 @@ export const toOrderMessage = (order: OrderRecord): Order => ({
   updateTime: order.updatedAt,
   deleteTime: order.deletedAt,
   cancelRequested: order.cancelRequested,
+  // Fulfilment and allocations: the order side of locations (docs/design.md §8) fills these in.
+  fulfilment: undefined,
+  allocations: [],
 });
 
 export const toOrderEventMessage = (event: OrderEventRecord): OrderEvent => ({
