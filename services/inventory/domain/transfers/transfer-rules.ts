@@ -17,14 +17,21 @@ export const byProduct = (a: { productId: string }, b: { productId: string }): n
   a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0;
 
 /**
- * A location a transfer touches must exist (NOT_FOUND), and be neither deleted
- * nor inactive (FAILED_PRECONDITION); `field` names it when the request does.
+ * Whether an inactive location may send and receive transfers. Yes: deactivating
+ * stops reservations there, while stock can still be moved in or out to fill or
+ * empty it (docs/locations.md, as AdjustStock does); a deleted location takes none.
+ */
+const INACTIVE_TAKES_TRANSFERS = true;
+
+/**
+ * A location a transfer touches must exist (NOT_FOUND) and not be deleted
+ * (FAILED_PRECONDITION, LOCATION_INACTIVE); `field` names it when the request does.
  */
 export function checkLocation(location: { active: boolean; deleted: boolean } | undefined, id: string, field?: string): void {
   if (!location) {
     throw new AppError('notFound', `location ${id} not found`, { reason: 'LOCATION_NOT_FOUND', field, metadata: { id } });
   }
-  if (location.deleted || !location.active) {
+  if (location.deleted || (!location.active && !INACTIVE_TAKES_TRANSFERS)) {
     const state = location.deleted ? 'deleted' : 'inactive';
     throw failedPrecondition(`location ${id} is ${state} and takes no transfers`, {
       reason: 'LOCATION_INACTIVE',
