@@ -77,6 +77,13 @@ export interface PatroniCluster {
   kill(node: number): Promise<void>;
   /** Starts the node's Patroni again on its data directory; resolves once it streams from the leader as a replica. */
   restart(node: number, timeoutMs?: number): Promise<void>;
+  /**
+   * SIGKILL to HAProxy and a new one on the same port: every connection through
+   * it is cut, and the new one counts every server up until its checks say
+   * otherwise (about two seconds in which connections may land on a replica).
+   * Resolves once it listens.
+   */
+  restartProxy(): Promise<void>;
   /** Lines of the node's Patroni log that match `pattern` (e.g. /pg_rewind/). */
   logLines(node: number, pattern: RegExp): string[];
   /** Kills every process (by PID) and removes the directory. */
@@ -190,6 +197,12 @@ async function startOnce(readyTimeoutMs: number): Promise<PatroniCluster> {
   await writeFile(haproxyFile, haproxyConfigFor(await readFile(HAPROXY_TEMPLATE, 'utf8'), haproxyPort, states));
 
   const others: ChildProcess[] = [];
+  let haproxy: ChildProcess | undefined;
+  const startProxy = async () => {
+    haproxy = spawnLogged(HAPROXY_BIN, ['-db', '-f', haproxyFile], join(dir, 'haproxy.log'));
+    others.push(haproxy);
+    await waitForPort(haproxyPort, 10_000, 'haproxy');
+  };
   const spawnLogged = (command: string, args: string[], logFile: string, uidGid?: { uid: number; gid: number }) => {
     const fd = openSync(logFile, 'a');
     try {
@@ -340,6 +353,10 @@ async function startOnce(readyTimeoutMs: number): Promise<PatroniCluster> {
         timeoutMs,
       );
     },
+    async restartProxy() {
+      await killChild(haproxy);
+      await startProxy();
+    },
     logLines(index, pattern) {
       try {
         return readFileSync(states[index]!.logFile, 'utf8')
@@ -390,9 +407,7 @@ async function startOnce(readyTimeoutMs: number): Promise<PatroniCluster> {
       },
       readyTimeoutMs,
     );
-    const haproxy = spawnLogged(HAPROXY_BIN, ['-db', '-f', haproxyFile], join(dir, 'haproxy.log'));
-    others.push(haproxy);
-    await waitForPort(haproxyPort, 10_000, 'haproxy');
+    await startProxy();
     // HAProxy starts with every server up until its checks say otherwise: wait
     // until connection after connection (round robin) lands on the primary.
     await waitUntil(

@@ -19,6 +19,7 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import pg from 'pg';
 import { parse } from 'yaml';
@@ -278,5 +279,23 @@ describe('database failover: both services on PostgreSQL under Patroni behind HA
     console.log(
       `      Patroni named ${successor} synchronous standby ${(renamedMs / 1000).toFixed(1)} s after ${standby} died; leader ${leader} stayed`,
     );
+  });
+
+  it('HAProxy restarted under checkouts: a write that lands on a replica before the checks mark it down answers UNAVAILABLE', async () => {
+    const run: Run = {
+      label: 'HAProxy restarted',
+      primaryLost: false,
+      async kill() {
+        await cluster.restartProxy();
+        return 'haproxy';
+      },
+    };
+    const outcome = await checkoutsThrough(run);
+    await expectSurvived(run, outcome);
+    // How many writes did land on a replica (each service logs the cause of an UNAVAILABLE as a warning).
+    const readOnly = ['order.log', 'inventory.log']
+      .map((file) => readFileSync(join(system.logDir, file), 'utf8').split('the database is read-only (not the primary)').length - 1)
+      .reduce((a, b) => a + b, 0);
+    console.log(`      writes that reached a replica and answered UNAVAILABLE: ${readOnly}`);
   });
 });
