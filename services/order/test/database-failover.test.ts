@@ -136,7 +136,7 @@ describe('database failover: both services on PostgreSQL under Patroni behind HA
     expect(unexpected, 'answers after the kill that were neither OK nor UNAVAILABLE with an ErrorInfo').to.deep.equal([]);
     const retried = answers.filter((a) => a.code === 'UNAVAILABLE');
     const windowMs = retried.length > 0 ? Math.max(...retried.map((a) => a.at)) - killAt : 0;
-    const slowest = Math.max(...after.filter((a) => a.code === 'UNAVAILABLE').map((a) => a.ms), 0);
+    const slowest = (code: string) => Math.round(Math.max(...after.filter((a) => a.code === code).map((a) => a.ms), 0));
 
     const spans = { inventory: notServingSpan(probes, 'inventory', killAt), order: notServingSpan(probes, 'order', killAt) };
     if (run.primaryLost) {
@@ -179,7 +179,7 @@ describe('database failover: both services on PostgreSQL under Patroni behind HA
     const span = (s?: { from: number; to: number }) => (s ? `+${seconds(s.from)}..+${seconds(s.to)} s` : 'never');
     console.log(
       `      ${run.label}: killed ${outcome.killed}; window ${seconds(windowMs)} s (kill to last retried call), ` +
-        `caller retries ${retried.length}, slowest UNAVAILABLE ${Math.round(slowest)} ms; ` +
+        `caller retries ${retried.length}, slowest UNAVAILABLE ${slowest('UNAVAILABLE')} ms, slowest OK ${slowest('OK')} ms; ` +
         `answers after the kill ${JSON.stringify(tallyAnswers(after))}; NOT_SERVING inventory ${span(spans.inventory)}, order ${span(spans.order)}; ` +
         `${ORDERS} orders ${JSON.stringify(statuses)}, ${units} units sold = confirmed items, 0 reserved, invariant clean; ` +
         `stream events = outbox rows (all runs so far): ${Object.entries(streams)
