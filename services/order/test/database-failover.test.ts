@@ -188,6 +188,22 @@ describe('database failover: both services on PostgreSQL under Patroni behind HA
     );
   }
 
+  /** The leader (Patroni and its postmaster) SIGKILLed under checkouts and kept down; another member must lead, and everything converge. */
+  async function killLeaderUnderCheckouts(label: string): Promise<void> {
+    const run: Run = {
+      label,
+      primaryLost: true,
+      async kill() {
+        const leader = await cluster.waitForRole('leader');
+        await cluster.kill(cluster.indexOf(leader));
+        return leader;
+      },
+    };
+    const outcome = await checkoutsThrough(run);
+    await cluster.waitForRole('leader', { exclude: [outcome.killed] });
+    await expectSurvived(run, outcome);
+  }
+
   it('runs the example configuration: synchronous_mode, maximum_lag_on_failover, pg_rewind, HAProxy on GET /primary', async () => {
     const example = parse(readFileSync(PATRONI_TEMPLATE, 'utf8')) as { bootstrap: { dcs: Record<string, unknown> } };
     const leader = cluster.nodes[cluster.indexOf(await cluster.waitForRole('leader'))]!;
@@ -205,19 +221,7 @@ describe('database failover: both services on PostgreSQL under Patroni behind HA
   });
 
   it('leader SIGKILLed under checkouts and kept down: callers see UNAVAILABLE, then every order converges exactly once', async () => {
-    const run: Run = {
-      label: 'leader killed',
-      primaryLost: true,
-      async kill() {
-        const leader = await cluster.waitForRole('leader');
-        await cluster.kill(cluster.indexOf(leader));
-        return leader;
-      },
-    };
-    const outcome = await checkoutsThrough(run);
-    const newLeader = await cluster.waitForRole('leader', { exclude: [outcome.killed] });
-    expect(newLeader).to.not.equal(outcome.killed);
-    await expectSurvived(run, outcome);
+    await killLeaderUnderCheckouts('leader killed');
   });
 
   it('failback: the old leader rejoins as a replica, then the new leader is killed under checkouts', async () => {
@@ -227,18 +231,7 @@ describe('database failover: both services on PostgreSQL under Patroni behind HA
     await cluster.restart(rejoining);
     const rewound = cluster.logLines(rejoining, /pg_rewind exit code=0/).length > 0;
     console.log(`      ${down[0]} rejoined as a replica${rewound ? ' after pg_rewind' : ' (no pg_rewind needed)'}`);
-    const run: Run = {
-      label: 'failback',
-      primaryLost: true,
-      async kill() {
-        const leader = await cluster.waitForRole('leader');
-        await cluster.kill(cluster.indexOf(leader));
-        return leader;
-      },
-    };
-    const outcome = await checkoutsThrough(run);
-    await cluster.waitForRole('leader', { exclude: [outcome.killed] });
-    await expectSurvived(run, outcome);
+    await killLeaderUnderCheckouts('failback');
   });
 
   it('synchronous standby SIGKILLed under checkouts: Patroni names the other replica, writes go on, no acknowledged commit is lost', async () => {
