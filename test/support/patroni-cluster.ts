@@ -197,12 +197,6 @@ async function startOnce(readyTimeoutMs: number): Promise<PatroniCluster> {
   await writeFile(haproxyFile, haproxyConfigFor(await readFile(HAPROXY_TEMPLATE, 'utf8'), haproxyPort, states));
 
   const others: ChildProcess[] = [];
-  let haproxy: ChildProcess | undefined;
-  const startProxy = async () => {
-    haproxy = spawnLogged(HAPROXY_BIN, ['-db', '-f', haproxyFile], join(dir, 'haproxy.log'));
-    others.push(haproxy);
-    await waitForPort(haproxyPort, 10_000, 'haproxy');
-  };
   const spawnLogged = (command: string, args: string[], logFile: string, uidGid?: { uid: number; gid: number }) => {
     const fd = openSync(logFile, 'a');
     try {
@@ -211,20 +205,42 @@ async function startOnce(readyTimeoutMs: number): Promise<PatroniCluster> {
       closeSync(fd);
     }
   };
+  let haproxy: ChildProcess | undefined;
+  const startProxy = async () => {
+    haproxy = spawnLogged(HAPROXY_BIN, ['-db', '-f', haproxyFile], join(dir, 'haproxy.log'));
+    others.push(haproxy);
+    await waitForPort(haproxyPort, 10_000, 'haproxy');
+  };
 
   const patroniRunning = (node: NodeState) => Boolean(node.child && node.child.exitCode === null && node.child.signalCode === null);
   const startPatroni = (node: NodeState) => {
     // Spawned as the postgres user directly (no runuser in between): the child's PID is Patroni's.
     node.child = spawnLogged(PATRONI_BIN, [node.configFile], node.logFile, ids);
   };
+  /** The node's postmaster, from its postmaster.pid, if that PID still runs this node's postgres (not a reused PID). */
   const postmasterPid = (node: NodeState): number | undefined => {
     try {
-      const pid = Number(readFileSync(join(node.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+      const dataDir = join(node.dir, 'data');
+      const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (!Number.isInteger(pid) || pid <= 0) return undefined;
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir) ? pid : undefined;
     } catch {
       return undefined;
     }
   };
+  /** The last lines of each node's Patroni log, for a failure message (the directory goes with stop()). */
+  const logTails = () =>
+    states
+      .map((node) => {
+        let text = '(no log)';
+        try {
+          text = readFileSync(node.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
+        } catch {
+          // not started yet
+        }
+        return `${node.name}: ${text}`;
+      })
+      .join('\n');
 
   async function api<T>(node: NodeState, path: string): Promise<{ status: number; body: T } | undefined> {
     try {
@@ -250,7 +266,7 @@ async function startOnce(readyTimeoutMs: number): Promise<PatroniCluster> {
       await delay(200);
     }
     throw new Error(
-      `Patroni cluster: timed out after ${timeoutMs} ms waiting for ${what} (members: ${JSON.stringify(await members())}; logs in ${dir})`,
+      `Patroni cluster: timed out after ${timeoutMs} ms waiting for ${what} (members: ${JSON.stringify(await members())}); logs:\n${logTails()}`,
     );
   }
 
@@ -346,8 +362,9 @@ async function startOnce(readyTimeoutMs: number): Promise<PatroniCluster> {
       await waitUntil(
         `${node.name} back as a streaming replica`,
         async () => {
-          const me = (await members()).find((m) => m.name === node.name);
-          const leader = (await members()).find((m) => m.role === 'leader');
+          const list = await members();
+          const me = list.find((m) => m.name === node.name);
+          const leader = list.find((m) => m.role === 'leader');
           return Boolean(me && leader && me.role !== 'leader' && isUp(me) && me.timeline === leader.timeline && me.lag === 0);
         },
         timeoutMs,
@@ -367,11 +384,27 @@ async function startOnce(readyTimeoutMs: number): Promise<PatroniCluster> {
       }
     },
     async stop() {
+      process.off('exit', killAllNow);
       await Promise.all(states.map((node) => Promise.all([killChild(node.child), killPid(postmasterPid(node))])));
       await Promise.all(others.map(killChild));
       await rm(dir, { recursive: true, force: true });
     },
   };
+  // mocha --exit ends the process as soon as the run is over, even while an
+  // after hook is still stopping the cluster (or failed before it): leave no
+  // etcd, HAProxy, Patroni or postmaster of ours behind.
+  function killAllNow(): void {
+    const live = (child?: ChildProcess) => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined);
+    const pids = [...states.flatMap((node) => [live(node.child), postmasterPid(node)]), ...others.map(live)];
+    for (const pid of pids) {
+      try {
+        if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+  process.on('exit', killAllNow);
 
   try {
     const etcd = spawnLogged(

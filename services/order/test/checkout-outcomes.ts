@@ -17,11 +17,11 @@ export interface Plan {
   items: { productId: string; quantity: number }[];
 }
 
-/** CreateOrder for a plan, with a 5 s deadline. */
-export const createOrderOf = (system: TestSystem, plan: Plan) =>
+/** CreateOrder for a plan, with a deadline (5 s by default). */
+export const createOrderOf = (system: TestSystem, plan: Plan, timeoutMs = 5_000) =>
   system.orders.createOrder(
     { customerId: plan.customerId, idempotencyKey: plan.key, paymentToken: plan.token, items: plan.items },
-    { timeoutMs: 5_000 },
+    { timeoutMs },
   );
 
 /** The one order each key was answered with (a key answered with two orders fails), in plan order. */

@@ -89,10 +89,11 @@ describe('database failover: both services on PostgreSQL under Patroni behind HA
     seed = { orderId: order!.id, product };
   });
   after(async () => {
-    await system?.stop();
-    await nc?.close();
-    await nats?.destroy();
-    await cluster?.stop();
+    // Each step whatever the one before did: the cluster must go even if the system's stop fails.
+    const steps = [() => system?.stop(), () => nc?.close(), () => nats?.destroy(), () => cluster?.stop()];
+    const failures: unknown[] = [];
+    for (const step of steps) await Promise.resolve(step()).catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
   });
 
   /** 16 buyers place 48 orders; after the 12th is answered, `kill`. Returns what the callers saw, once all keys are answered. */
