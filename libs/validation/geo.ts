@@ -1,34 +1,34 @@
 import { invalid } from '#libs/errors/app-error.js';
-import { text } from './fields.js';
+
+/** A point as the contracts carry it (larder.common.v1.LatLng). */
+export interface LatLngInput {
+  latitude: number;
+  longitude: number;
+}
 
 /**
- * Validators for the places of issue 21 (stock in many places): coordinates
- * (larder.common.v1.LatLng) and the postal code a destination is routed by,
- * as proto/larder/inventory/v1/locations.proto words them.
+ * Coordinates, or undefined when the message is unset: latitude −90…90 and
+ * longitude −180…180, finite (a NaN or ±Infinity double decodes fine from the
+ * wire, and would poison every distance it touches).
  */
-
-/** Coordinates, when given: finite, latitude -90 to 90, longitude -180 to 180. Unset stays undefined. */
-export function coordinates(
-  field: string,
-  value: { latitude?: number; longitude?: number } | undefined,
-): { latitude: number; longitude: number } | undefined {
-  if (!value) return undefined;
-  return {
-    latitude: degrees(`${field}.latitude`, value.latitude, 90),
-    longitude: degrees(`${field}.longitude`, value.longitude, 180),
-  };
+export function latLng(field: string, value: LatLngInput | undefined): LatLngInput | undefined {
+  if (value === undefined) return undefined;
+  const { latitude, longitude } = value;
+  if (!Number.isFinite(latitude) || latitude < -90 || latitude > 90) throw invalid(`${field}.latitude`, 'must be between -90 and 90');
+  if (!Number.isFinite(longitude) || longitude < -180 || longitude > 180) {
+    throw invalid(`${field}.longitude`, 'must be between -180 and 180');
+  }
+  return { latitude, longitude };
 }
 
-function degrees(field: string, value: number | undefined, limit: number): number {
-  const n = value ?? 0;
-  if (!Number.isFinite(n)) throw invalid(field, 'must be a finite number of degrees');
-  if (n < -limit || n > limit) throw invalid(field, `must be between -${limit} and ${limit}, got ${n}`);
-  return n;
-}
+const POSTAL_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$/;
 
-/** A postal code routing can match: 1-16 characters of A-Z, a-z, 0-9, space and '-' (trimmed). */
-export function routablePostalCode(field: string, value: string | undefined): string {
-  const code = text(field, value, { min: 1, max: 16 });
-  if (!/^[A-Za-z0-9 -]+$/.test(code)) throw invalid(field, "may only contain letters, digits, spaces and '-'");
-  return code;
+/** A postal code (or a prefix of one): 1-16 characters of A-Z, a-z, 0-9, space and '-', starting with a letter or digit. */
+export function postalCode(field: string, value: string | undefined, { required = false } = {}): string | undefined {
+  if (!value) {
+    if (required) throw invalid(field, 'is required');
+    return undefined;
+  }
+  if (!POSTAL_CODE.test(value)) throw invalid(field, "must be 1-16 characters of A-Z, a-z, 0-9, space and '-'");
+  return value;
 }

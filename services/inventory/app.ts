@@ -12,7 +12,9 @@ import type { InventoryDeps } from './domain/deps.js';
 import { expireReservations } from './domain/reservations/expire-reservations.js';
 import { naturalBatches } from '#libs/batching/natural-batches.js';
 import { settleBatch } from './data/settlement.js';
-import { countLowStockProducts } from './data/stock-levels.js';
+import { countLowStockByLocation } from './data/stock-levels.js';
+import { readRoutingLocations } from './data/location-directory.js';
+import { createLocationDirectory } from './domain/locations/location-directory.js';
 import { systemClock, type Clock } from '#libs/timers/clock.js';
 import { inventoryRpcs } from './transport/rpcs.js';
 
@@ -46,6 +48,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     clock,
     events: inventoryEvents,
     afterCommit: runtime.wakeRelay,
+    locations: createLocationDirectory({ read: () => readRoutingLocations(runtime.db), maxAgeMs: config.locationCacheMs }),
     defaultReservationTtlMs: config.defaultReservationTtlMs,
     reservationBatches: naturalBatches({
       run: (members) => reserveBatch(runtime.db, members),
@@ -76,13 +79,23 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
   });
   // Read at scrape time, at most once a second however often Prometheus (or several) scrapes;
   // NaN while the database cannot answer, so /metrics still serves the other series.
-  let lowStock: { at: number; count: Promise<number> } | undefined;
-  runtime.metrics.gauge('larder_products_low_stock', 'Live products at or below their low-stock threshold.', () => {
-    if (!lowStock || Date.now() - lowStock.at > 1_000) {
-      lowStock = { at: Date.now(), count: countLowStockProducts(runtime.db).catch(() => Number.NaN) };
-    }
-    return lowStock.count;
-  });
+  // One series per location; a location with nothing low reads 0 (every location is listed).
+  let lowStock: { at: number; count: Promise<Record<string, number>> } | undefined;
+  const countLowStock = async (): Promise<Record<string, number>> => {
+    const [locations, low] = await Promise.all([deps.locations.all(), countLowStockByLocation(runtime.db)]);
+    return Object.fromEntries(locations.filter((l) => !l.deleted).map((l) => [l.code, low.get(l.code) ?? 0]));
+  };
+  runtime.metrics.gauge(
+    'larder_products_low_stock',
+    'Live products at or below their low-stock threshold, per location (code).',
+    () => {
+      if (!lowStock || Date.now() - lowStock.at > 1_000) {
+        lowStock = { at: Date.now(), count: countLowStock().catch(() => ({})) };
+      }
+      return lowStock.count;
+    },
+    'location',
+  );
   // The live checker: docs/design.md §2's invariant on the running database, as a gauge to alert on.
   let drift = 0;
   runtime.metrics.gauge('larder_invariant_violations', 'Products breaking stock conservation at the last live check.', () => drift);
@@ -90,7 +103,8 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     runtime.every(config.invariantCheckIntervalMs, async () => {
       const violations = await findInvariantViolations(runtime.db);
       drift = violations.length;
-      for (const v of violations) logger.error({ productId: v.productId, sku: v.sku }, `invariant violated: ${v.problem}`);
+      for (const v of violations)
+        logger.error({ productId: v.productId, sku: v.sku, location: v.location }, `invariant violated: ${v.problem}`);
     });
   }
   runtime.consume({

@@ -27,6 +27,8 @@ export interface InventoryConfig extends CommonConfig {
   settleBatchMax: number;
   /** Settlement batches in the database at once. */
   settleBatchesInFlight: number;
+  /** How old the locations routing ranks from may be (another replica's change is routed to within it). */
+  locationCacheMs: number;
 }
 
 /** Reads and validates the environment; throws a ConfigError naming the bad variable. */
@@ -48,5 +50,6 @@ export function readInventoryConfig(env: Env): InventoryConfig {
     reserveBatchesInFlight: read.int('RESERVE_BATCHES_IN_FLIGHT', 2, { min: 1, max: 100 }),
     settleBatchMax: read.int('SETTLE_BATCH_MAX', 64, { min: 1, max: 1_000 }),
     settleBatchesInFlight: read.int('SETTLE_BATCHES_IN_FLIGHT', 2, { min: 1, max: 100 }),
+    locationCacheMs: read.int('LOCATION_CACHE_MS', 1_000, { min: 0, max: 60_000 }),
   };
 }

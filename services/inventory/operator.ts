@@ -1,3 +1,4 @@
+import { plainInventoryDeps } from './plain-deps.js';
 /**
  * The inventory's front door for operator scripts: the only module of this
  * service that scripts/ may import (.dependency-cruiser.cjs, rule
@@ -10,13 +11,10 @@
 import { AppError } from '#libs/errors/app-error.js';
 import type { Pool } from '#libs/db/types.js';
 import type { Money } from '#libs/money/money.js';
-import { systemClock } from '#libs/timers/clock.js';
-import { inventoryEvents } from './contract/inventory-events.js';
 import { findCategoryByName } from './data/categories.js';
 import { countProducts, findInvariantViolations, type InvariantViolation } from './data/invariants.js';
 import { createCategory } from './domain/catalog/create-category.js';
 import { createProduct } from './domain/catalog/create-product.js';
-import type { InventoryDeps } from './domain/deps.js';
 
 export { readInventoryConfig, type InventoryConfig } from './config.js';
 export { inventoryMigrations } from './migrations/index.js';
@@ -67,14 +65,7 @@ export interface SeedCatalog {
  * adds nothing. Returns what it added.
  */
 export async function seedCatalog(db: Pool, catalog: SeedCatalog): Promise<{ categories: number; products: number }> {
-  const deps: InventoryDeps = {
-    db,
-    clock: systemClock,
-    events: inventoryEvents,
-    // No relay runs here: the service's relay publishes these outbox rows when it next polls.
-    afterCommit: () => undefined,
-    defaultReservationTtlMs: 15 * 60_000,
-  };
+  const deps = plainInventoryDeps(db);
   const ctx = { correlationId: 'seed' };
   const added = { categories: 0, products: 0 };
   const categoryIds = new Map<string, string>();

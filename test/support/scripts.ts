@@ -39,6 +39,8 @@ export async function migrateService(service: 'inventory' | 'order', databaseUrl
 export interface InvariantViolation {
   productId: string;
   sku: string;
+  /** The location's code. */
+  location: string;
   problem: string;
 }
 

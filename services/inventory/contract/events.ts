@@ -49,6 +49,7 @@ export function stockAdjusted(ctx: EventContext, stock: StockRecord, delta: numb
     delta,
     reason: reasonMessage[reason],
     stockLevel,
+    locationId: stock.locationId,
   });
   if (delta <= 0) return [adjusted];
   return [
@@ -57,18 +58,24 @@ export function stockAdjusted(ctx: EventContext, stock: StockRecord, delta: numb
       productId: stock.productId,
       quantity: delta,
       stockLevel,
+      locationId: stock.locationId,
     }),
   ];
 }
 
-/** StockLow only when this change crossed the threshold, so a busy product does not repeat the alert. */
-export function stockLowIfCrossed(ctx: EventContext, stock: StockRecord, availableBefore: number): OutboxEvent[] {
-  if (!isLowStock(stock) || isLowStock({ ...stock, available: availableBefore })) return [];
+/**
+ * StockLow only when this change crossed the threshold at the stock's location
+ * (what is available to sell there went from above it to at or below it), so a
+ * busy product does not repeat the alert.
+ */
+export function stockLowIfCrossed(ctx: EventContext, stock: StockRecord, availableToSellBefore: number): OutboxEvent[] {
+  if (!isLowStock(stock) || isLowStock({ ...stock, availableToSell: availableToSellBefore })) return [];
   return [
     event(EVENTS.stockLow, ctx, {
       productId: stock.productId,
-      available: stock.available,
+      available: stock.availableToSell,
       lowStockThreshold: stock.lowStockThreshold,
+      locationId: stock.locationId,
     }),
   ];
 }

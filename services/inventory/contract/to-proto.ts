@@ -13,8 +13,9 @@ import type { CategoryRecord, ProductRecord, ReservationRecord, StockRecord } fr
 
 export const toMoneyMessage = (money: Money): MoneyMessage => ({ currencyCode: money.currencyCode, minorUnits: money.minorUnits });
 
-export const isLowStock = (stock: Pick<StockRecord, 'available' | 'lowStockThreshold'>): boolean =>
-  stock.lowStockThreshold > 0 && stock.available <= stock.lowStockThreshold;
+/** Low stock: what is available to sell at (or below) the threshold in force, when there is one. */
+export const isLowStock = (stock: Pick<StockRecord, 'availableToSell' | 'lowStockThreshold'>): boolean =>
+  stock.lowStockThreshold > 0 && stock.availableToSell <= stock.lowStockThreshold;
 
 export const toStockLevelMessage = (stock: StockRecord): StockLevel => ({
   productId: stock.productId,
@@ -23,6 +24,13 @@ export const toStockLevelMessage = (stock: StockRecord): StockLevel => ({
   sold: stock.sold,
   lowStock: isLowStock(stock),
   updateTime: stock.updatedAt,
+  locationId: stock.locationId,
+  safetyStock: stock.safetyStock,
+  availableToSell: stock.availableToSell,
+  onHand: stock.available + stock.reserved,
+  inTransit: stock.inTransit,
+  lowStockThreshold: stock.lowStockThreshold,
+  locations: (stock.locations ?? []).map(toStockLevelMessage),
 });
 
 export const toProductMessage = (product: ProductRecord): Product => ({
@@ -63,6 +71,7 @@ export const toReservationMessage = (reservation: ReservationRecord): Reservatio
     quantity: item.quantity,
     unitPrice: toMoneyMessage(item.unitPrice),
   })),
+  allocations: reservation.allocations.map((line) => ({ ...line })),
   expireTime: reservation.expiresAt,
   releaseReason: reservation.releaseReason ?? '',
   createTime: reservation.createdAt,

@@ -8,13 +8,22 @@ import type { AdjustmentReason, StockRecord, StoredAdjustment } from '../domain/
  */
 export async function claimAdjustment(
   trx: Knex.Transaction,
-  adjustment: { idempotencyKey: string; productId: string; delta: number; reason: AdjustmentReason; note: string; requestHash: string },
+  adjustment: {
+    idempotencyKey: string;
+    productId: string;
+    locationId: string;
+    delta: number;
+    reason: AdjustmentReason;
+    note: string;
+    requestHash: string;
+  },
   now: Date,
 ): Promise<boolean> {
   const rows = await trx('stock_adjustments')
     .insert({
       idempotency_key: adjustment.idempotencyKey,
       product_id: adjustment.productId,
+      location_id: adjustment.locationId,
       delta: adjustment.delta,
       reason: adjustment.reason,
       note: adjustment.note,
@@ -39,6 +48,7 @@ export async function findAdjustment(trx: Knex.Transaction, idempotencyKey: stri
   return {
     idempotencyKey: row.idempotency_key,
     productId: row.product_id,
+    locationId: row.location_id,
     requestHash: row.request_hash,
     result:
       row.result_available === null ? undefined : { available: row.result_available, reserved: row.result_reserved, sold: row.result_sold },

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
 import type { NewProduct, ProductFilter, ProductPatch, ProductRecord } from '../domain/types.js';
-import { toMoney, toStock, type StockRow } from './rows.js';
+import { TOTAL_STOCK_COLUMNS, toMoney, toStock, type StockRow } from './rows.js';
 
 interface ProductRow extends StockRow {
   id: string;
@@ -29,13 +29,24 @@ const COLUMNS = [
   'p.updated_at',
   'p.deleted_at',
   's.product_id',
+  's.location_id',
   's.available',
   's.reserved',
   's.sold',
+  's.safety_stock',
+  's.available_to_sell',
+  's.in_transit',
   's.updated_at as stock_updated_at',
 ];
 
-const baseQuery = (db: Db) => db('products as p').join('stock_levels as s', 's.product_id', 'p.id').select(COLUMNS);
+/**
+ * A product's stock is its totals over its locations (docs/design.md §8): a
+ * lateral aggregate of its stock rows, an index range on the key's first column
+ * per product, so a page costs what its products cost.
+ */
+const TOTALS = `cross join lateral (select ${TOTAL_STOCK_COLUMNS} from stock_levels s where s.product_id = p.id group by s.product_id) s`;
+
+const baseQuery = (db: Db) => db('products as p').joinRaw(TOTALS).select(COLUMNS);
 
 function toProduct(row: ProductRow, categoryIds: string[]): ProductRecord {
   return {
@@ -129,10 +140,9 @@ const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\$
  * The page is chosen from products alone and only its rows are joined to their
  * stock: when name_contains is answered from the trigram index, the matches are
  * sorted by id first, so a phrase matching thousands does not join them all.
- * Deep pages: with the key on products only, the planner may merge-join
- * stock_levels from its first row up to the key (about 0.2 s at page 9,900 of
- * 1M); joining the page alone, and repeating the key on stock_levels, keeps
- * every page as cheap as the first.
+ * Deep pages: with the key on products only, a join could walk stock_levels from
+ * its first row up to the key (about 0.2 s at page 9,900 of 1M); joining the
+ * page alone to each product's stock totals keeps every page as cheap as the first.
  */
 export async function listProducts(db: Db, filter: ProductFilter, afterId: string | undefined, limit: number): Promise<ProductRecord[]> {
   const page = db('products as p').select('p.*').orderBy('p.id').limit(limit);
@@ -144,8 +154,7 @@ export async function listProducts(db: Db, filter: ProductFilter, afterId: strin
       db('product_categories as pc').select(db.raw('1')).whereRaw('pc.product_id = p.id').where('pc.category_id', filter.categoryId),
     );
   }
-  const rows = db.from(page.as('p')).join('stock_levels as s', 's.product_id', 'p.id').select(COLUMNS).orderBy('p.id');
-  if (afterId) rows.where('s.product_id', '>', afterId);
+  const rows = db.from(page.as('p')).joinRaw(TOTALS).select(COLUMNS).orderBy('p.id');
   return withCategories(db, (await rows) as ProductRow[]);
 }
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
 import type { Money } from '#libs/money/money.js';
 import type { BatchMember, BatchVerdict, StoredReservation } from '../domain/reservation-types.js';
-import type { ReservationStatus } from '../domain/types.js';
+import type { AllocationLineRecord, ReservationItemRecord, ReservationStatus } from '../domain/types.js';
 import { prepared } from '#libs/db/prepared.js';
 import { isUniqueViolation, toMoney } from './rows.js';
 
@@ -19,6 +19,7 @@ interface ReservationRow {
 interface ItemRow {
   order_id: string;
   product_id: string;
+  location_id: string;
   quantity: number;
   unit_price_minor: number;
   currency_code: string;
@@ -31,7 +32,7 @@ async function withItems(db: Db, rows: ReservationRow[]): Promise<StoredReservat
       'order_id',
       rows.map((r) => r.order_id),
     )
-    .orderBy(['order_id', 'product_id']);
+    .orderBy(['order_id', 'product_id', 'location_id']);
   return rows.map((row) =>
     toStored(
       row,
@@ -40,12 +41,20 @@ async function withItems(db: Db, rows: ReservationRow[]): Promise<StoredReservat
   );
 }
 
-function toStored(row: ReservationRow, items: readonly ItemRow[]): StoredReservation {
+/** Item rows are allocation lines (sorted by product, then location): the items are their sums per product. */
+function toStored(row: ReservationRow, lines: readonly ItemRow[]): StoredReservation {
+  const items: ReservationItemRecord[] = [];
+  for (const line of lines) {
+    const last = items.at(-1);
+    if (last?.productId === line.product_id) last.quantity += line.quantity;
+    else items.push({ productId: line.product_id, quantity: line.quantity, unitPrice: toMoney(line.unit_price_minor, line.currency_code) });
+  }
   return {
     orderId: row.order_id,
     status: row.status,
     requestHash: row.request_hash,
-    items: items.map((i) => ({ productId: i.product_id, quantity: i.quantity, unitPrice: toMoney(i.unit_price_minor, i.currency_code) })),
+    items,
+    allocations: lines.map((l) => ({ productId: l.product_id, locationId: l.location_id, quantity: l.quantity })),
     expiresAt: row.expires_at,
     releaseReason: row.release_reason ?? undefined,
     createdAt: row.created_at,
@@ -53,8 +62,13 @@ function toStored(row: ReservationRow, items: readonly ItemRow[]): StoredReserva
   };
 }
 
+type RawAllocation = [string, string, number];
+
 interface RawVerdict {
   ok?: [number, string][];
+  alloc?: RawAllocation[];
+  inactive?: string;
+  lines?: { p: string; requested: number; available: number }[];
   replay?: StoredJson;
   same_as?: number;
   reused?: true;
@@ -73,6 +87,7 @@ interface StoredJson {
   created_at: string;
   updated_at: string;
   items: [string, number, number, string][];
+  alloc: RawAllocation[];
 }
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -83,6 +98,9 @@ const toJson = (m: BatchMember) => ({
   now: m.now.toISOString(),
   expires_at: m.expiresAt.toISOString(),
   items: m.items.map((i) => ({ p: i.productId, q: i.quantity })),
+  cands: m.candidates,
+  split: m.split,
+  pinned: m.pinned,
   event: {
     id: m.event.event.id,
     subject: m.event.event.subject,
@@ -116,27 +134,42 @@ export async function reserveBatch(db: Knex, members: readonly BatchMember[]): P
 }
 
 const prices = (ok: [number, string][]) => ok.map(([minor, currency]) => toMoney(minor, currency));
+const allocations = (alloc: RawAllocation[]): AllocationLineRecord[] =>
+  alloc.map(([productId, locationId, quantity]) => ({ productId, locationId, quantity }));
 
 function toVerdict(raw: RawVerdict, index: number, members: readonly BatchMember[], all: readonly RawVerdict[]): BatchVerdict {
-  if (raw.ok) return { kind: 'reserved', unitPrices: prices(raw.ok) };
+  if (raw.ok) return { kind: 'reserved', unitPrices: prices(raw.ok), allocations: allocations(raw.alloc!) };
   if (raw.replay) return { kind: 'replay', reservation: fromJson(members[index]!.orderId, raw.replay) };
   // An earlier member of this batch reserved the same order and items: both callers get that one.
   if (raw.same_as !== undefined) {
-    return { kind: 'replay', reservation: reservedAs(members[raw.same_as]!, prices(all[raw.same_as]!.ok!)) };
+    const first = all[raw.same_as]!;
+    return { kind: 'replay', reservation: reservedAs(members[raw.same_as]!, prices(first.ok!), allocations(first.alloc!)) };
   }
   if (raw.reused) return { kind: 'reused' };
   if (raw.missing) return { kind: 'missing', productId: raw.missing };
   if (raw.deleted) return { kind: 'deleted', productId: raw.deleted };
-  return { kind: 'short', productId: raw.short!, requested: raw.requested!, available: raw.available! };
+  if (raw.inactive) return { kind: 'inactive', locationId: raw.inactive };
+  return {
+    kind: 'short',
+    productId: raw.short!,
+    requested: raw.requested!,
+    available: raw.available!,
+    lines: raw.lines!.map((l) => ({ productId: l.p, requested: l.requested, available: l.available })),
+  };
 }
 
 /** The reservation a granted member wrote, as findReservation would read it. */
-export function reservedAs(member: BatchMember, unitPrices: readonly Money[]): StoredReservation {
+export function reservedAs(
+  member: BatchMember,
+  unitPrices: readonly Money[],
+  allocationLines: readonly AllocationLineRecord[],
+): StoredReservation {
   return {
     orderId: member.orderId,
     status: 'RESERVED',
     requestHash: member.requestHash,
     items: member.items.map((i, n) => ({ productId: i.productId, quantity: i.quantity, unitPrice: unitPrices[n]! })),
+    allocations: [...allocationLines],
     expiresAt: member.expiresAt,
     createdAt: member.now,
     updatedAt: member.now,
@@ -149,6 +182,7 @@ function fromJson(orderId: string, row: StoredJson): StoredReservation {
     status: row.status,
     requestHash: row.hash,
     items: row.items.map(([productId, quantity, minor, currency]) => ({ productId, quantity, unitPrice: toMoney(minor, currency) })),
+    allocations: allocations(row.alloc),
     expiresAt: new Date(row.expires_at),
     releaseReason: row.release_reason ?? undefined,
     createdAt: new Date(row.created_at),
@@ -162,8 +196,8 @@ export async function findReservation(db: Db, orderId: string): Promise<StoredRe
   const { rows } = await prepared(
     db.raw<{ rows: (ReservationRow & { items: ItemRow[] })[] }>(
       `select r.order_id, r.status, r.request_hash, r.expires_at, r.release_reason, r.created_at, r.updated_at, coalesce((select json_agg(json_build_object(
-                 'order_id', i.order_id, 'product_id', i.product_id, 'quantity', i.quantity,
-                 'unit_price_minor', i.unit_price_minor, 'currency_code', i.currency_code) order by i.product_id)
+                 'order_id', i.order_id, 'product_id', i.product_id, 'location_id', i.location_id, 'quantity', i.quantity,
+                 'unit_price_minor', i.unit_price_minor, 'currency_code', i.currency_code) order by i.product_id, i.location_id)
                from reservation_items i where i.order_id = r.order_id), '[]'::json) as items
      from reservations r where r.order_id = ?`,
       [orderId],

@@ -5,8 +5,8 @@ import type { SettlementMember } from '../domain/reservation-types.js';
 
 /**
  * Settles RESERVED reservations in ONE autocommit statement: per member its
- * status, a ledger row per item and its event, and per product ONE stock
- * UPDATE for all of the batch's items (reserved down, sold or available up),
+ * status, a ledger row per allocation line and its event, and per (product,
+ * location) ONE stock UPDATE for all of the batch's allocation lines (reserved down, sold or available up),
  * each conditional on the guarded status changes (data-modifying CTEs).
  * Returns, per member, whether it moved.
  *
@@ -14,7 +14,7 @@ import type { SettlementMember } from '../domain/reservation-types.js';
  * racing for one reservation exactly one moves it; the others get false and
  * decide again on what they then read. A member whose order id came earlier in
  * the batch gets false too (it is settled once; its caller then reads the
- * result). Stock rows are locked in product-id order (the ordered FOR UPDATE
+ * result). Stock rows are locked in (product, location) order (the ordered FOR UPDATE
  * below), as every other stock writer does, so concurrent writers cannot
  * deadlock. If a member's stock row is missing nothing at all is written and
  * it throws (the coalescer then runs each member alone, so only that one
@@ -46,7 +46,12 @@ export async function settleBatch(db: Db, members: readonly SettlementMember[]):
   );
   const lines = JSON.stringify(
     unique.flatMap((m) =>
-      m.reservation.items.map((i) => ({ order_id: m.reservation.orderId, product_id: i.productId, quantity: i.quantity })),
+      m.reservation.allocations.map((a) => ({
+        order_id: m.reservation.orderId,
+        product_id: a.productId,
+        location_id: a.locationId,
+        quantity: a.quantity,
+      })),
     ),
   );
   const { rows } = await prepared(
@@ -57,12 +62,12 @@ export async function settleBatch(db: Db, members: readonly SettlementMember[]):
                                                          trace_context jsonb)
        ),
        wanted as (
-         select * from jsonb_to_recordset(?::jsonb) as l(order_id uuid, product_id uuid, quantity int)
+         select * from jsonb_to_recordset(?::jsonb) as l(order_id uuid, product_id uuid, location_id uuid, quantity int)
        ),
        missing as (
          -- A subplan per item (an index probe), not an anti join: see settled.
          select count(*)::int as n from wanted w
-         where (select s.product_id from stock_levels s where s.product_id = w.product_id) is null
+         where (select s.product_id from stock_levels s where s.product_id = w.product_id and s.location_id = w.location_id) is null
        ),
        settled as (
          update reservations r set status = m.status, release_reason = m.release_reason, updated_at = m.at
@@ -74,27 +79,30 @@ export async function settleBatch(db: Db, members: readonly SettlementMember[]):
          returning r.order_id, r.status
        ),
        lines as (
-         select w.order_id, w.product_id, w.quantity, s.status, m.at
+         select w.order_id, w.product_id, w.location_id, w.quantity, s.status, m.at
          from settled s join wanted w on w.order_id = s.order_id join members m on m.order_id = s.order_id
        ),
        locked as (
-         select s.product_id from stock_levels s where s.product_id = any(array(select product_id from lines))
-         order by s.product_id for update
+         select s.product_id, s.location_id from stock_levels s
+         where s.product_id = any(array(select product_id from lines))
+           and (s.product_id, s.location_id) in (select product_id, location_id from lines)
+         order by s.product_id, s.location_id for update
        ),
        moved as (
          update stock_levels s
          set reserved = s.reserved - d.quantity, sold = s.sold + d.sold, available = s.available + d.back, updated_at = d.at
          from locked, (
-           select product_id, sum(quantity) as quantity, max(at) as at,
+           select product_id, location_id, sum(quantity) as quantity, max(at) as at,
                   sum(case when status = 'COMMITTED' then quantity else 0 end) as sold,
                   sum(case when status = 'COMMITTED' then 0 else quantity end) as back
-           from lines group by product_id
+           from lines group by product_id, location_id
          ) d
-         where s.product_id = locked.product_id and d.product_id = locked.product_id
+         where s.product_id = locked.product_id and s.location_id = locked.location_id
+           and d.product_id = locked.product_id and d.location_id = locked.location_id
        ),
        ledger as (
-         insert into stock_movements (product_id, kind, available_delta, reserved_delta, sold_delta, reference, created_at)
-         select l.product_id, case l.status when 'COMMITTED' then 'COMMIT' when 'RELEASED' then 'RELEASE' else 'EXPIRE' end,
+         insert into stock_movements (product_id, location_id, kind, available_delta, reserved_delta, sold_delta, reference, created_at)
+         select l.product_id, l.location_id, case l.status when 'COMMITTED' then 'COMMIT' when 'RELEASED' then 'RELEASE' else 'EXPIRE' end,
                 case when l.status = 'COMMITTED' then 0 else l.quantity end, -l.quantity,
                 case when l.status = 'COMMITTED' then l.quantity else 0 end, l.order_id::text, l.at
          from lines l
@@ -111,7 +119,7 @@ export async function settleBatch(db: Db, members: readonly SettlementMember[]):
   const { settled, missing } = rows[0]!;
   if (missing > 0) {
     const ids = unique.map((m) => m.reservation.orderId).join(', ');
-    throw new Error(`settling reservation ${ids}: ${missing} of the items have no stock row`);
+    throw new Error(`settling reservation ${ids}: ${missing} of the allocation lines have no stock row`);
   }
   const moved = new Set(settled);
   const first = new Set<SettlementMember>(unique);

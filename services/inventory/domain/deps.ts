@@ -2,6 +2,7 @@ import type { Pool } from '#libs/db/types.js';
 import type { NaturalBatches } from '#libs/batching/natural-batches.js';
 import type { Clock } from '#libs/timers/clock.js';
 import type { InventoryEvents } from './event-port.js';
+import type { LocationDirectory } from './locations/location-directory.js';
 import type { BatchMember, BatchVerdict, SettlementMember } from './reservation-types.js';
 
 /** What the inventory's use cases need; built once in main.ts (or per test). */
@@ -12,6 +13,8 @@ export interface InventoryDeps {
   events: InventoryEvents;
   /** Called after a transaction that wrote outbox rows commits (wakes the relay). */
   afterCommit(): void;
+  /** The locations as routing reads them, cached (domain/locations/location-directory.ts). */
+  locations: LocationDirectory;
   /** TTL of a reservation when the caller gives none. */
   defaultReservationTtlMs: number;
   /** Coalesces concurrent ReserveStock calls (built in app.ts); without it each call is a batch of one. */

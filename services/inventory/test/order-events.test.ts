@@ -1,5 +1,5 @@
+import { plainInventoryDeps } from '../plain-deps.js';
 import { randomUUID } from 'node:crypto';
-import { inventoryEvents } from '../contract/inventory-events.js';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { OrderCancelled, OrderConfirmed } from '#libs/contracts/larder/order/v1/events.js';
@@ -11,7 +11,6 @@ import { findReservation } from '../data/reservations.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
-import { systemClock } from '#libs/timers/clock.js';
 import { inventoryMigrations } from '../migrations/index.js';
 
 /** The inventory side of orders.confirmed / orders.cancelled, in-process on a real database. */
@@ -23,7 +22,7 @@ describe('order events at inventory (consumers/order-events.ts)', function () {
 
   before(async () => {
     database = await createTestDatabase('inventory_order_events', inventoryMigrations);
-    deps = { db: database.db, clock: systemClock, events: inventoryEvents, afterCommit: () => undefined, defaultReservationTtlMs: 60_000 };
+    deps = { ...plainInventoryDeps(database.db), defaultReservationTtlMs: 60_000 };
     productId = randomUUID();
     const now = new Date();
     await database.db('products').insert({

@@ -1,5 +1,5 @@
+import { plainInventoryDeps } from '../plain-deps.js';
 import { randomUUID } from 'node:crypto';
-import { inventoryEvents } from '../contract/inventory-events.js';
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { findInvariantViolations } from '../data/invariants.js';
@@ -11,7 +11,6 @@ import { naturalBatches } from '#libs/batching/natural-batches.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
 import { reservationCommitted, reservationReleased } from '../contract/events.js';
-import { systemClock } from '#libs/timers/clock.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { createTestProduct, startTestInventory } from './harness.js';
 
@@ -23,7 +22,7 @@ describe('settlement batches', function () {
 
   before(async () => {
     database = await createTestDatabase('inventory_settle_batches', inventoryMigrations);
-    deps = { db: database.db, clock: systemClock, events: inventoryEvents, afterCommit: () => undefined, defaultReservationTtlMs: 60_000 };
+    deps = { ...plainInventoryDeps(database.db), defaultReservationTtlMs: 60_000 };
   });
   after(async () => database?.drop());
 

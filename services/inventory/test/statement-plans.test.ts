@@ -1,12 +1,11 @@
+import { plainInventoryDeps } from '../plain-deps.js';
 import { randomUUID } from 'node:crypto';
-import { inventoryEvents } from '../contract/inventory-events.js';
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { capturePlans, type PlanCapture } from '#test/support/plan-capture.js';
 import type { InventoryDeps } from '../domain/deps.js';
 import { reserveStock } from '../domain/reservations/reserve-stock.js';
 import { settleReservation } from '../domain/reservations/settle-reservation.js';
-import { systemClock } from '#libs/timers/clock.js';
 import { inventoryMigrations } from '../migrations/index.js';
 
 const ROWS = 20_000;
@@ -58,13 +57,7 @@ describe('statement plans of reservations and settlement at 20,000 rows', functi
   });
 
   it('reserve_stock_batch and the settlement statement read reservations, items and stock by index only', async () => {
-    const deps: InventoryDeps = {
-      db: capture.db,
-      clock: systemClock,
-      events: inventoryEvents,
-      afterCommit: () => undefined,
-      defaultReservationTtlMs: 60_000,
-    };
+    const deps: InventoryDeps = { ...plainInventoryDeps(capture.db), defaultReservationTtlMs: 60_000 };
     const [a, b, c] = productIds as [string, string, string];
     // More than five runs of each: the prepared statements move to their generic plans.
     for (let i = 0; i < 8; i++) {

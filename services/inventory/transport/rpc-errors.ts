@@ -23,3 +23,9 @@ export const keyReused = rpcError(
   'IDEMPOTENCY_KEY_REUSED',
   'the key (or order id) was used before with a different payload',
 );
+export const locationNotFound = rpcError('NOT_FOUND', 'LOCATION_NOT_FOUND', 'no location has this id');
+export const locationInactive = rpcError(
+  'FAILED_PRECONDITION',
+  'LOCATION_INACTIVE',
+  'the location is inactive (no new reservations) or deleted; metadata holds location_id',
+);

@@ -4,7 +4,7 @@ import type {
 } from '#libs/contracts/larder/order/v1/resources.js';
 import { invalid } from '#libs/errors/app-error.js';
 import * as v from '#libs/validation/fields.js';
-import { coordinates, routablePostalCode } from '#libs/validation/geo.js';
+import { latLng, postalCode } from '#libs/validation/geo.js';
 import type { Fulfilment, ShippingAddress } from '../domain/types.js';
 
 /** Validators for order requests, naming fields by their proto paths. */
@@ -46,8 +46,8 @@ export function fulfilment(field: string, value: FulfilmentMessage | undefined):
   if (!value.delivery) throw invalid(field, 'must be a delivery or a pickup (leave it unset for neither)');
   const path = `${field}.delivery`;
   const address = shippingAddress(`${path}.address`, value.delivery.address, true)!;
-  address.postalCode = routablePostalCode(`${path}.address.postal_code`, address.postalCode);
-  const at = coordinates(`${path}.coordinates`, value.delivery.coordinates);
+  address.postalCode = postalCode(`${path}.address.postal_code`, address.postalCode, { required: true })!;
+  const at = latLng(`${path}.coordinates`, value.delivery.coordinates);
   return { kind: 'delivery', address, ...(at ? { coordinates: at } : {}) };
 }
 

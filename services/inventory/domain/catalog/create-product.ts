@@ -19,13 +19,15 @@ export interface CreateProductCommand extends Omit<NewProduct, 'id'> {
 export async function createProduct(deps: InventoryDeps, ctx: RequestContext, command: CreateProductCommand): Promise<ProductRecord> {
   const now = deps.clock.now();
   const id = uuidv7(now.getTime());
+  // Its stock starts at the default location (docs/design.md §8); AdjustStock and transfers put it elsewhere.
+  const locationId = (await deps.locations.defaultLocation()).id;
   try {
     return await inTransaction(deps, async (trx) => {
       await insertProduct(trx, { ...command, id }, now);
-      await insertStockLevel(trx, id, command.initialStock, now);
+      await insertStockLevel(trx, id, locationId, command.initialStock, now);
       await recordMovements(
         trx,
-        [{ productId: id, kind: 'INITIAL', availableDelta: command.initialStock, reservedDelta: 0, soldDelta: 0 }],
+        [{ productId: id, locationId, kind: 'INITIAL', availableDelta: command.initialStock, reservedDelta: 0, soldDelta: 0 }],
         now,
       );
       if (command.categoryIds.length > 0) await replaceProductCategories(trx, id, command.categoryIds);

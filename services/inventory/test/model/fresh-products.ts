@@ -12,15 +12,17 @@ import { insertStockLevel, recordMovements } from '../../data/stock-levels.js';
  */
 export async function freshProducts(db: Knex, initialStock: readonly number[], now: Date): Promise<string[]> {
   const ids = initialStock.map(() => randomUUID());
+  const { id: locationId } = await db('locations').first('id').where({ is_default: true });
   await db.transaction(async (trx) => {
     for (const [n, id] of ids.entries()) {
       const name = `Model product ${id}`;
       const price = { currencyCode: 'EUR', minorUnits: 199 };
       await insertProduct(trx, { id, sku: `MODEL-${id}`, name, description: '', price, lowStockThreshold: 0 }, now);
-      await insertStockLevel(trx, id, initialStock[n]!, now);
+      await insertStockLevel(trx, id, locationId, initialStock[n]!, now);
     }
     const opening = ids.map((productId, n) => ({
       productId,
+      locationId,
       kind: 'INITIAL' as const,
       availableDelta: initialStock[n]!,
       reservedDelta: 0,
