@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
-import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
+import { AdjustmentReason, type Product } from '#libs/contracts/larder/inventory/v1/resources.js';
 import * as cartMessages from '#libs/contracts/larder/order/v1/cart_service.js';
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import * as orderMessages from '#libs/contracts/larder/order/v1/order_service.js';
@@ -292,4 +293,57 @@ export async function repeatedTransitions(
 /** Rows the payment simulator recorded for an order (its own books). */
 export async function chargesOf(system: TestSystem, orderId: string): Promise<{ status: string }[]> {
   return system.orderDb.db('simulated_charges').where({ order_id: orderId }).select('status');
+}
+
+/** A location for the fulfilment tests: where it is, what it does and where it delivers. */
+export interface LocationFields {
+  code: string;
+  coordinates?: { latitude: number; longitude: number };
+  delivery?: boolean;
+  pickup?: boolean;
+  postalCodePrefixes?: string[];
+  active?: boolean;
+}
+
+/**
+ * Inserts a location into the system's inventory database and returns its id
+ * (the tests run inventory with LOCATION_CACHE_MS=0, so it is routed to at
+ * once). SQL, not CreateLocation, until that RPC is on this branch; the row is
+ * what migration 008 defines.
+ */
+export async function insertLocation(system: TestSystem, fields: LocationFields): Promise<string> {
+  const id = randomUUID();
+  const now = new Date();
+  await system.inventoryDb.db('locations').insert({
+    id,
+    code: `${fields.code}-${id.slice(0, 8)}`,
+    name: `Location ${fields.code}`,
+    kind: fields.pickup ? 'STORE' : 'DARK_STORE',
+    latitude: fields.coordinates?.latitude ?? null,
+    longitude: fields.coordinates?.longitude ?? null,
+    delivery: fields.delivery ?? false,
+    pickup: fields.pickup ?? false,
+    postal_code_prefixes: fields.postalCodePrefixes ?? [],
+    active: fields.active ?? true,
+    created_at: now,
+    updated_at: now,
+  });
+  return id;
+}
+
+/** Restocks `units` of a product at a location, through the inventory API. */
+export async function stockAt(system: TestSystem, productId: string, locationId: string, units: number): Promise<void> {
+  await system.inventory.adjustStock({
+    productId,
+    locationId,
+    delta: units,
+    reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
+    idempotencyKey: randomUUID(),
+    note: '',
+  });
+}
+
+/** A product's stock at one location. */
+export async function stockAtLocation(system: TestSystem, productId: string, locationId: string) {
+  return (await system.inventory.batchGetStockLevels({ productIds: [productId], locationId })).stockLevels[0]!;
 }
