@@ -167,6 +167,14 @@ describe('checkout with a fulfilment (both services as processes): where the sto
     await system.carts.addCartItem({ customerId, productId, quantity: 2 });
     expect((await system.carts.getCart({ customerId })).cart!.fulfilment!.delivery!.address).to.deep.equal(ADDRESS);
 
+    // The cart's delivery brings the address: a shipping_address beside it is refused, and the cart stays.
+    const refused = await expectGrpcError(
+      system.orders.checkout({ customerId, idempotencyKey: 'from-cart', paymentToken: 'tok_ok', shippingAddress: ADDRESS }),
+      Code.INVALID_ARGUMENT,
+    );
+    expect(refused.field).to.equal('shipping_address');
+    expect((await system.carts.getCart({ customerId })).cart!.items).to.have.length(1);
+
     const { order } = await system.orders.checkout({ customerId, idempotencyKey: 'from-cart', paymentToken: 'tok_ok' });
     expect(order!.fulfilment!.delivery!.address).to.deep.equal(ADDRESS);
     expect(order!.shippingAddress).to.deep.equal(ADDRESS);
