@@ -9,7 +9,7 @@ import { grpcCase } from './grpc-load.js';
 
 /** One unit of row 1 of the classic schema's stock table, as the naive server reads it. */
 const BARE_UPDATE_BODY = Buffer.from(
-  ReserveStockRequest.encode({ orderId: '', items: [{ productId: '1', quantity: 1 }], ttl: undefined }).finish(),
+  ReserveStockRequest.encode(ReserveStockRequest.fromPartial({ orderId: '', items: [{ productId: '1', quantity: 1 }] })).finish(),
 );
 
 /** The ceilings: a no-op grpc-js server, and grpc-js + pg doing one bare UPDATE a call, each in its own process. */

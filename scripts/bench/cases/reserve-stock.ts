@@ -3,9 +3,14 @@ import { databaseName } from '#libs/db/admin.js';
 import { withCleanup } from '../cleanup.js';
 import type { BenchContext } from './context.js';
 import { grpcCase } from './grpc-load.js';
+import { runRoutedReserveStock } from './reserve-routed.js';
 import { assertInventoryInvariant, createProducts, INVENTORY_ADMIN_KEY, inventoryAdmin, inventoryOnOwnDatabase, SHAPES } from './larder.js';
 
-/** Larder ReserveStock through the real inventory process: one hot product, then 200; unique order ids. */
+/**
+ * Larder ReserveStock through the real inventory process: one hot product, then
+ * 200; unique order ids. Then the same routed over four locations
+ * (reserve-routed.ts), on the same process.
+ */
 export async function runReserveStock(ctx: BenchContext): Promise<void> {
   await withCleanup(async (defer) => {
     const { database, inventory } = await inventoryOnOwnDatabase(ctx, 'reserve', defer);
@@ -26,6 +31,7 @@ export async function runReserveStock(ctx: BenchContext): Promise<void> {
       });
       ctx.report(result);
     }
+    await runRoutedReserveStock(ctx, api, { address: inventory.address, pid: inventory.process.pid! }, database);
     await assertInventoryInvariant(database.db, 'ReserveStock load');
   });
 }

@@ -22,8 +22,28 @@ export function bodyMaker(shape: RequestShape): BodyMaker {
             orderId: randomUUID(),
             items: [{ productId: ids[i % ids.length]!, quantity: 1 }],
             ttl: undefined,
+            locationId: '',
+            destination: undefined,
+            policy: 0,
           }).finish(),
         );
+    }
+    case 'reserveStockRouted': {
+      const ids = shape.productIds;
+      const destinations = shape.destinations;
+      return (i) => {
+        const { postalCode, latitude, longitude } = destinations[i % destinations.length]!;
+        return frame(
+          ReserveStockRequest.encode({
+            orderId: randomUUID(),
+            items: [{ productId: ids[i % ids.length]!, quantity: 1 }],
+            ttl: undefined,
+            locationId: '',
+            destination: { postalCode, coordinates: { latitude, longitude } },
+            policy: 0,
+          }).finish(),
+        );
+      };
     }
     case 'createOrder': {
       const ids = shape.productIds;
@@ -35,6 +55,7 @@ export function bodyMaker(shape: RequestShape): BodyMaker {
             idempotencyKey: randomUUID(),
             paymentToken: 'tok_ok',
             shippingAddress: undefined,
+            fulfilment: undefined,
           }).finish(),
         );
     }

@@ -5,6 +5,11 @@ export type RequestShape =
   | { kind: 'fixed'; base64: string }
   /** ReserveStock of one unit of one of `productIds` (round robin), a fresh order id per call. */
   | { kind: 'reserveStock'; productIds: string[] }
+  /**
+   * The same, routed: each call names destination number i mod n (postal code and
+   * coordinates), so routing ranks the locations that deliver there, nearest first.
+   */
+  | { kind: 'reserveStockRouted'; productIds: string[]; destinations: { postalCode: string; latitude: number; longitude: number }[] }
   /** CreateOrder of one unit of one of `productIds`, fresh customer and idempotency key, token tok_ok. */
   | { kind: 'createOrder'; productIds: string[] };
 

@@ -38,11 +38,27 @@ export function checkGoals(results: readonly CaseResult[]): GoalCheck[] {
   const listP50 = (key: string) => byId.get(`list-${key}`)?.p50;
   const firstPage = listP50('first');
   const services = results.filter((r) => r.kind === 'larder').flatMap((r) => Object.values(r.rssMb));
+  /** CPU ms per call of the inventory process and its PostgreSQL backends together. */
+  const serverCpu = (id: string) => {
+    const cpu = byId.get(id)?.cpuMsPerCall;
+    return cpu && cpu.inventory !== undefined && cpu.postgres !== undefined ? cpu.inventory + cpu.postgres : undefined;
+  };
   return [
     ratio('ReserveStock 200 products / no-op server rps', rps('reserve-200'), rps('noop'), { min: 0.5 }),
     ratio('ReserveStock hot / no-op server rps', rps('reserve-hot'), rps('noop'), { min: 0.5 }),
     ratio('ReserveStock hot / pgbench bare UPDATE at 64 clients', rps('reserve-hot'), rps('pgbench-bare-64'), { min: 1.5 }),
     ratio('ReserveStock hot / pgbench bare UPDATE at its best client count', rps('reserve-hot'), bestBare, { min: 0.5 }),
+    ratio(
+      'ReserveStock routed, 200 products × 4 locations / single-location: CPU per call',
+      serverCpu('reserve-routed-200'),
+      serverCpu('reserve-200'),
+      {
+        max: 1.3,
+      },
+    ),
+    ratio('ReserveStock routed hot, 4 locations / pgbench bare UPDATE at 64 clients', rps('reserve-routed-hot'), rps('pgbench-bare-64'), {
+      min: 1.5,
+    }),
     ratio('checkout confirmed/s, 200 products / classic tps at 64 clients', confirmed('checkout-200'), rps('classic-200-64'), {
       min: 0.25,
     }),

@@ -9,7 +9,10 @@ import { delay } from '#test/support/free-port.js';
 import { outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { categories } from '../migrations/002-categories.js';
 import { reserveStockBatch } from '../migrations/005-reserve-stock-batch.js';
+import { reserveStockBatchIndexConditions } from '../migrations/006-reserve-stock-batch-index-conditions.js';
 import { outboxTraceContext } from '../migrations/007-outbox-trace-context.js';
+import { locations } from '../migrations/008-locations.js';
+import { stockKeysPerLocation } from '../migrations/009-stock-keys-per-location.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { createTestProduct, startTestInventory, type TestInventory } from './harness.js';
 
@@ -47,8 +50,16 @@ describe('inventory migrations', function () {
   this.timeout(60_000);
 
   it('add categories while product reads and writes run, without failing a request', async () => {
-    // The code of this release on the schema before categories (with the reservation function and outbox column it needs).
-    const before = [inventoryMigrations[0]!, reserveStockBatch, outboxTraceContext];
+    // The code of this release on the schema before categories (with the reservation function, outbox column and
+    // locations it needs; 006 too, or applying it later would put back its older text of the function).
+    const before = [
+      inventoryMigrations[0]!,
+      reserveStockBatch,
+      reserveStockBatchIndexConditions,
+      outboxTraceContext,
+      locations,
+      stockKeysPerLocation,
+    ];
     const database: TestDatabase = await createTestDatabase('inventory_migration', before);
     const inv: TestInventory = await startTestInventory({ database });
     // The categories migration, kept open after its statements: its locks stay granted until the test lets it commit.
@@ -170,11 +181,13 @@ describe('inventory migrations', function () {
       // that applied it (migrations/reserve-stock-batch-texts.ts) and adds a line here for its migration.
       const withTraceContext = '538bca8d5fe60e6cb60cd9f3042fed540fa9644fb7e71b8efbab1521d83f4dcd';
       const beforeTraceContext = '041112e3f6190a51b16d694f688c1acc43dec72a7c37c0ab5b55f81dfbe73c58';
+      const perLocation = '99bdbaf4627df13a6f661248933ed81eea81128bfc098faa70312ed511310ab3';
       const shipped: Record<string, string> = {
         '005-reserve-stock-batch': withTraceContext,
         '006-reserve-stock-batch-index-conditions': withTraceContext,
         '007-outbox-trace-context': withTraceContext,
         '007-outbox-trace-context down': beforeTraceContext,
+        '008-locations': perLocation,
       };
       const database = await createTestDatabase('inventory_migration');
       // What each step that (re)creates the function leaves: a step that sends no such statement is skipped.

@@ -3,6 +3,7 @@ import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { ReservationReserved, StockLow } from '#libs/contracts/larder/inventory/v1/events.js';
 import { AppError } from '#libs/errors/app-error.js';
+import { eventually } from '#test/support/eventually.js';
 import { expectGrpcError } from '#test/support/grpc-errors.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { reserveBatch } from '../data/reservations.js';
@@ -61,7 +62,11 @@ describe('ReserveStock batches (coalescer driven directly)', function () {
     const holder = await createTestProduct(inv.api, { initialStock: 1 });
     const first = settle(reserveStock(held.deps, {}, { orderId: randomUUID(), items: [{ productId: holder.id, quantity: 1 }] }));
     const rest = commands.map((command) => settle(reserveStock(held.deps, {}, command)));
-    expect(held.batches.pending, 'every member queued behind the held batch').to.equal(commands.length + 1);
+    // Each call routes first (the location directory), then joins the queue.
+    await eventually(
+      'every member queued behind the held batch',
+      () => held.batches.pending === commands.length + 1 || `${held.batches.pending}`,
+    );
     held.release();
     const [holderOutcome, ...outcomes] = await Promise.all([first, ...rest]);
     expect(holderOutcome).to.have.property('ok');
@@ -90,7 +95,12 @@ describe('ReserveStock batches (coalescer driven directly)', function () {
     expect(granted(outcomes)).to.deep.equal(['OK', 'INSUFFICIENT_STOCK']);
     const { error } = outcomes[1] as { error: AppError };
     expect(error.kind).to.equal('failedPrecondition');
-    expect(error.metadata).to.deep.equal({ product_id: product.id, requested: '4', available: '3' });
+    expect(error.metadata).to.deep.equal({
+      product_id: product.id,
+      requested: '4',
+      available: '3',
+      lines: JSON.stringify([{ product_id: product.id, requested: 4, available: 3 }]),
+    });
     expect(await stockOf(inv.api, product.id)).to.include({ available: 3, reserved: 2 });
   });
 

@@ -6,6 +6,7 @@ import { databaseName } from '#libs/db/admin.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { manualClock, startTestInventory, type TestInventory } from './harness.js';
+import { defaultPlace, insertPlace } from './locations/stock-places.js';
 import { scenarios } from './model/operations.js';
 import { DEFAULT_TTL_MS, runScenario } from './model/run-scenario.js';
 
@@ -18,8 +19,9 @@ const SEED = Number(process.env.MODEL_SEED ?? Date.now() % 2 ** 31);
 const PATH = process.env.MODEL_PATH;
 
 /**
- * Model-based test of the reservation state machine: random sequences of
- * ReserveStock, CommitReservation, ReleaseReservation, ExtendReservation,
+ * Model-based test of the reservation state machine, per (product, location):
+ * random sequences of ReserveStock (anywhere, pinned, routed single or split),
+ * CommitReservation, ReleaseReservation, ExtendReservation,
  * AdjustStock, clock ticks and expiry sweeps — with repeats and concurrent
  * pairs — against the real service over gRPC, each answer and the final state
  * compared with the reference model (model/reservation-model.ts). The service
@@ -33,11 +35,17 @@ describe('reservation state machine, against its model', function () {
   this.timeout(900_000);
   const clock = manualClock();
   let inv: TestInventory;
+  /** The model's locations (MODEL_LOCATIONS) by index: the default one and two dark stores. */
+  let locations: string[];
   before(async () => {
     const database = await createTestDatabase('inventory', inventoryMigrations);
     // Its own database only: commits need not wait for the WAL flush (what a crash would lose is
     // of no interest here), which halves the wall time of the thousands of sequences.
     await database.db.raw(`alter database ${databaseName(database.url)} set synchronous_commit = off`);
+    locations = [await defaultPlace(database.db)];
+    // model-a near d0 and delivering to "1…"; model-b near d1, delivering to "2…", with the higher priority.
+    locations.push(await insertPlace(database.db, { code: 'model-a', prefixes: ['1'], latitude: 52.52, longitude: 13.4 }));
+    locations.push(await insertPlace(database.db, { code: 'model-b', prefixes: ['2'], priority: 5, latitude: 52.4, longitude: 13.1 }));
     inv = await startTestInventory({
       clock,
       database,
@@ -54,7 +62,7 @@ describe('reservation state machine, against its model', function () {
     let runs = 0;
     const property = fc.asyncProperty(scenarios, async (scenario) => {
       runs += 1;
-      await runScenario(inv, clock, scenario);
+      await runScenario(inv, clock, locations, scenario);
     });
     try {
       await fc.assert(property, { numRuns: RUNS, seed: SEED, ...(PATH && { path: PATH }) });

@@ -38,7 +38,7 @@ describe('settling a reservation whose stock row is missing', function () {
       // The caller sees INTERNAL; the error behind it says what is wrong, not that the row kept changing.
       await settleReservation(inv.running.deps, {}, orderId, settle === 'commitReservation' ? 'COMMITTED' : 'RELEASED').then(
         () => expect.fail(`${settle} should have failed`),
-        (error: Error) => expect(error.message).to.equal(`settling reservation ${orderId}: 1 of the items have no stock row`),
+        (error: Error) => expect(error.message).to.equal(`settling reservation ${orderId}: 1 of the allocation lines have no stock row`),
       );
     }
   });

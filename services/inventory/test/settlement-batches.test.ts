@@ -114,7 +114,7 @@ describe('settlement batches', function () {
     // The whole statement refuses: nothing of it is written.
     let refused: unknown;
     await settleBatch(database.db, members).catch((error: unknown) => (refused = error));
-    expect(String(refused)).to.equal(`Error: settling reservation ${ok1}, ${broken}, ${ok2}: 1 of the items have no stock row`);
+    expect(String(refused)).to.equal(`Error: settling reservation ${ok1}, ${broken}, ${ok2}: 1 of the allocation lines have no stock row`);
     expect(await stock(a)).to.deep.equal({ available: 97, reserved: 3, sold: 0 });
 
     const batches = naturalBatches<SettlementMember, boolean>({

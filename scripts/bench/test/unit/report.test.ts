@@ -63,7 +63,7 @@ describe('scripts/bench (npm run bench): figures and reports', () => {
 
   it('frames a gRPC message as flag 0, big-endian length, then the bytes', () => {
     const message = Buffer.from(
-      ReserveStockRequest.encode({ orderId: 'o', items: [{ productId: 'p', quantity: 3 }], ttl: undefined }).finish(),
+      ReserveStockRequest.encode(ReserveStockRequest.fromPartial({ orderId: 'o', items: [{ productId: 'p', quantity: 3 }] })).finish(),
     );
     const framed = frame(message);
     expect(framed.readUInt8(0)).to.equal(0);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { ReservationReserved, StockLow } from '#libs/contracts/larder/inventory/v1/events.js';
 import { AllocationPolicy } from '#libs/contracts/larder/inventory/v1/locations.js';
 import { ReservationStatus, type AllocationLine } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { eventually } from '#test/support/eventually.js';
@@ -324,6 +325,48 @@ describe('stock in many places: routing ReserveStock', function () {
       Code.ALREADY_EXISTS,
     );
     expect(reason).to.equal('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('publishes the allocation lines in the reserved event, and StockLow for the location that crossed its threshold', async () => {
+    const [p, q] = [await place({ prefixes: ['33'] }), await place({ prefixes: ['33'] })];
+    const product = await createTestProduct(inv().api, { initialStock: 0, lowStockThreshold: 2 });
+    await stockAt(inv().api, product.id, p, 4);
+    await stockAt(inv().api, product.id, q, 9);
+    // q's own threshold is 8: crossing it there says so too.
+    await inv().api.updateStockSettings({
+      productId: product.id,
+      locationId: q,
+      lowStockThreshold: 8,
+      updateMask: ['low_stock_threshold'],
+    });
+    const orderId = randomUUID();
+    const { reservation } = await inv().api.reserveStock({
+      orderId,
+      items: [{ productId: product.id, quantity: 12 }],
+      destination: { postalCode: '3300' },
+    });
+    const events = await inv()
+      .db('outbox')
+      .whereIn('subject', ['inventory.reservation.reserved', 'inventory.stock.low'])
+      .select('subject', 'payload');
+    const reserved = events
+      .filter((e) => e.subject === 'inventory.reservation.reserved')
+      .map((e) => ReservationReserved.decode(e.payload))
+      .find((e) => e.reservation!.orderId === orderId);
+    expect(reserved!.reservation!.allocations).to.deep.equal(reservation!.allocations);
+    expect(reserved!.reservation!.items.map((i) => i.quantity)).to.deep.equal([12]);
+    const lows = events
+      .filter((e) => e.subject === 'inventory.stock.low')
+      .map((e) => StockLow.decode(e.payload))
+      .filter((e) => e.productId === product.id);
+    const left = Object.fromEntries([p, q].map((id) => [id, 0]));
+    for (const line of reservation!.allocations) left[line.locationId] = (line.locationId === p ? 4 : 9) - line.quantity;
+    expect(lows.map((e) => [e.locationId, e.available, e.lowStockThreshold]).sort()).to.deep.equal(
+      [
+        [p, left[p], 2],
+        [q, left[q], 8],
+      ].sort(),
+    );
   });
 
   it('settles a split reservation per allocation line: release, commit and expiry move each location its own units', async () => {

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
-import type { Line, Op } from './reservation-model.js';
+import { LOCATIONS, type Line, type Op, type Routing } from './reservation-model.js';
 
 /**
  * Random sequences of calls for the model test, over small pools so that
- * sequences collide: a few products with little stock, a few order ids, two
- * idempotency keys, TTLs and clock ticks of the same few seconds (so a tick
- * lands exactly on an expiry too).
+ * sequences collide: a few products with little stock at each of the model's
+ * locations, a few order ids, two idempotency keys, TTLs and clock ticks of the
+ * same few seconds (so a tick lands exactly on an expiry too), and reservations
+ * routed every way: anywhere, pinned, to a destination single or split.
  */
 export const PRODUCTS = 3;
 export const ORDERS = 4;
@@ -20,12 +21,25 @@ export interface Step {
 }
 
 export interface Scenario {
-  /** Initial stock per product. */
-  initialStock: number[];
+  /** Initial stock per product, per location. */
+  initialStock: number[][];
   steps: Step[];
 }
 
 const product = fc.integer({ min: 0, max: PRODUCTS - 1 });
+const location = fc.integer({ min: 0, max: LOCATIONS - 1 });
+const routing: fc.Arbitrary<Routing> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant({ kind: 'none' as const }) },
+  { weight: 1, arbitrary: location.map((l) => ({ kind: 'pinned' as const, location: l })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('destination' as const),
+      destination: fc.constantFrom(0 as const, 1 as const),
+      policy: fc.constantFrom('SINGLE_LOCATION' as const, 'SPLIT_ALLOWED' as const),
+    }),
+  },
+);
 const order = fc.integer({ min: 0, max: ORDERS - 1 });
 const ttlSeconds = fc.constantFrom(1, 2, 5);
 const units = fc.integer({ min: 1, max: 3 });
@@ -48,8 +62,8 @@ const call: fc.Arbitrary<Op> = fc.oneof(
     weight: 5,
     arbitrary: fc.record(
       // A missing TTL (the server's default, 3 s in the test) a quarter of the time.
-      { kind: fc.constant('reserve' as const), order, items, ttlSeconds: fc.option(ttlSeconds, { nil: undefined, freq: 4 }) },
-      { requiredKeys: ['kind', 'order', 'items'] },
+      { kind: fc.constant('reserve' as const), order, items, ttlSeconds: fc.option(ttlSeconds, { nil: undefined, freq: 4 }), routing },
+      { requiredKeys: ['kind', 'order', 'items', 'routing'] },
     ),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('commit' as const), order }) },
@@ -58,8 +72,8 @@ const call: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .record({ key: fc.integer({ min: 0, max: KEYS - 1 }), product, adjustment })
-      .map(({ key, product, adjustment }) => ({ kind: 'adjust' as const, key, product, ...adjustment })),
+      .record({ key: fc.integer({ min: 0, max: KEYS - 1 }), product, location, adjustment })
+      .map(({ key, product, location, adjustment }) => ({ kind: 'adjust' as const, key, product, location, ...adjustment })),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'sweep' as const }) },
 );
@@ -85,6 +99,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 export const scenarios: fc.Arbitrary<Scenario> = fc.record({
-  initialStock: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: PRODUCTS, maxLength: PRODUCTS }),
+  initialStock: fc.array(fc.array(fc.integer({ min: 0, max: 4 }), { minLength: LOCATIONS, maxLength: LOCATIONS }), {
+    minLength: PRODUCTS,
+    maxLength: PRODUCTS,
+  }),
   steps: fc.array(step, { minLength: 1, maxLength: 12 }),
 });

@@ -1,9 +1,11 @@
 /**
  * A reference model of the inventory's reservation state machine, written from
- * the contract (proto/larder/inventory/v1/inventory_service.proto and docs/design.md §2),
- * not from the service's code: pure TypeScript over small integer indexes
- * (product 0, order 1, idempotency key 0, …) that the model test maps to the
- * run's real ids. step() answers what the service must answer for one call —
+ * the contract (proto/larder/inventory/v1/inventory_service.proto, docs/design.md
+ * §2 and §8, docs/routing.md), not from the service's code: pure TypeScript over
+ * small integer indexes (product 0, location 2, order 1, idempotency key 0, …)
+ * that the model test maps to the run's real ids. Stock is per (product,
+ * location) over the fixed locations of MODEL_LOCATIONS, and a reservation is
+ * routed over them as routing.md says. step() answers what the service must answer for one call —
  * the gRPC code, the reservation or stock it returns — and the state after it.
  */
 
@@ -22,21 +24,62 @@ export interface Stock {
   sold: number;
 }
 
+/** Units of a product held at a location. */
+export interface AllocationLine {
+  product: number;
+  location: number;
+  quantity: number;
+}
+
 export interface ModelReservation {
   status: Status;
   /** Sorted by product index. */
   items: readonly Line[];
+  /** Sorted by product, then location index. */
+  allocations: readonly AllocationLine[];
   /** Epoch milliseconds. */
   expiresAt: number;
 }
 
+/**
+ * The model's locations, as the test creates them: 0 is the default location
+ * (no coordinates, no area: delivers everywhere), 1 and 2 dark stores that
+ * deliver to postal codes starting with "1" and "2", each near its own
+ * destination. Codes sort: "default" < "model-a" < "model-b".
+ */
+export const MODEL_LOCATIONS = [
+  { code: 'default', priority: 0, prefix: undefined, distanceTo: [undefined, undefined] },
+  { code: 'model-a', priority: 0, prefix: '1', distanceTo: [1, 9] },
+  { code: 'model-b', priority: 5, prefix: '2', distanceTo: [9, 1] },
+] as const;
+export const LOCATIONS = MODEL_LOCATIONS.length;
+
+/** Where a reservation may come from: nowhere said, one location, or a destination (0: in "1…", 1: in "2…") and a policy. */
+export type Routing =
+  | { kind: 'none' }
+  | { kind: 'pinned'; location: number }
+  | { kind: 'destination'; destination: 0 | 1; policy: 'SINGLE_LOCATION' | 'SPLIT_ALLOWED' };
+
+/** The candidates in the order routing tries them (docs/routing.md): served, nearest, priority, code. */
+export function candidatesOf(routing: Routing): number[] {
+  if (routing.kind === 'pinned') return [routing.location];
+  const all = MODEL_LOCATIONS.map((_, index) => index);
+  const byPriorityThenCode = (a: number, b: number) =>
+    MODEL_LOCATIONS[b]!.priority - MODEL_LOCATIONS[a]!.priority || (MODEL_LOCATIONS[a]!.code < MODEL_LOCATIONS[b]!.code ? -1 : 1);
+  if (routing.kind === 'none') return all.sort(byPriorityThenCode);
+  const d = routing.destination;
+  const serves = (l: number) => MODEL_LOCATIONS[l]!.prefix === undefined || MODEL_LOCATIONS[l]!.prefix === String(d + 1);
+  const distance = (l: number) => MODEL_LOCATIONS[l]!.distanceTo[d] ?? Number.POSITIVE_INFINITY;
+  return all.filter(serves).sort((a, b) => (distance(a) !== distance(b) ? distance(a) - distance(b) : byPriorityThenCode(a, b)));
+}
+
 /** One call to the service (sweep: the expiry job once; tick: time passes, no call). */
 export type Op =
-  | { kind: 'reserve'; order: number; items: readonly Line[]; ttlSeconds?: number }
+  | { kind: 'reserve'; order: number; items: readonly Line[]; ttlSeconds?: number; routing: Routing }
   | { kind: 'commit'; order: number }
   | { kind: 'release'; order: number }
   | { kind: 'extend'; order: number; ttlSeconds: number }
-  | { kind: 'adjust'; key: number; product: number; delta: number; reason: AdjustReason }
+  | { kind: 'adjust'; key: number; product: number; location: number; delta: number; reason: AdjustReason }
   | { kind: 'sweep' }
   | { kind: 'tick'; ms: number };
 
@@ -51,6 +94,7 @@ export interface Answer {
 
 interface Adjustment {
   product: number;
+  location: number;
   delta: number;
   reason: AdjustReason;
   /** The stock right after it: what a repeat of the key replays. */
@@ -60,17 +104,22 @@ interface Adjustment {
 export interface ModelState {
   now: number;
   defaultTtlMs: number;
-  stock: readonly Stock[];
+  /** By product, then location. */
+  stock: readonly (readonly Stock[])[];
   reservations: ReadonlyMap<number, ModelReservation>;
+  /** The routing input each reservation was made with (a repeat must match it). */
+  routings: ReadonlyMap<number, Routing>;
   adjustments: ReadonlyMap<number, Adjustment>;
 }
 
-export function initialState(initialStock: readonly number[], now: number, defaultTtlMs: number): ModelState {
+/** initialStock: by product, then location. */
+export function initialState(initialStock: readonly (readonly number[])[], now: number, defaultTtlMs: number): ModelState {
   return {
     now,
     defaultTtlMs,
-    stock: initialStock.map((available) => ({ available, reserved: 0, sold: 0 })),
+    stock: initialStock.map((places) => places.map((available) => ({ available, reserved: 0, sold: 0 }))),
     reservations: new Map(),
+    routings: new Map(),
     adjustments: new Map(),
   };
 }
@@ -79,8 +128,9 @@ export function initialState(initialStock: readonly number[], now: number, defau
 function draft(state: ModelState) {
   return {
     ...state,
-    stock: state.stock.map((s) => ({ ...s })),
+    stock: state.stock.map((places) => places.map((s) => ({ ...s }))),
     reservations: new Map(state.reservations),
+    routings: new Map(state.routings),
     adjustments: new Map(state.adjustments),
   };
 }
@@ -92,11 +142,11 @@ const lineText = (items: readonly Line[]) => JSON.stringify(sortLines(items));
 const sameLines = (a: readonly Line[], b: readonly Line[]) => lineText(a) === lineText(b);
 const live = (r: ModelReservation, now: number) => r.status === 'RESERVED' && r.expiresAt > now;
 
-/** Moves a RESERVED reservation's units to sold (commit) or back to available (release, expiry). */
+/** Moves a RESERVED reservation's units, per allocation line, to sold (commit) or back to available (release, expiry). */
 function settle(s: Draft, order: number, status: Exclude<Status, 'RESERVED'>): ModelReservation {
   const reservation = s.reservations.get(order)!;
-  for (const { product, quantity } of reservation.items) {
-    const stock = s.stock[product]!;
+  for (const { product, location, quantity } of reservation.allocations) {
+    const stock = s.stock[product]![location]!;
     stock.reserved -= quantity;
     if (status === 'COMMITTED') stock.sold += quantity;
     else stock.available += quantity;
@@ -106,23 +156,82 @@ function settle(s: Draft, order: number, status: Exclude<Status, 'RESERVED'>): M
   return settled;
 }
 
+const sameRouting = (a: Routing, b: Routing) => JSON.stringify(a) === JSON.stringify(b);
+
 /**
- * ReserveStock: a repeat of the order with the same items replays the
- * reservation as it now is (whatever its status); other items are
+ * The allocation docs/routing.md describes, or undefined when none fills every
+ * item: single location, the first candidate with every item; split allowed,
+ * that too when one has, else greedily the candidate that fills the most
+ * remaining items whole, and the items none has whole split over the chosen
+ * locations first, then the others, in rank order.
+ */
+function allocate(stock: Draft['stock'], items: readonly Line[], routing: Routing): AllocationLine[] | undefined {
+  const candidates = candidatesOf(routing);
+  const has = (l: Line, location: number) => stock[l.product]![location]!.available >= l.quantity;
+  const single = candidates.find((location) => items.every((l) => has(l, location)));
+  if (single !== undefined) return items.map((l) => ({ product: l.product, location: single, quantity: l.quantity }));
+  const split = routing.kind === 'none' || (routing.kind === 'destination' && routing.policy === 'SPLIT_ALLOWED');
+  if (!split) return undefined;
+  const whole = new Map<number, number>();
+  const chosen: number[] = [];
+  for (;;) {
+    let best: number | undefined;
+    let bestCount = 0;
+    for (const location of candidates) {
+      const count = items.filter((l) => !whole.has(l.product) && has(l, location)).length;
+      if (count > bestCount) [best, bestCount] = [location, count];
+    }
+    if (best === undefined) break;
+    chosen.push(best);
+    for (const l of items) if (!whole.has(l.product) && has(l, best)) whole.set(l.product, best);
+  }
+  const order = [...chosen, ...candidates.filter((c) => !chosen.includes(c))];
+  const lines: AllocationLine[] = [];
+  for (const l of items) {
+    if (whole.has(l.product)) {
+      lines.push({ product: l.product, location: whole.get(l.product)!, quantity: l.quantity });
+      continue;
+    }
+    let remaining = l.quantity;
+    for (const location of order) {
+      const take = Math.min(stock[l.product]![location]!.available, remaining);
+      if (take > 0) lines.push({ product: l.product, location, quantity: take });
+      remaining -= take;
+    }
+    if (remaining > 0) return undefined;
+  }
+  return lines;
+}
+
+const sortAllocations = (lines: readonly AllocationLine[]) => [...lines].sort((a, b) => a.product - b.product || a.location - b.location);
+
+/**
+ * ReserveStock: a repeat of the order with the same items and routing replays
+ * the reservation as it now is (whatever its status); another request is
  * ALREADY_EXISTS; a new order takes every item or none (FAILED_PRECONDITION
- * when any is short, leaving the order id unused).
+ * when no allocation fills it, leaving the order id unused).
  */
 function reserve(s: Draft, op: Extract<Op, { kind: 'reserve' }>): Answer {
   const existing = s.reservations.get(op.order);
-  if (existing) return sameLines(existing.items, op.items) ? { code: 'OK', reservation: existing } : refused('ALREADY_EXISTS');
-  if (op.items.some(({ product, quantity }) => s.stock[product]!.available < quantity)) return refused('FAILED_PRECONDITION');
-  for (const { product, quantity } of op.items) {
-    s.stock[product]!.available -= quantity;
-    s.stock[product]!.reserved += quantity;
+  if (existing) {
+    const same = sameLines(existing.items, op.items) && sameRouting(s.routings.get(op.order)!, op.routing);
+    return same ? { code: 'OK', reservation: existing } : refused('ALREADY_EXISTS');
+  }
+  const lines = allocate(s.stock, op.items, op.routing);
+  if (!lines) return refused('FAILED_PRECONDITION');
+  for (const { product, location, quantity } of lines) {
+    s.stock[product]![location]!.available -= quantity;
+    s.stock[product]![location]!.reserved += quantity;
   }
   const ttlMs = op.ttlSeconds === undefined ? s.defaultTtlMs : op.ttlSeconds * 1000;
-  const reservation: ModelReservation = { status: 'RESERVED', items: sortLines(op.items), expiresAt: s.now + ttlMs };
+  const reservation: ModelReservation = {
+    status: 'RESERVED',
+    items: sortLines(op.items),
+    allocations: sortAllocations(lines),
+    expiresAt: s.now + ttlMs,
+  };
   s.reservations.set(op.order, reservation);
+  s.routings.set(op.order, op.routing);
   return { code: 'OK', reservation };
 }
 
@@ -162,14 +271,15 @@ function extend(s: Draft, order: number, ttlSeconds: number): Answer {
 function adjust(s: Draft, op: Extract<Op, { kind: 'adjust' }>): Answer {
   const earlier = s.adjustments.get(op.key);
   if (earlier) {
-    const same = earlier.product === op.product && earlier.delta === op.delta && earlier.reason === op.reason;
+    const same =
+      earlier.product === op.product && earlier.location === op.location && earlier.delta === op.delta && earlier.reason === op.reason;
     return same ? { code: 'OK', stock: earlier.result } : refused('ALREADY_EXISTS');
   }
-  const stock = s.stock[op.product]!;
+  const stock = s.stock[op.product]![op.location]!;
   if (stock.available + op.delta < 0) return refused('FAILED_PRECONDITION');
   stock.available += op.delta;
   const result = { ...stock };
-  s.adjustments.set(op.key, { product: op.product, delta: op.delta, reason: op.reason, result });
+  s.adjustments.set(op.key, { product: op.product, location: op.location, delta: op.delta, reason: op.reason, result });
   return { code: 'OK', stock: result };
 }
 
@@ -234,6 +344,8 @@ export function describeReservation(r: ModelReservation | undefined, origin = 0)
   if (!r) return 'none';
   const items = `${r.status} [${sortLines(r.items)
     .map((l) => `p${l.product}x${l.quantity}`)
+    .join(' ')}] at [${sortAllocations(r.allocations)
+    .map((a) => `p${a.product}@l${a.location}x${a.quantity}`)
     .join(' ')}]`;
   // expire_time means something only while RESERVED (resources.proto). A settle answers with the
   // expiry it read before its guarded update, which a concurrent extend may have moved since.
@@ -254,7 +366,8 @@ export function describeOp(op: Op): string {
   switch (op.kind) {
     case 'reserve': {
       const items = op.items.map((l) => `p${l.product}x${l.quantity}`).join(' ');
-      return `reserve o${op.order} [${items}] ttl ${op.ttlSeconds === undefined ? 'default' : `${op.ttlSeconds}s`}`;
+      const ttl = op.ttlSeconds === undefined ? 'default' : `${op.ttlSeconds}s`;
+      return `reserve o${op.order} [${items}] ttl ${ttl} ${describeRouting(op.routing)}`;
     }
     case 'commit':
     case 'release':
@@ -262,7 +375,7 @@ export function describeOp(op: Op): string {
     case 'extend':
       return `extend o${op.order} ttl ${op.ttlSeconds}s`;
     case 'adjust':
-      return `adjust k${op.key} p${op.product} ${op.reason} ${op.delta > 0 ? '+' : ''}${op.delta}`;
+      return `adjust k${op.key} p${op.product}@l${op.location} ${op.reason} ${op.delta > 0 ? '+' : ''}${op.delta}`;
     case 'sweep':
       return 'sweep';
     case 'tick':
@@ -270,15 +383,21 @@ export function describeOp(op: Op): string {
   }
 }
 
-/** Stock of every product and the reservations of some orders (undefined: none), by order index. */
+function describeRouting(routing: Routing): string {
+  if (routing.kind === 'none') return 'anywhere';
+  if (routing.kind === 'pinned') return `at l${routing.location}`;
+  return `to d${routing.destination} ${routing.policy}`;
+}
+
+/** Stock of every product at every location and the reservations of some orders (undefined: none), by order index. */
 export interface StateView {
-  stock: readonly Stock[];
+  stock: readonly (readonly Stock[])[];
   reservations: ReadonlyMap<number, ModelReservation | undefined>;
 }
 
 /** The state as text, for comparing the service's with the model's. */
 export function describeState(state: StateView, origin: number): string {
-  const stock = state.stock.map((s, p) => `p${p}: ${describeStock(s)}`);
+  const stock = state.stock.flatMap((places, p) => places.map((s, l) => `p${p}@l${l}: ${describeStock(s)}`));
   const reservations = [...state.reservations].sort(([a], [b]) => a - b).map(([o, r]) => `o${o}: ${describeReservation(r, origin)}`);
   return [...stock, ...reservations].join('\n');
 }
@@ -289,5 +408,5 @@ export const reservationsOf = (state: ModelState, orders: readonly number[]) => 
 /** Equal for equal states (to drop duplicate candidates after a pair). */
 export function stateKey(state: ModelState): string {
   const byIndex = <T>(map: ReadonlyMap<number, T>) => [...map].sort(([a], [b]) => a - b);
-  return JSON.stringify([state.now, state.stock, byIndex(state.reservations), byIndex(state.adjustments)]);
+  return JSON.stringify([state.now, state.stock, byIndex(state.reservations), byIndex(state.routings), byIndex(state.adjustments)]);
 }

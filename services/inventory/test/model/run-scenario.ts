@@ -54,12 +54,14 @@ function allowedOutcomes(state: ModelState, s: Step): Outcome[] {
 export async function runScenario(
   inv: TestInventory,
   clock: { now(): Date; advance(ms: number): void },
+  locations: readonly string[],
   scenario: Scenario,
 ): Promise<void> {
   clock.advance(-RUN_SPACING_MS);
   const origin = clock.now().getTime();
   const ids = {
-    products: await freshProducts(inv.db, scenario.initialStock, clock.now()),
+    products: await freshProducts(inv.db, scenario.initialStock, locations, clock.now()),
+    locations,
     orders: Array.from({ length: ORDERS }, () => randomUUID()),
     keys: Array.from({ length: KEYS }, () => `model-${randomUUID()}`),
   };

@@ -3,11 +3,19 @@ import { AdjustmentReason, ReservationStatus, type Reservation, type StockLevel 
 import type { InventoryDeps } from '../../domain/deps.js';
 import { expireReservations } from '../../domain/reservations/expire-reservations.js';
 import type { InventoryApi } from '../harness.js';
-import type { Answer, ModelReservation, Op, StateView, Stock, Status } from './reservation-model.js';
+import { AllocationPolicy } from '#libs/contracts/larder/inventory/v1/locations.js';
+import type { Answer, ModelReservation, Op, Routing, StateView, Stock, Status } from './reservation-model.js';
 
-/** The real ids of one run: index n of the model is products[n], orders[n], keys[n]. */
+/** Where the model's destinations are: d0 in model-a's area and near it, d1 in model-b's. */
+export const MODEL_DESTINATIONS = [
+  { postalCode: '10115', coordinates: { latitude: 52.521, longitude: 13.401 } },
+  { postalCode: '20095', coordinates: { latitude: 52.401, longitude: 13.101 } },
+];
+
+/** The real ids of one run: index n of the model is products[n], locations[n], orders[n], keys[n]. */
 export interface RunIds {
   products: readonly string[];
+  locations: readonly string[];
   orders: readonly string[];
   keys: readonly string[];
 }
@@ -41,11 +49,27 @@ export class ServiceDriver {
   ) {}
 
   private readonly productIndex = (id: string) => this.ids.products.indexOf(id);
+  private readonly locationIndex = (id: string) => this.ids.locations.indexOf(id);
+
+  private routing(routing: Routing) {
+    if (routing.kind === 'none') return {};
+    if (routing.kind === 'pinned') return { locationId: this.ids.locations[routing.location]! };
+    const policy =
+      routing.policy === 'SINGLE_LOCATION'
+        ? AllocationPolicy.ALLOCATION_POLICY_SINGLE_LOCATION
+        : AllocationPolicy.ALLOCATION_POLICY_SPLIT_ALLOWED;
+    return { destination: MODEL_DESTINATIONS[routing.destination], policy };
+  }
 
   private reservation(r: Reservation | undefined): ModelReservation {
     return {
       status: statusName[r!.status] ?? (`unexpected status ${r!.status}` as Status),
       items: r!.items.map((i) => ({ product: this.productIndex(i.productId), quantity: i.quantity })),
+      allocations: r!.allocations.map((a) => ({
+        product: this.productIndex(a.productId),
+        location: this.locationIndex(a.locationId),
+        quantity: a.quantity,
+      })),
       expiresAt: r!.expireTime!.getTime(),
     };
   }
@@ -72,7 +96,11 @@ export class ServiceDriver {
       case 'reserve': {
         const items = op.items.map((l) => ({ productId: this.ids.products[l.product]!, quantity: l.quantity }));
         const ttlField = op.ttlSeconds === undefined ? {} : { ttl: ttl(op.ttlSeconds) };
-        return { code: 'OK', reservation: this.reservation((await this.api.reserveStock({ orderId, items, ...ttlField })).reservation) };
+        const routing = this.routing(op.routing);
+        return {
+          code: 'OK',
+          reservation: this.reservation((await this.api.reserveStock({ orderId, items, ...ttlField, ...routing })).reservation),
+        };
       }
       case 'commit':
         return { code: 'OK', reservation: this.reservation((await this.api.commitReservation({ orderId })).reservation) };
@@ -86,6 +114,7 @@ export class ServiceDriver {
       case 'adjust': {
         const { stockLevel } = await this.api.adjustStock({
           productId: this.ids.products[op.product]!,
+          locationId: this.ids.locations[op.location]!,
           delta: op.delta,
           reason: reasonEnum[op.reason],
           idempotencyKey: this.ids.keys[op.key]!,
@@ -100,10 +129,10 @@ export class ServiceDriver {
     }
   }
 
-  /** Stock of every product (one call) and the reservations of `orders` (calls in parallel; NOT_FOUND is undefined). */
+  /** Stock of every product at every location (one call each) and the reservations of `orders` (calls in parallel; NOT_FOUND is undefined). */
   async state(orders: readonly number[]): Promise<StateView> {
     const [levels, ...reservations] = await Promise.all([
-      this.api.batchGetStockLevels({ productIds: [...this.ids.products] }),
+      Promise.all(this.ids.locations.map((locationId) => this.api.batchGetStockLevels({ productIds: [...this.ids.products], locationId }))),
       ...orders.map((order) =>
         this.api.getReservation({ orderId: this.ids.orders[order]! }).then(
           (r) => this.reservation(r.reservation),
@@ -115,7 +144,7 @@ export class ServiceDriver {
       ),
     ]);
     return {
-      stock: levels.stockLevels.map((l) => ServiceDriver.stock(l)),
+      stock: this.ids.products.map((_, p) => levels.map((atLocation) => ServiceDriver.stock(atLocation.stockLevels[p]))),
       reservations: new Map(orders.map((order, n) => [order, reservations[n]])),
     };
   }

@@ -31,6 +31,9 @@ const TABLES = [
   'outbox',
   'categories',
   'product_categories',
+  'locations',
+  'transfers',
+  'transfer_lines',
 ] as const;
 
 const SERVICE = '/larder.inventory.v1.InventoryService';

@@ -3,7 +3,8 @@ import { status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { errorInfoOf } from '#libs/grpc/status.js';
 import { chars, INT32_MAX } from '#test/support/request-validation.js';
-import { describeRequestValidation, itRefusesUndecodable, rawCall, type Matrix } from './harness.js';
+import type { InventoryApi } from '../harness.js';
+import { describeRequestValidation, itRefusesUndecodable, rawCall, type Fixtures, type Matrix } from './harness.js';
 
 /**
  * Request validation of ReserveStock, GetReservation, CommitReservation,
@@ -150,6 +151,36 @@ const matrix: Matrix = {
       call: (api, f) =>
         api.reserveStock({ orderId: randomUUID(), items: [{ productId: f.productId, quantity: 1 }], ttl: { seconds: -60 } }),
     },
+    ...(
+      [
+        ['malformed location_id', { locationId: 'store-7' }, 'location_id'],
+        [
+          'a location and a destination',
+          { locationId: '00000000-0000-4000-8000-000000000001', destination: { postalCode: '10115' } },
+          'destination',
+        ],
+        ['a pinned location with SPLIT_ALLOWED', { locationId: '00000000-0000-4000-8000-000000000001', policy: 2 }, 'policy'],
+        ['an unknown policy 7', { policy: 7 }, 'policy'],
+        ['an empty destination', { destination: {} }, 'destination'],
+        ['a destination postal code of 17 characters', { destination: { postalCode: '12345678901234567' } }, 'destination.postal_code'],
+        ['a destination postal code with a slash', { destination: { postalCode: '10/115' } }, 'destination.postal_code'],
+        [
+          'a destination longitude of 180.5',
+          { destination: { coordinates: { latitude: 0, longitude: 180.5 } } },
+          'destination.coordinates.longitude',
+        ],
+        [
+          'a destination latitude of NaN',
+          { destination: { coordinates: { latitude: Number.NaN, longitude: 0 } } },
+          'destination.coordinates.latitude',
+        ],
+      ] as const
+    ).map(([name, routing, field]) => ({
+      name,
+      field,
+      call: (api: InventoryApi, f: Fixtures) =>
+        api.reserveStock({ orderId: randomUUID(), items: [{ productId: f.productId, quantity: 1 }], ...(routing as object) }),
+    })),
   ],
   GetReservation: [
     { name: 'missing order_id', field: 'order_id', call: (api) => api.getReservation({}) },

@@ -9,7 +9,7 @@ import { describeRequestValidation, itRefusesUndecodable, type Fixtures, type Ma
  * its fixtures and the checks after the cases are in harness.ts.
  */
 
-const adjust = (f: Fixtures, overrides: Partial<AdjustStockRequest> = {}): AdjustStockRequest => ({
+const adjust = (f: Fixtures, overrides: Partial<AdjustStockRequest> = {}): Partial<AdjustStockRequest> => ({
   note: '',
   productId: f.productId,
   delta: 5,
@@ -75,6 +75,7 @@ const matrix: Matrix = {
     },
     { name: 'note of 501 characters', field: 'note', call: (api, f) => api.adjustStock(adjust(f, { note: chars(501) })) },
     { name: 'note with a control character', field: 'note', call: (api, f) => api.adjustStock(adjust(f, { note: 'bad\u0008note' })) },
+    { name: 'malformed location_id', field: 'location_id', call: (api, f) => api.adjustStock(adjust(f, { locationId: 'shop-1' })) },
   ],
   BatchGetStockLevels: [
     { name: 'no ids', field: 'product_ids', call: (api) => api.batchGetStockLevels({ productIds: [] }) },
@@ -98,6 +99,61 @@ const matrix: Matrix = {
       name: '1001 ids',
       field: 'product_ids',
       call: (api) => api.batchGetStockLevels({ productIds: Array.from({ length: 1001 }, () => randomUUID()) }),
+    },
+    {
+      name: 'malformed location_id',
+      field: 'location_id',
+      call: (api, f) => api.batchGetStockLevels({ productIds: [f.productId], locationId: 'x' }),
+    },
+    {
+      name: 'a location and a destination',
+      field: 'destination',
+      call: (api, f) =>
+        api.batchGetStockLevels({ productIds: [f.productId], locationId: randomUUID(), destination: { postalCode: '10115' } }),
+    },
+    {
+      name: 'an empty destination',
+      field: 'destination',
+      call: (api, f) => api.batchGetStockLevels({ productIds: [f.productId], destination: {} }),
+    },
+    {
+      name: 'a destination latitude of 90.5',
+      field: 'destination.coordinates.latitude',
+      call: (api, f) =>
+        api.batchGetStockLevels({ productIds: [f.productId], destination: { coordinates: { latitude: 90.5, longitude: 0 } } }),
+    },
+  ],
+  UpdateStockSettings: [
+    {
+      name: 'missing product_id',
+      field: 'product_id',
+      call: (api) => api.updateStockSettings({ safetyStock: 1, updateMask: ['safety_stock'] }),
+    },
+    {
+      name: 'malformed location_id',
+      field: 'location_id',
+      call: (api, f) => api.updateStockSettings({ productId: f.productId, locationId: 'x', safetyStock: 1, updateMask: ['safety_stock'] }),
+    },
+    { name: 'no update_mask', field: 'update_mask', call: (api, f) => api.updateStockSettings({ productId: f.productId, safetyStock: 1 }) },
+    {
+      name: 'an unknown mask path',
+      field: 'update_mask',
+      call: (api, f) => api.updateStockSettings({ productId: f.productId, updateMask: ['available'] }),
+    },
+    {
+      name: 'a negative safety stock',
+      field: 'safety_stock',
+      call: (api, f) => api.updateStockSettings({ productId: f.productId, safetyStock: -1, updateMask: ['safety_stock'] }),
+    },
+    {
+      name: 'a safety stock of 1,000,001',
+      field: 'safety_stock',
+      call: (api, f) => api.updateStockSettings({ productId: f.productId, safetyStock: 1_000_001, updateMask: ['safety_stock'] }),
+    },
+    {
+      name: 'a negative threshold',
+      field: 'low_stock_threshold',
+      call: (api, f) => api.updateStockSettings({ productId: f.productId, lowStockThreshold: -1, updateMask: ['low_stock_threshold'] }),
     },
   ],
 };
