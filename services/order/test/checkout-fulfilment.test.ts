@@ -186,6 +186,31 @@ describe('checkout with a fulfilment (both services as processes): where the sto
     await system.carts.addCartItem({ customerId, productId, quantity: 30 });
   });
 
+  it("a cart's pickup: the location is checked with inventory, the cart counts only its stock, and Checkout reserves there", async () => {
+    const customerId = randomUUID();
+    const pickupAt = (locationId: string) => system.carts.setCartFulfilment({ customerId, fulfilment: { pickup: { locationId } } });
+    const closed = await insertLocation(system, { code: 'closed-store', pickup: true, active: false });
+    for (const [locationId, code, reason] of [
+      [randomUUID(), Code.NOT_FOUND, 'LOCATION_NOT_FOUND'],
+      [near, Code.FAILED_PRECONDITION, 'PICKUP_NOT_OFFERED'],
+      [closed, Code.FAILED_PRECONDITION, 'LOCATION_INACTIVE'],
+    ] as const) {
+      const refused = await expectGrpcError(pickupAt(locationId), code);
+      expect({ reason: refused.reason, field: refused.field }).to.deep.equal({ reason, field: 'fulfilment.pickup.location_id' });
+    }
+    expect((await system.carts.getCart({ customerId })).cart!.fulfilment).to.equal(undefined);
+
+    const productId = await productAt({ [store]: 1, [near]: 10 });
+    expect((await pickupAt(store)).cart!.fulfilment).to.deep.include({ pickup: { locationId: store } });
+    const { info } = await expectGrpcError(system.carts.addCartItem({ customerId, productId, quantity: 2 }), Code.FAILED_PRECONDITION);
+    expect(info!.metadata.available).to.equal('1');
+    await system.carts.addCartItem({ customerId, productId, quantity: 1 });
+    const { order } = await system.orders.checkout({ customerId, idempotencyKey: 'pickup-cart', paymentToken: 'tok_ok' });
+    expect(order!.fulfilment).to.deep.include({ pickup: { locationId: store } });
+    const confirmed = await waitForOrder(system, order!.id, hasStatus(S.ORDER_STATUS_CONFIRMED));
+    expect(confirmed.allocations).to.deep.equal([{ productId, locationId: store, quantity: 1 }]);
+  });
+
   it('the reconciler agrees with every order above, and reports an order whose allocation differs from its reservation', async () => {
     const before = await reconcileSystem(system);
     expect(before.disagreements).to.deep.equal([]);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { LocationKind } from '#libs/contracts/larder/inventory/v1/locations.js';
 import { AdjustmentReason, type Product } from '#libs/contracts/larder/inventory/v1/resources.js';
 import * as cartMessages from '#libs/contracts/larder/order/v1/cart_service.js';
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
@@ -307,30 +308,21 @@ export interface LocationFields {
   active?: boolean;
 }
 
-/**
- * Inserts a location into the system's inventory database and returns its id
- * (the tests run inventory with LOCATION_CACHE_MS=0, so it is routed to at
- * once). SQL, not CreateLocation, until that RPC is on this branch; the row is
- * what migration 008 defines.
- */
+/** Creates a location through the inventory API (CreateLocation) and returns its id. */
 export async function insertLocation(system: TestSystem, fields: LocationFields): Promise<string> {
-  const id = randomUUID();
-  const now = new Date();
-  await system.inventoryDb.db('locations').insert({
-    id,
-    code: `${fields.code}-${id.slice(0, 8)}`,
-    name: `Location ${fields.code}`,
-    kind: fields.pickup ? 'STORE' : 'DARK_STORE',
-    latitude: fields.coordinates?.latitude ?? null,
-    longitude: fields.coordinates?.longitude ?? null,
-    delivery: fields.delivery ?? false,
-    pickup: fields.pickup ?? false,
-    postal_code_prefixes: fields.postalCodePrefixes ?? [],
-    active: fields.active ?? true,
-    created_at: now,
-    updated_at: now,
+  const { location } = await system.inventory.createLocation({
+    location: {
+      code: `${fields.code}-${randomUUID().slice(0, 8)}`,
+      name: `Location ${fields.code}`,
+      kind: fields.pickup ? LocationKind.LOCATION_KIND_STORE : LocationKind.LOCATION_KIND_DARK_STORE,
+      coordinates: fields.coordinates,
+      delivery: fields.delivery ?? false,
+      pickup: fields.pickup ?? false,
+      deliveryArea: { postalCodePrefixes: fields.postalCodePrefixes ?? [], radiusKm: 0 },
+      active: fields.active ?? true,
+    },
   });
-  return id;
+  return location!.id;
 }
 
 /** Restocks `units` of a product at a location, through the inventory API. */
