@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { LocationKind } from '#libs/contracts/larder/inventory/v1/locations.js';
-import { AdjustmentReason, type Product } from '#libs/contracts/larder/inventory/v1/resources.js';
+import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
 import * as cartMessages from '#libs/contracts/larder/order/v1/cart_service.js';
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import * as orderMessages from '#libs/contracts/larder/order/v1/order_service.js';
@@ -18,6 +18,7 @@ import { startThrowawayPgBouncer, type ThrowawayPgBouncer } from '#test/support/
 import { testNatsUrl } from '#test/support/root-hooks.js';
 import { checkInvariants, migrateService, reconcile, type InvariantViolation, type ReconcileOptions } from '#test/support/scripts.js';
 import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
+import { stockAt as restockAt } from '#test/support/stock-at.js';
 import { orderMigrations } from '../migrations/index.js';
 import type { GatewayCallEntry } from '../payments/recording-gateway.js';
 import { callsOf, paymentViolations, readGatewayLog } from './gateway-log.js';
@@ -326,16 +327,8 @@ export async function insertLocation(system: TestSystem, fields: LocationFields)
 }
 
 /** Restocks `units` of a product at a location, through the inventory API. */
-export async function stockAt(system: TestSystem, productId: string, locationId: string, units: number): Promise<void> {
-  await system.inventory.adjustStock({
-    productId,
-    locationId,
-    delta: units,
-    reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
-    idempotencyKey: randomUUID(),
-    note: '',
-  });
-}
+export const stockAt = (system: TestSystem, productId: string, locationId: string, units: number): Promise<void> =>
+  restockAt(system.inventory, productId, locationId, units);
 
 /** A product's stock at one location. */
 export async function stockAtLocation(system: TestSystem, productId: string, locationId: string) {
