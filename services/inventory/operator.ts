@@ -25,7 +25,12 @@ export { inventoryMigrations } from './migrations/index.js';
 /** The API's policy, for its reference (scripts/api-docs): the scope and the error reasons of each RPC. */
 export { inventoryRpcs } from './transport/rpcs.js';
 /** The reconciler's reads (scripts/reconcile): reservations in order-id pages, restocks by idempotency key. */
-export { readAdjustmentsByKey, readReservationsAfter, type ReservationSnapshot } from './data/reconciliation.js';
+export {
+  readAdjustmentsByKey,
+  readReservationAllocationsOf,
+  readReservationsAfter,
+  type ReservationSnapshot,
+} from './data/reconciliation.js';
 export type { ReservationStatus } from './domain/types.js';
 export type { InvariantViolation };
 
