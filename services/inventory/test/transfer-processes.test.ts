@@ -1,20 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { TransferCreated } from '#libs/contracts/larder/inventory/v1/events.js';
 import * as messages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { createPromiseClient } from '#libs/grpc/client.js';
-import { freePort } from '#test/support/free-port.js';
 import { outcomeOf } from '#test/support/grpc-errors.js';
-import { testNatsUrl } from '#test/support/root-hooks.js';
-import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
+import type { ServiceProcess } from '#test/support/service-process.js';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import { findInvariantViolations } from '../data/invariants.js';
-import { ADMIN_KEY, createTestProduct, type InventoryApi } from './harness.js';
+import { ADMIN_KEY, createTestProduct, inventoryProcess, type InventoryApi } from './harness.js';
 import { defaultLocationId, insertTestLocation, stockAt, transferRequest } from './transfer-support.js';
 
 type CreateRequest = ReturnType<typeof transferRequest>;
@@ -34,20 +29,7 @@ describe('transfers across a SIGKILL', function () {
 
   beforeEach(async () => {
     database = await createTestDatabase('inventory', inventoryMigrations);
-    const env = {
-      DATABASE_URL: database.url,
-      NATS_URL: testNatsUrl(),
-      LOG_LEVEL: 'warn',
-      METRICS_PORT: '0',
-      DB_POOL_MAX: '10',
-      INVARIANT_CHECK_INTERVAL_MS: '0',
-    };
-    inventory = serviceProcess(
-      'services/inventory/main.ts',
-      await freePort(),
-      env,
-      join(mkdtempSync(join(tmpdir(), 'larder-transfers-')), 'inventory.log'),
-    );
+    inventory = await inventoryProcess(database.url, 'transfers');
   });
   afterEach(async () => {
     for (const api of clients.splice(0)) api.close();

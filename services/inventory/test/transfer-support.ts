@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { insertPlace } from './locations/stock-places.js';
 
 /**
  * What the transfer tests share: locations inserted with SQL (the location RPCs
@@ -13,26 +14,14 @@ export interface TestLocationFields {
   deleted?: boolean;
 }
 
-/** A location row as CreateLocation would write it (a dark store), returning its id. */
+/** A dark store inserted with SQL (stock-places.ts), returning its id; `deleted` marks it deleted (and inactive). */
 export async function insertTestLocation(db: Knex, fields: TestLocationFields = {}): Promise<string> {
-  const id = randomUUID();
-  await db('locations').insert({
-    id,
-    code: fields.code ?? `loc-${id.slice(0, 8)}`,
-    name: `Test location ${id.slice(0, 8)}`,
-    kind: 'DARK_STORE',
-    delivery: true,
-    active: fields.active ?? true,
-    created_at: db.fn.now(),
-    updated_at: db.fn.now(),
-    deleted_at: fields.deleted ? db.fn.now() : null,
-  });
+  const id = await insertPlace(db, { code: fields.code ?? `loc-${randomUUID().slice(0, 8)}`, active: fields.active ?? true });
+  if (fields.deleted) await db('locations').update({ deleted_at: db.fn.now(), active: false }).where({ id });
   return id;
 }
 
-export async function defaultLocationId(db: Knex): Promise<string> {
-  return (await db('locations').where({ is_default: true }).first('id')).id;
-}
+export { defaultPlace as defaultLocationId } from './locations/stock-places.js';
 
 export interface StockAt {
   available: number;
