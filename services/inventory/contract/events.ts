@@ -2,9 +2,9 @@ import { uuidv7 } from '#libs/ids/uuid.js';
 import { outboxEvent, type OutboxEvent } from '#libs/events/outbox.js';
 import { INVENTORY_EVENTS as EVENTS, type EventSpec } from '#libs/events/catalog.js';
 import { AdjustmentReason as AdjustmentReasonMessage } from '#libs/contracts/larder/inventory/v1/resources.js';
-import { isLowStock, toProductMessage, toReservationMessage, toStockLevelMessage } from './to-proto.js';
+import { isLowStock, toCategoryMessage, toProductMessage, toReservationMessage, toStockLevelMessage } from './to-proto.js';
 import type { EventContext } from '../domain/event-port.js';
-import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
+import type { AdjustmentReason, CategoryRecord, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
 
 /** Builds the outbox rows for inventory's facts; subjects and messages come from the event catalog (libs/events/catalog.ts). */
 
@@ -32,6 +32,15 @@ export const productDeleted = (ctx: EventContext, product: ProductRecord) =>
 
 export const productUndeleted = (ctx: EventContext, product: ProductRecord) =>
   event(EVENTS.productUndeleted, ctx, { product: toProductMessage(product) });
+
+export const categoryCreated = (ctx: EventContext, category: CategoryRecord) =>
+  event(EVENTS.categoryCreated, ctx, { category: toCategoryMessage(category) });
+
+export const categoryUpdated = (ctx: EventContext, category: CategoryRecord, changedFields: string[]) =>
+  event(EVENTS.categoryUpdated, ctx, { category: toCategoryMessage(category), changedFields });
+
+export const categoryDeleted = (ctx: EventContext, category: CategoryRecord, removedMemberships: number) =>
+  event(EVENTS.categoryDeleted, ctx, { category: toCategoryMessage(category), removedMemberships });
 
 const reasonMessage: Record<AdjustmentReason, AdjustmentReasonMessage> = {
   RESTOCK: AdjustmentReasonMessage.ADJUSTMENT_REASON_RESTOCK,

@@ -1,6 +1,6 @@
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { ReservedEventParts } from './reservation-types.js';
-import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from './types.js';
+import type { AdjustmentReason, CategoryRecord, ProductRecord, ReservationRecord, StockRecord } from './types.js';
 
 /** When and on whose behalf a fact happened: every event's metadata. */
 export interface EventContext {
@@ -18,6 +18,10 @@ export interface InventoryEvents {
   productUpdated(ctx: EventContext, product: ProductRecord, changedFields: string[]): OutboxEvent;
   productDeleted(ctx: EventContext, product: ProductRecord): OutboxEvent;
   productUndeleted(ctx: EventContext, product: ProductRecord): OutboxEvent;
+  categoryCreated(ctx: EventContext, category: CategoryRecord): OutboxEvent;
+  categoryUpdated(ctx: EventContext, category: CategoryRecord, changedFields: string[]): OutboxEvent;
+  /** With how many product memberships the delete removed (DeleteCategory with force). */
+  categoryDeleted(ctx: EventContext, category: CategoryRecord, removedMemberships: number): OutboxEvent;
   /** StockAdjusted, plus StockReplenished when units were added. */
   stockAdjusted(ctx: EventContext, stock: StockRecord, delta: number, reason: AdjustmentReason): OutboxEvent[];
   /** StockLow only when this change crossed the threshold. */

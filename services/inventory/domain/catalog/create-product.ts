@@ -20,7 +20,7 @@ export async function createProduct(deps: InventoryDeps, ctx: RequestContext, co
   const now = deps.clock.now();
   const id = uuidv7(now.getTime());
   try {
-    return await inTransaction(deps, async (trx) => {
+    const created = await inTransaction(deps, async (trx) => {
       await insertProduct(trx, { ...command, id }, now);
       await insertStockLevel(trx, id, command.initialStock, now);
       await recordMovements(
@@ -33,6 +33,8 @@ export async function createProduct(deps: InventoryDeps, ctx: RequestContext, co
       await appendToOutbox(trx, [deps.events.productCreated({ correlationId: ctx.correlationId, now }, product)]);
       return product;
     });
+    deps.catalogCache?.productChanged(id);
+    return created;
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw alreadyExists(`a product with sku "${command.sku}" already exists`, {
