@@ -6,7 +6,9 @@ export type RequestShape =
   /** ReserveStock of one unit of one of `productIds` (round robin), a fresh order id per call. */
   | { kind: 'reserveStock'; productIds: string[] }
   /** CreateOrder of one unit of one of `productIds`, fresh customer and idempotency key, token tok_ok. */
-  | { kind: 'createOrder'; productIds: string[] };
+  | { kind: 'createOrder'; productIds: string[] }
+  /** GetProduct of one of `productIds` (round robin). */
+  | { kind: 'getProduct'; productIds: string[] };
 
 export interface LoadSpec {
   /**
