@@ -82,8 +82,8 @@ export async function listenOnEveryReplica(options: ReplicaListenerOptions): Pro
     async stop() {
       generation += 1;
       statuses.stop?.();
+      // Nothing is served after this (the server drained first), so the cache is left as it is.
       for (const subscription of subscriptions) subscription.unsubscribe();
-      options.onReceiving(false);
     },
   };
 }

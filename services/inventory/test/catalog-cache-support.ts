@@ -13,9 +13,11 @@ export interface TwoReplicas {
 }
 
 export async function startTwoReplicas(options: { natsUrl?: string; env?: Record<string, string> } = {}): Promise<TwoReplicas> {
-  const a = await startTestInventory(options);
+  // On whatever CATALOG_CACHE the run has (these tests are about the cache).
+  const settings = { ...options, env: { CATALOG_CACHE: 'true', ...options.env } };
+  const a = await startTestInventory(settings);
   // B shares A's database; only A drops it.
-  const b = await startTestInventory({ ...options, database: { ...a.database, drop: async () => undefined } });
+  const b = await startTestInventory({ ...settings, database: { ...a.database, drop: async () => undefined } });
   return {
     a,
     b,
