@@ -174,9 +174,10 @@ function catalogCacheDeps(
   return {
     catalogCache: cache,
     stockReads: naturalBatches({
+      // One read for the batch; every member gets the whole map (it looks up only its own ids).
       run: async (members: readonly (readonly string[])[]) => {
         const levels = await findStockLevels(runtime.db, [...new Set(members.flat())]);
-        return members.map((ids) => new Map(ids.flatMap((id) => (levels.has(id) ? [[id, levels.get(id)!] as const] : []))));
+        return members.map(() => levels);
       },
       maxBatch: 64,
       maxInFlight: 2,
