@@ -5,7 +5,7 @@ import type { Logger } from '#libs/logging/logger.js';
 import { handlersOf, scopesOf } from '#libs/grpc/rpc-table.js';
 import { ServiceRuntime } from '#libs/service/runtime.js';
 import type { CatalogCacheConfig, InventoryConfig } from './config.js';
-import { CatalogCache } from './domain/catalog/catalog-cache.js';
+import { CATALOG_CACHES, CatalogCache } from './domain/catalog/catalog-cache.js';
 import { CATALOG_SUBJECTS, catalogInvalidation } from './consumers/catalog-events.js';
 import { listenOnEveryReplica } from '#libs/events/replica-listener.js';
 import { findInvariantViolations } from './data/invariants.js';
@@ -61,7 +61,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
       maxBatch: config.settleBatchMax,
       maxInFlight: config.settleBatchesInFlight,
     }),
-    ...(config.catalogCache ? catalogCacheDeps(runtime, config.catalogCache, logger) : {}),
+    ...catalogCacheDeps(runtime, config.catalogCache, logger),
   };
   runtime.server.addService(InventoryServiceService, handlersOf(inventoryRpcs, deps), scopesOf(inventoryRpcs));
 
@@ -113,15 +113,18 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
 /**
  * The catalog cache (docs/catalog-cache.md): the cache, the coalesced fresh
  * stock reads its answers join, the listener that hears every replica's
- * product and category events, and its metrics.
+ * product and category events, and its metrics. Off (CATALOG_CACHE=false), the
+ * metrics stay, at zero, so dashboards and alerts read the same names.
  */
 function catalogCacheDeps(
   runtime: ServiceRuntime,
-  config: CatalogCacheConfig,
+  config: CatalogCacheConfig | undefined,
   logger: Logger,
 ): Pick<InventoryDeps, 'catalogCache' | 'stockReads'> {
-  const cache = new CatalogCache(config);
+  const cache = config && new CatalogCache(config);
   const fallbacks = { disconnected: 0, late_event: 0 };
+  catalogCacheMetrics(runtime, cache, fallbacks);
+  if (!cache || !config) return {};
   const invalidation = catalogInvalidation(cache, config.fallbackTtlMs, (reason) => {
     fallbacks[reason] += 1;
     logger.warn(
@@ -139,9 +142,30 @@ function catalogCacheDeps(
       onReceiving: invalidation.onReceiving,
     }),
   );
+  return {
+    catalogCache: cache,
+    stockReads: naturalBatches({
+      // One read for the batch; every member gets the whole map (it looks up only its own ids).
+      run: async (members: readonly (readonly string[])[]) => {
+        const levels = await findStockLevels(runtime.db, [...new Set(members.flat())]);
+        return members.map(() => levels);
+      },
+      maxBatch: 64,
+      maxInFlight: 2,
+    }),
+  };
+}
+
+function catalogCacheMetrics(runtime: ServiceRuntime, cache: CatalogCache | undefined, fallbacks: Record<string, number>): void {
   const m = runtime.metrics;
-  const perCache = (pick: 'hits' | 'misses' | 'evictions' | 'invalidations') => () =>
-    Object.fromEntries([...cache.entries.counts()].map(([kind, counts]) => [kind, counts[pick]]));
+  const zero = { hits: 0, misses: 0, evictions: 0, invalidations: 0, entries: 0, bytes: 0 };
+  const perCache = (pick: keyof typeof zero) => () => {
+    const counts = cache?.entries.counts();
+    const sizes = pick === 'entries' || pick === 'bytes' ? cache?.entries.sizes() : undefined;
+    return Object.fromEntries(
+      CATALOG_CACHES.map((kind) => [kind, ({ ...zero, ...counts?.get(kind), ...sizes?.get(kind) } as typeof zero)[pick]]),
+    );
+  };
   m.counterFrom('larder_catalog_cache_hits_total', 'Catalog reads answered from the cache, per cache.', perCache('hits'), 'cache');
   m.counterFrom('larder_catalog_cache_misses_total', 'Catalog reads the cache could not answer, per cache.', perCache('misses'), 'cache');
   m.counterFrom(
@@ -156,14 +180,12 @@ function catalogCacheDeps(
     perCache('invalidations'),
     'cache',
   );
-  const sizes = (pick: 'entries' | 'bytes') => () =>
-    Object.fromEntries([...cache.entries.sizes()].map(([kind, size]) => [kind, size[pick]]));
-  m.gauge('larder_catalog_cache_entries', 'Entries held, per cache.', sizes('entries'), 'cache');
-  m.gauge('larder_catalog_cache_bytes', 'Bytes held (JSON size of the entries), per cache.', sizes('bytes'), 'cache');
+  m.gauge('larder_catalog_cache_entries', 'Entries held, per cache.', perCache('entries'), 'cache');
+  m.gauge('larder_catalog_cache_bytes', 'Bytes held (JSON size of the entries), per cache.', perCache('bytes'), 'cache');
   m.gauge(
     'larder_catalog_cache_receiving_invalidations',
-    '1 while invalidation events arrive; 0 while they may be missed (NATS down, events late) and entries live at most CATALOG_CACHE_FALLBACK_TTL_MS.',
-    () => (cache.entries.isReceiving ? 1 : 0),
+    '0 while invalidation events may be missed (NATS down, events late) and entries live at most CATALOG_CACHE_FALLBACK_TTL_MS; 1 otherwise (also with the cache off).',
+    () => (!cache || cache.entries.isReceiving ? 1 : 0),
   );
   m.counterFrom(
     'larder_catalog_cache_fallbacks_total',
@@ -171,16 +193,4 @@ function catalogCacheDeps(
     () => ({ ...fallbacks }),
     'reason',
   );
-  return {
-    catalogCache: cache,
-    stockReads: naturalBatches({
-      // One read for the batch; every member gets the whole map (it looks up only its own ids).
-      run: async (members: readonly (readonly string[])[]) => {
-        const levels = await findStockLevels(runtime.db, [...new Set(members.flat())]);
-        return members.map(() => levels);
-      },
-      maxBatch: 64,
-      maxInFlight: 2,
-    }),
-  };
 }
