@@ -41,8 +41,11 @@ interface Entry<V> {
   bytes: number;
 }
 
-/** What `begin()` returns: the invalidation count a fill must still see to be stored. */
-export type FillToken = number;
+/** What `begin()` returns: the invalidation count a fill must still see to be stored, and when its read began. */
+export interface FillToken {
+  epoch: number;
+  at: number;
+}
 
 const kindOf = (key: string): string => key.slice(0, key.indexOf(':'));
 
@@ -88,14 +91,17 @@ export class ReadCache<V extends object> {
 
   /** Taken before reading what will be stored: see `store`. */
   begin(): FillToken {
-    return this.epoch;
+    return { epoch: this.epoch, at: performance.now() };
   }
 
   /** Stores `value` unless an invalidation ran since `token` was taken (then the value may predate a change). */
   store(token: FillToken, key: string, value: V): boolean {
-    if (token !== this.epoch) return false;
-    const entry = { value, storedAt: performance.now(), bytes: Buffer.byteLength(JSON.stringify(value)) };
-    this.lru.set(key, entry, this.receiving ? {} : { ttl: this.options.fallbackTtlMs });
+    if (token.epoch !== this.epoch) return false;
+    // An entry's age counts from when its read began: the value may be as old as that, not younger.
+    const entry = { value, storedAt: token.at, bytes: Buffer.byteLength(JSON.stringify(value)) };
+    const fallbackLeft = this.options.fallbackTtlMs - (performance.now() - token.at);
+    if (!this.receiving && fallbackLeft <= 0) return false;
+    this.lru.set(key, entry, this.receiving ? {} : { ttl: Math.ceil(fallbackLeft) });
     return true;
   }
 

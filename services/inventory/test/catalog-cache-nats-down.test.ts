@@ -70,7 +70,8 @@ describe('catalog cache while NATS is down (a throwaway broker)', function () {
     console.log(
       `      (B: ${seen.length} reads with NATS down, worst staleness ${worst.toFixed(1)} ms after A's answer; fallback TTL ${FALLBACK_TTL_MS} ms)`,
     );
-    expect(worst).to.be.at.most(FALLBACK_TTL_MS + 50);
+    // Exact: an entry counts its age from when its read began, so no slack is needed.
+    expect(worst).to.be.at.most(FALLBACK_TTL_MS);
     expect(seen.some((r) => r.etag < etag)).to.equal(true, 'B served some reads from its cache, older versions included');
 
     await nats.start();

@@ -61,6 +61,15 @@ describe('ReadCache (libs/cache/read-cache.ts)', () => {
     expect(c.get('things:new'), 'what was stored while deaf is dropped').to.equal(undefined);
   });
 
+  it("counts an entry's age from when its read began: a slow read while not receiving serves nothing older than the fallback TTL", async () => {
+    const c = cache();
+    c.setReceiving(false);
+    const slow = c.begin();
+    await delay(80);
+    c.store(slow, 'things:slow', { v: 1 });
+    expect(c.get('things:slow'), 'its read began more than the fallback TTL ago').to.equal(undefined);
+  });
+
   it('is bounded by entries and by bytes, counting evictions', () => {
     const byEntries = cache({ maxEntries: 2 });
     for (const v of [1, 2, 3]) byEntries.store(byEntries.begin(), `things:${v}`, { v });

@@ -1,4 +1,4 @@
-import { ReadCache, type ReadCacheOptions } from '#libs/cache/read-cache.js';
+import { ReadCache, type FillToken, type ReadCacheOptions } from '#libs/cache/read-cache.js';
 import type { CategoryRecord, ProductFilter, ProductRecord } from '../types.js';
 
 /**
@@ -63,7 +63,7 @@ export class CatalogCache {
     return entry && 'product' in entry ? entry.product : undefined;
   }
 
-  storeProduct(token: number, product: ProductRecord): void {
+  storeProduct(token: FillToken, product: ProductRecord): void {
     this.entries.store(token, productKey(product.id), { product: catalogPart(product) });
   }
 
@@ -72,7 +72,7 @@ export class CatalogCache {
     return entry && 'page' in entry ? entry.page : undefined;
   }
 
-  storePage(token: number, filter: ProductFilter, pageSize: number, page: CachedProductPage): void {
+  storePage(token: FillToken, filter: ProductFilter, pageSize: number, page: CachedProductPage): void {
     this.entries.store(token, pageKey(filter, page.afterId, pageSize), { page });
   }
 
@@ -81,7 +81,7 @@ export class CatalogCache {
     return entry && 'category' in entry ? entry.category : undefined;
   }
 
-  storeCategory(token: number, category: CategoryRecord): void {
+  storeCategory(token: FillToken, category: CategoryRecord): void {
     this.entries.store(token, categoryKey(category.id), { category });
   }
 
@@ -90,7 +90,7 @@ export class CatalogCache {
     return entry && 'categoryPage' in entry ? entry.categoryPage : undefined;
   }
 
-  storeCategoryPage(token: number, afterName: string | undefined, pageSize: number, page: CachedCategoryPage): void {
+  storeCategoryPage(token: FillToken, afterName: string | undefined, pageSize: number, page: CachedCategoryPage): void {
     this.entries.store(token, categoryPageKey(afterName, pageSize), { categoryPage: page });
   }
 
