@@ -90,7 +90,7 @@ export async function seedCatalog(db: Pool, catalog: SeedCatalog): Promise<{ loc
     const existing = await findCategoryByName(db, category.name);
     if (existing) categoryIds.set(category.name, existing.id);
     else {
-      categoryIds.set(category.name, (await createCategory(deps, category)).id);
+      categoryIds.set(category.name, (await createCategory(deps, ctx, category)).id);
       added.categories += 1;
     }
   }

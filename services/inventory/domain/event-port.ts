@@ -2,7 +2,7 @@ import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { LocationRecord } from './location-types.js';
 import type { ReservedEventParts } from './reservation-types.js';
 import type { TransferRecord } from './transfer-types.js';
-import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from './types.js';
+import type { AdjustmentReason, CategoryRecord, ProductRecord, ReservationRecord, StockRecord } from './types.js';
 
 /** When and on whose behalf a fact happened: every event's metadata. */
 export interface EventContext {
@@ -24,6 +24,10 @@ export interface InventoryEvents {
   /** changedFields: the update mask's paths. */
   locationUpdated(ctx: EventContext, location: LocationRecord, changedFields: string[]): OutboxEvent;
   locationDeleted(ctx: EventContext, location: LocationRecord): OutboxEvent;
+  categoryCreated(ctx: EventContext, category: CategoryRecord): OutboxEvent;
+  categoryUpdated(ctx: EventContext, category: CategoryRecord, changedFields: string[]): OutboxEvent;
+  /** With how many product memberships the delete removed (DeleteCategory with force). */
+  categoryDeleted(ctx: EventContext, category: CategoryRecord, removedMemberships: number): OutboxEvent;
   /** StockAdjusted, plus StockReplenished when units were added. */
   stockAdjusted(ctx: EventContext, stock: StockRecord, delta: number, reason: AdjustmentReason): OutboxEvent[];
   /** StockLow only when this change crossed the threshold. */

@@ -58,6 +58,8 @@ export async function startTestInventory(options: TestInventoryOptions = {}): Pr
     OUTBOX_POLL_MS: '50',
     SHUTDOWN_GRACE_MS: '2000',
     METRICS_PORT: '0',
+    // `CATALOG_CACHE=false npm test` runs every test with the catalog cache off (docs/testing.md).
+    ...(process.env.CATALOG_CACHE === undefined ? {} : { CATALOG_CACHE: process.env.CATALOG_CACHE }),
     ...options.env,
   });
   const running = await startInventory(config, silentLogger(), options.clock);
