@@ -134,7 +134,32 @@ describe('hostile input over the whole API (descriptor-driven fuzzer, both servi
     await inv.createCategory({ category: { name: `Fuzz ${randomUUID().slice(0, 8)}` } });
     const reservedOrderId = randomUUID();
     await inv.reserveStock({ orderId: reservedOrderId, items: [{ productId: products[0]!, quantity: 2 }], ttl: { seconds: 3600 } });
+    // A second location, straight into the table (CreateLocation may not be declared yet), and a transfer to it when it is.
+    const storeId = randomUUID();
+    const now = inventoryDb.db.fn.now();
+    await inventoryDb.db('locations').insert({
+      id: storeId,
+      code: `fuzz-${storeId.slice(0, 8)}`,
+      name: 'Fuzz dark store',
+      kind: 'DARK_STORE',
+      delivery: true,
+      active: true,
+      created_at: now,
+      updated_at: now,
+    });
     const locationIds = (await inventoryDb.db('locations').select<{ id: string }[]>('id')).map((row) => row.id);
+    const defaultLocationId = (await inventoryDb.db('locations').where({ is_default: true }).first<{ id: string }>('id'))!.id;
+    const transferIds: string[] = [];
+    if (DECLARED.has('createTransfer')) {
+      const { transfer } = await inv.createTransfer({
+        fromLocationId: defaultLocationId,
+        toLocationId: storeId,
+        items: [{ productId: products[0]!, quantity: 5 }],
+        idempotencyKey: 'fuzz-transfer',
+        note: 'fuzz fixture',
+      });
+      transferIds.push(transfer!.id);
+    }
     const customerId = randomUUID();
     const placed = await orders.createOrder({
       customerId,
@@ -156,7 +181,7 @@ describe('hostile input over the whole API (descriptor-driven fuzzer, both servi
       (await inv.listCategories({ pageSize: 1 })).nextPageToken,
     ].filter(Boolean);
     pools = {
-      ids: [...products, category!.id, reservedOrderId, ...locationIds, customerId, placed.order!.id],
+      ids: [...products, category!.id, reservedOrderId, ...locationIds, ...transferIds, customerId, placed.order!.id],
       pageTokens,
     };
   });
