@@ -147,6 +147,11 @@ class Generator {
   /** Inside a repeated field with many entries: no huge strings, no deep nesting (keeps requests under 4 MB). */
   private lean = 0;
   /**
+   * Characters left for long strings in this request: one huge string, not several
+   * (a request of megabytes measures the machine's load more than the service).
+   */
+  private longBudget = 0;
+  /**
    * The chance that a value is hostile rather than plausible, set per request: a
    * request that is hostile everywhere rarely gets past the first field's check,
    * so some are near-valid with a hostile value or two, to reach the data layer.
@@ -206,8 +211,10 @@ class Generator {
       return this.pick(HOSTILE_STRINGS) + this.pick(WORDS);
     }
     // Long: just past typical limits, or huge.
-    const sizes = this.lean > 0 ? [64, 129, 256, 1025] : [64, 129, 256, 1025, 4097, 65_537, 300_000];
-    return this.pick(['a', 'é', '🥕', '\u0000', ' ']).repeat(this.pick(sizes));
+    const sizes = (this.lean > 0 ? [64, 129, 256] : [64, 129, 256, 1025, 4097, 65_537, 200_000]).filter((n) => n <= this.longBudget);
+    const size = sizes.length > 0 ? this.pick(sizes) : 0;
+    this.longBudget -= size;
+    return this.pick(['a', 'é', '🥕', '\u0000', ' ']).repeat(size);
   }
 
   /** A value that passes validation, as far as a name can tell. */
@@ -317,6 +324,12 @@ class Generator {
     return value;
   }
 
+  /** Starts a request: `hostility` for its values, a fresh budget for long strings. */
+  begin(hostility: number): void {
+    this.hostility = hostility;
+    this.longBudget = 250_000;
+  }
+
   /** One message's fields, written to `writer`; returns its sketch. */
   message(writer: BinaryWriter, desc: DescMessage, depth: number): Record<string, unknown> {
     const shape: Record<string, unknown> = {};
@@ -352,7 +365,7 @@ class Generator {
     const paths: string[] = [];
     for (let i = 0; i < count; i += 1) {
       const path = this.chance(0.6) && this.maskPaths.length > 0 ? this.pick(this.maskPaths) : (sketchless(this.text('path')) ?? '');
-      paths.push(this.chance(0.1) && paths.length > 0 ? paths[0]! : path);
+      paths.push(this.chance(0.1) && paths.length > 0 && paths[0]!.length <= 256 ? paths[0]! : path);
     }
     for (const path of paths) writer.tag(1, WireType.LengthDelimited).string(path);
     shape.paths = paths.map(sketch);
@@ -397,8 +410,9 @@ class Generator {
   private list(writer: BinaryWriter, field: DescField & { fieldKind: 'list' }, depth: number): unknown {
     const hostile = this.hostile();
     const r = hostile ? this.random() : 0.15 + this.random() * 0.6;
-    const many = r > 0.88;
-    const count = r < 0.15 ? 0 : r < 0.45 ? 1 : r < 0.88 ? 2 + this.int(4) : this.pick([50, 120, 300]);
+    // Many entries once per branch: a list of 300 inside a list of 300 would be megabytes.
+    const many = r > 0.88 && this.lean === 0;
+    const count = r < 0.15 ? 0 : r < 0.45 ? 1 : !many ? 2 + this.int(4) : this.pick([50, 120, 300]);
     const duplicates = hostile && this.chance(0.15);
     if (many) this.lean += 1;
     try {
@@ -418,9 +432,11 @@ class Generator {
       };
       if (count === 0) return [];
       if (duplicates) {
-        // The same entry over and over: written once, copied at the byte level.
+        // The same entry over and over: written once (lean: it is copied), copied at the byte level.
         const entry = new BinaryWriter();
+        this.lean += 1;
         const sketched = one(entry);
+        this.lean -= 1;
         const bytes = entry.finish();
         for (let i = 0; i < count + 1; i += 1) writer.raw(bytes);
         return [`${count + 1} × ${JSON.stringify(sketched)}`];
@@ -516,7 +532,7 @@ export function requestsFor(method: DescMethod, seed: number, count: number, poo
       continue;
     }
     // Half the requests hostile throughout, the rest near-valid with some hostile values.
-    generator.hostility = [1, 1, 0.3, 0.05, 0][Math.floor(random() * 5)]!;
+    generator.begin([1, 1, 0.3, 0.05, 0][Math.floor(random() * 5)]!);
     const writer = new BinaryWriter();
     const shape = generator.message(writer, method.input, 0);
     const bytes = writer.finish();
@@ -549,8 +565,8 @@ export interface FuzzOutcome {
 /**
  * Sends a request with a deadline. A unary call answered DEADLINE_EXCEEDED is a
  * hang. A server stream is opened and must answer (a message, an end or an
- * error) within the deadline; then it is cancelled: 'STREAMING' when it sent
- * messages and was still open, 'HANG' when it sent nothing at all.
+ * error) within the deadline: 'STREAMING' when it sent a message (the client
+ * then cancels it), 'HANG' when it sent nothing by the deadline.
  */
 export function sendFuzz(client: Client, request: FuzzRequest, apiKey: string, deadlineMs: number): Promise<FuzzOutcome> {
   const started = Date.now();
@@ -561,7 +577,6 @@ export function sendFuzz(client: Client, request: FuzzRequest, apiKey: string, d
   if (request.method.methodKind === 'server_streaming') {
     return new Promise((resolve) => {
       const call = client.makeServerStreamRequest(path, identity, identity, bytes, bearer(apiKey), {});
-      let messages = 0;
       let settled = false;
       const settle = (outcome: FuzzOutcome) => {
         if (settled) return;
@@ -570,11 +585,13 @@ export function sendFuzz(client: Client, request: FuzzRequest, apiKey: string, d
         resolve(outcome);
       };
       const timer = setTimeout(() => {
-        settle(done(messages > 0 ? 'STREAMING' : 'HANG', `${messages} messages, cancelled after ${deadlineMs} ms`));
+        settle(done('HANG', `no message, end or status within ${deadlineMs} ms`));
         call.cancel();
       }, deadlineMs);
       call.on('data', () => {
-        messages += 1;
+        // It answered: cancel it, which the server must take cleanly too (the health check after the run).
+        settle(done('STREAMING', 'answered, then cancelled by the client'));
+        call.cancel();
       });
       call.on('error', (error: ServiceError) => settle(done(Code[error.code]!, error.details)));
       call.on('end', () => settle(done('OK')));

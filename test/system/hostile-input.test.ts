@@ -38,7 +38,7 @@ import { orderRpcs } from '../../services/order/transport/orders.js';
 /**
  * Hostile input over the whole gRPC API, as a fuzzer driven by the descriptors
  * sends it (test/support/descriptor-fuzz.ts): every method of InventoryService,
- * OrderService and CartService gets FUZZ_CALLS random requests (40 by default),
+ * OrderService and CartService gets FUZZ_CALLS random requests (100 by default),
  * written at the wire level from the request's descriptor, with the admin key
  * (some with none, some with a key lacking the scope), each with a deadline.
  * None may be answered UNKNOWN or INTERNAL, and none may hang (a unary call
@@ -60,7 +60,7 @@ const OTHER_KEYS: Record<string, readonly string[]> = {
   order: ['dev-storefront-key', 'dev-order-support-key', 'no-such-key'],
 };
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const CALLS = Number(process.env.FUZZ_CALLS ?? 40);
+const CALLS = Number(process.env.FUZZ_CALLS ?? 100);
 const ONLY = process.env.FUZZ_METHODS?.split(',').filter(Boolean);
 const DEADLINE_MS = Number(process.env.FUZZ_DEADLINE_MS ?? 5_000);
 const CONCURRENCY = 4;
@@ -221,9 +221,10 @@ describe('hostile input over the whole API (descriptor-driven fuzzer, both servi
       return sendFuzz(clientFor(service), request, key, DEADLINE_MS);
     });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const slowest = outcomes.reduce((a, b) => (b.elapsedMs > a.elapsedMs ? b : a));
 
     console.log(
-      `      hostile input: FUZZ_SEED=${SEED}, ${outcomes.length} calls over ${methods.length} methods in ${seconds} s` +
+      `      hostile input: FUZZ_SEED=${SEED}, ${outcomes.length} calls over ${methods.length} methods in ${seconds} s (slowest: ${slowest.request.method.name} #${slowest.request.index}, ${slowest.elapsedMs} ms, ${slowest.code})` +
         (skipped.length > 0 ? `; not declared yet, skipped: ${skipped.join(', ')}` : ''),
     );
     console.log(
