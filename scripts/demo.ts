@@ -4,8 +4,10 @@
  * holding a token (development key set, as npm start configures it), shows
  * that another customer's token cannot see that order, shows a declined
  * payment giving its stock back, then runs a flash sale — 50 buyers at once
- * for the last 5 units, placed by the storefront's service key — and checks
- * the stock invariant. Exits 1 when anything is not as it should be.
+ * for the last 5 units, placed by the storefront's service key — then tours
+ * stock in many places (a routed reservation, a split, a transfer, a pickup
+ * order) and checks the stock invariant. Exits 1 when anything is not as it
+ * should be.
  */
 import { randomUUID } from 'node:crypto';
 import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
@@ -14,6 +16,7 @@ import * as cartMessages from '#libs/contracts/larder/order/v1/cart_service.js';
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
 import * as orderMessages from '#libs/contracts/larder/order/v1/order_service.js';
 import { OrderServiceService } from '#libs/contracts/larder/order/v1/order_service.js';
+import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { OrderStatus, type Order } from '#libs/contracts/larder/order/v1/resources.js';
 import { createDatabase } from '#libs/db/knex.js';
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
@@ -182,6 +185,82 @@ async function flashSale() {
   if (waitingOrders.length) console.log(`   (cancelled the ${waitingOrders.length} waiting orders so they do not linger)`);
 }
 
+/** A Mitte customer: in ber-mitte's area (0.6 km) and in ber-kreuzberg's radius (2.5 km); the warehouse ships everywhere. */
+const MITTE_CUSTOMER = { postalCode: '10119', coordinates: { latitude: 52.5246, longitude: 13.405 } };
+
+async function locationsTour() {
+  step('Stock in many places: a routed reservation, a split, a transfer and a pickup (docs/routing.md)');
+  const { locations } = await inventory.listLocations({ pageSize: 50 });
+  const id = (code: string) => locations.find((l) => l.code === code)?.id ?? '';
+  const [mitte, kreuzberg, warehouse] = [id('ber-mitte'), id('ber-kreuzberg'), id('ber-warehouse')];
+  check(Boolean(mitte && kreuzberg && warehouse), 'the demo chain has two dark stores and a warehouse (npm start seeds them)');
+  if (!mitte || !kreuzberg || !warehouse) return;
+  const codeOf = new Map(locations.map((l) => [l.id, l.code]));
+  const where = (lines: readonly { locationId: string; quantity: number }[]) =>
+    lines.map((l) => `${l.quantity} at ${codeOf.get(l.locationId)}`).join(', ');
+  const { product } = await inventory.createProduct({
+    product: {
+      sku: `DEMO-ROUTED-${Date.now().toString(36).toUpperCase()}`,
+      name: 'Sourdough loaf (routing tour)',
+      price: { currencyCode: 'EUR', minorUnits: 449 },
+    },
+    initialStock: 0,
+  });
+  const productId = product!.id;
+  for (const [locationId, units] of [
+    [mitte, 3],
+    [kreuzberg, 2],
+    [warehouse, 4],
+  ] as const) {
+    await inventory.adjustStock({ productId, locationId, delta: units, reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK, idempotencyKey: `demo-${randomUUID()}` });
+  }
+  console.log('   a new product: 3 at ber-mitte, 2 at ber-kreuzberg, 4 at ber-warehouse');
+  const reserve = (quantity: number) =>
+    inventory.reserveStock({ orderId: randomUUID(), items: [{ productId, quantity }], destination: MITTE_CUSTOMER });
+
+  const routed = (await reserve(2)).reservation!;
+  console.log(`   2 for a customer in ${MITTE_CUSTOMER.postalCode}: ${where(routed.allocations)}`);
+  check(routed.allocations.length === 1 && routed.allocations[0]!.locationId === mitte, 'routed to the nearest location that has them');
+
+  const split = (await reserve(6)).reservation!;
+  console.log(`   6 more (no one location has 6): ${where(split.allocations)}`);
+  check(split.allocations.length === 3, 'split over the three locations, nearest first');
+
+  const { transfer } = await inventory.createTransfer({
+    fromLocationId: warehouse,
+    toLocationId: kreuzberg,
+    items: [{ productId, quantity: 1 }],
+    idempotencyKey: `demo-${randomUUID()}`,
+    note: 'demo',
+  });
+  await inventory.receiveTransfer({ id: transfer!.id, received: [] });
+  const atKreuzberg = (await inventory.batchGetStockLevels({ productIds: [productId], locationId: kreuzberg })).stockLevels[0]!;
+  console.log(`   transfer of 1 from ber-warehouse to ber-kreuzberg, received: ${atKreuzberg.availableToSell} to sell there`);
+  check(atKreuzberg.availableToSell === 1, 'the transferred unit is at ber-kreuzberg');
+
+  const customer = await asCustomer(randomUUID());
+  const { order } = await customer.orders
+    .createOrder({
+      idempotencyKey: `demo-${randomUUID()}`,
+      paymentToken: 'tok_ok',
+      items: [{ productId, quantity: 1 }],
+      fulfilment: { pickup: { locationId: kreuzberg } },
+    })
+    .finally(() => customer.close());
+  const picked = await waitFor(order!.id, (o) => o.status === OrderStatus.ORDER_STATUS_CONFIRMED);
+  console.log(`   pickup order at ber-kreuzberg: ${statusName(picked.status)}, ${where(picked.allocations)}`);
+  check(
+    picked.status === OrderStatus.ORDER_STATUS_CONFIRMED && picked.allocations.every((a) => a.locationId === kreuzberg),
+    'the pickup order is CONFIRMED with its unit at ber-kreuzberg',
+  );
+  for (const r of [routed, split]) await inventory.releaseReservation({ orderId: r.orderId, reason: 'demo over' });
+  const [total] = (await inventory.batchGetStockLevels({ productIds: [productId] })).stockLevels;
+  console.log(
+    `   released the two reservations: ${total!.availableToSell} to sell, ${total!.sold} sold, over ${total!.locations.length} locations`,
+  );
+  check(total!.availableToSell === 8 && total!.sold === 1 && total!.inTransit === 0, 'every unit accounted for: 8 to sell, 1 sold');
+}
+
 async function main(): Promise<void> {
   console.log(`Larder demo — inventory ${INVENTORY}, order ${ORDER}, correlation id ${correlationId}`);
   const products = await browse();
@@ -191,6 +270,7 @@ async function main(): Promise<void> {
     await declinedCheckout(product.id);
   }
   await flashSale();
+  await locationsTour();
   console.log(failures === 0 ? '\nAll good.' : `\n${failures} check(s) failed.`);
   process.exitCode = failures === 0 ? 0 : 1;
 }

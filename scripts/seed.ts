@@ -1,5 +1,6 @@
 /**
- * `npm run seed`: loads the demo grocery catalog into the inventory database
+ * `npm run seed`: loads the demo grocery catalog (three locations, categories,
+ * products with their stock spread over the locations) into the inventory database
  * (INVENTORY_DATABASE_URL or DATABASE_URL, default the local larder_inventory),
  * through the same domain code the API uses, so every product gets its ledger
  * row and its event. Products whose SKU exists are skipped: running it twice
@@ -7,15 +8,16 @@
  */
 import { createDatabase } from '#libs/db/knex.js';
 import { seedCatalog } from '../services/inventory/operator.js';
-import { SEED_CATEGORIES, SEED_PRODUCTS } from './seed/catalog.js';
+import { SEED_CATEGORIES, SEED_LOCATIONS, SEED_PRODUCTS, spreadStock } from './seed/catalog.js';
 
 export async function seedInventory(
   url: string,
   log: (line: string) => void = console.log,
-): Promise<{ products: number; categories: number }> {
+): Promise<{ locations: number; products: number; categories: number }> {
   const db = createDatabase({ url, poolMax: 2, applicationName: 'larder-seed' });
   try {
     const added = await seedCatalog(db, {
+      locations: SEED_LOCATIONS,
       categories: SEED_CATEGORIES,
       products: SEED_PRODUCTS.map((product) => ({
         sku: product.sku,
@@ -23,12 +25,14 @@ export async function seedInventory(
         description: product.description,
         price: { currencyCode: 'EUR', minorUnits: product.priceCents },
         lowStockThreshold: product.lowStockThreshold,
-        initialStock: product.stock,
+        initialStock: 0,
+        stockAt: spreadStock(product.stock),
         categoryNames: product.categories,
       })),
     });
     log(
-      `seed: added ${added.categories} categories and ${added.products} products (${SEED_PRODUCTS.length - added.products} already there)`,
+      `seed: added ${added.locations} locations, ${added.categories} categories and ${added.products} products ` +
+        `(${SEED_PRODUCTS.length - added.products} already there)`,
     );
     return added;
   } finally {

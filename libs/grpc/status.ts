@@ -41,6 +41,16 @@ function classifyInfrastructureError(error: unknown): AppError | undefined {
   if (code === '57014') {
     return new AppError('deadlineExceeded', 'the database query took too long', { cause: error });
   }
+  // A write on a standby: the connection reached a node that is not (or no longer)
+  // the primary, e.g. through a proxy that has not yet marked it down after a
+  // restart or a failover (docs/database-failover.md). The primary is what is
+  // unavailable; the pool reconnects once the proxy routes to the new one.
+  if (code === '25006') {
+    return new AppError('unavailable', 'the database is read-only (not the primary), retry later', {
+      reason: 'DATABASE_UNAVAILABLE',
+      cause: error,
+    });
+  }
   if (
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||

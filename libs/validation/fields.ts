@@ -94,6 +94,13 @@ export function pageSize(field: string, value: number | undefined, { fallback = 
   return n === 0 ? fallback : n;
 }
 
+/** The version an etag this server issued stands for (the row's version, in decimal); undefined when none is sent. */
+export function etagVersion(field: string, etag: string | undefined): number | undefined {
+  if (!etag) return undefined;
+  if (!/^\d{1,9}$/.test(etag)) throw invalid(field, 'is not an etag this server issued');
+  return Number(etag);
+}
+
 /** Field-mask paths, checked against those the update supports. */
 export function maskPaths(field: string, paths: readonly string[] | undefined, allowed: readonly string[]): string[] {
   if (!paths || paths.length === 0) throw invalid(field, `is required; allowed paths: ${allowed.join(', ')}`);

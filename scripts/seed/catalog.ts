@@ -1,3 +1,5 @@
+import type { SeedCatalog } from '../../services/inventory/operator.js';
+
 /** A small, believable grocery catalog for development and the demo. Prices in euro cents. */
 export interface SeedProduct {
   sku: string;
@@ -7,6 +9,58 @@ export interface SeedProduct {
   stock: number;
   lowStockThreshold: number;
   categories: string[];
+}
+
+/**
+ * Where the demo chain keeps stock (docs/locations.md): two dark stores in
+ * Berlin delivering to their neighbourhoods (postal-code prefixes, and a radius
+ * around them), and a warehouse shipping everywhere (no area) at a lower
+ * priority. Each product's stock is spread over them (stockAt below); the
+ * default location the migrations made keeps none.
+ */
+export const SEED_LOCATIONS: NonNullable<SeedCatalog['locations']> = [
+  {
+    code: 'ber-mitte',
+    name: 'Dark store Berlin-Mitte',
+    kind: 'DARK_STORE',
+    address: { line1: 'Torstraße 100', line2: '', city: 'Berlin', postalCode: '10119', countryCode: 'DE' },
+    coordinates: { latitude: 52.5291, longitude: 13.4013 },
+    delivery: true,
+    pickup: true,
+    deliveryArea: { postalCodePrefixes: ['101', '104'], radiusKm: 3 },
+    priority: 10,
+    active: true,
+  },
+  {
+    code: 'ber-kreuzberg',
+    name: 'Dark store Berlin-Kreuzberg',
+    kind: 'DARK_STORE',
+    address: { line1: 'Oranienstraße 50', line2: '', city: 'Berlin', postalCode: '10969', countryCode: 'DE' },
+    coordinates: { latitude: 52.5021, longitude: 13.4113 },
+    delivery: true,
+    pickup: true,
+    deliveryArea: { postalCodePrefixes: ['109', '1096', '1099'], radiusKm: 3 },
+    priority: 10,
+    active: true,
+  },
+  {
+    code: 'ber-warehouse',
+    name: 'Warehouse Berlin-Spandau',
+    kind: 'WAREHOUSE',
+    address: { line1: 'Am Juliusturm 1', line2: '', city: 'Berlin', postalCode: '13599', countryCode: 'DE' },
+    coordinates: { latitude: 52.5406, longitude: 13.2144 },
+    delivery: true,
+    pickup: false,
+    deliveryArea: { postalCodePrefixes: [], radiusKm: 0 },
+    priority: 0,
+    active: true,
+  },
+];
+
+/** A product's stock over the demo locations: half at the warehouse, a quarter at each dark store. */
+export function spreadStock(units: number): Record<string, number> {
+  const store = Math.floor(units / 4);
+  return { 'ber-mitte': store, 'ber-kreuzberg': store, 'ber-warehouse': units - 2 * store };
 }
 
 export const SEED_CATEGORIES: { name: string; description: string }[] = [

@@ -1,4 +1,3 @@
-import { plainInventoryDeps } from './plain-deps.js';
 /**
  * The inventory's front door for operator scripts: the only module of this
  * service that scripts/ may import (.dependency-cruiser.cjs, rule
@@ -15,6 +14,11 @@ import { findCategoryByName } from './data/categories.js';
 import { countProducts, findInvariantViolations, type InvariantViolation } from './data/invariants.js';
 import { createCategory } from './domain/catalog/create-category.js';
 import { createProduct } from './domain/catalog/create-product.js';
+import { createLocation } from './domain/locations/create-location.js';
+import type { NewLocation } from './domain/location-types.js';
+import { adjustStock } from './domain/stock/adjust-stock.js';
+import type { ProductRecord } from './domain/types.js';
+import { plainInventoryDeps } from './plain-deps.js';
 
 export { readInventoryConfig, type InventoryConfig } from './config.js';
 export { inventoryMigrations } from './migrations/index.js';
@@ -39,8 +43,9 @@ export async function checkStockInvariant(db: Pool): Promise<StockInvariantRepor
   return { products: await countProducts(db), violations };
 }
 
-/** A catalog to seed: categories by name, products naming their categories. */
+/** A catalog to seed: locations by code, categories by name, products naming their categories and where their stock is. */
 export interface SeedCatalog {
+  locations?: readonly Omit<NewLocation, 'id'>[];
   categories: readonly { name: string; description: string }[];
   products: readonly {
     sku: string;
@@ -48,21 +53,33 @@ export interface SeedCatalog {
     description: string;
     price: Money;
     lowStockThreshold: number;
+    /** Units at the default location. */
     initialStock: number;
+    /** Units restocked at other locations, by location code. */
+    stockAt?: Readonly<Record<string, number>>;
     categoryNames: readonly string[];
   }[];
 }
 
 /**
  * Seeds a catalog through the same use cases the API runs, so every product
- * gets its ledger row and its ProductCreated event. Categories whose name
- * exists and products whose SKU exists are left as they are: seeding twice
- * adds nothing. Returns what it added.
+ * gets its ledger rows and its events. Locations whose code exists, categories
+ * whose name exists and products whose SKU exists are left as they are:
+ * seeding twice adds nothing. Returns what it added.
  */
-export async function seedCatalog(db: Pool, catalog: SeedCatalog): Promise<{ categories: number; products: number }> {
+export async function seedCatalog(db: Pool, catalog: SeedCatalog): Promise<{ locations: number; categories: number; products: number }> {
   const deps = plainInventoryDeps(db);
   const ctx = { correlationId: 'seed' };
-  const added = { categories: 0, products: 0 };
+  const added = { locations: 0, categories: 0, products: 0 };
+  for (const location of catalog.locations ?? []) {
+    try {
+      await createLocation(deps, ctx, location);
+      added.locations += 1;
+    } catch (error) {
+      if (!(error instanceof AppError && error.kind === 'alreadyExists')) throw error;
+    }
+  }
+  const locationIds = new Map((await deps.locations.all()).map((l) => [l.code, l.id]));
   const categoryIds = new Map<string, string>();
   for (const category of catalog.categories) {
     const existing = await findCategoryByName(db, category.name);
@@ -72,12 +89,20 @@ export async function seedCatalog(db: Pool, catalog: SeedCatalog): Promise<{ cat
       added.categories += 1;
     }
   }
-  for (const { categoryNames, ...product } of catalog.products) {
+  for (const { categoryNames, stockAt = {}, ...product } of catalog.products) {
+    let created: ProductRecord;
     try {
-      await createProduct(deps, ctx, { ...product, categoryIds: categoryNames.map((name) => categoryIds.get(name)!) });
+      created = await createProduct(deps, ctx, { ...product, categoryIds: categoryNames.map((name) => categoryIds.get(name)!) });
       added.products += 1;
     } catch (error) {
       if (!(error instanceof AppError && error.kind === 'alreadyExists')) throw error;
+      continue;
+    }
+    for (const [code, units] of Object.entries(stockAt)) {
+      const locationId = locationIds.get(code);
+      if (!locationId || units <= 0) continue;
+      const restock = { productId: created.id, locationId, delta: units, reason: 'RESTOCK' as const, note: 'seed' };
+      await adjustStock(deps, ctx, { ...restock, idempotencyKey: `seed-${product.sku}-${code}` });
     }
   }
   return added;

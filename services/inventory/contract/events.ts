@@ -4,7 +4,9 @@ import { INVENTORY_EVENTS as EVENTS, type EventSpec } from '#libs/events/catalog
 import { AdjustmentReason as AdjustmentReasonMessage } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { isLowStock, toProductMessage, toReservationMessage, toStockLevelMessage } from './to-proto.js';
 import type { EventContext } from '../domain/event-port.js';
+import type { LocationRecord } from '../domain/location-types.js';
 import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
+import { toLocationMessage } from './to-proto-locations.js';
 
 /** Builds the outbox rows for inventory's facts; subjects and messages come from the event catalog (libs/events/catalog.ts). */
 
@@ -32,6 +34,15 @@ export const productDeleted = (ctx: EventContext, product: ProductRecord) =>
 
 export const productUndeleted = (ctx: EventContext, product: ProductRecord) =>
   event(EVENTS.productUndeleted, ctx, { product: toProductMessage(product) });
+
+export const locationCreated = (ctx: EventContext, location: LocationRecord) =>
+  event(EVENTS.locationCreated, ctx, { location: toLocationMessage(location) });
+
+export const locationUpdated = (ctx: EventContext, location: LocationRecord, changedFields: string[]) =>
+  event(EVENTS.locationUpdated, ctx, { location: toLocationMessage(location), changedFields });
+
+export const locationDeleted = (ctx: EventContext, location: LocationRecord) =>
+  event(EVENTS.locationDeleted, ctx, { location: toLocationMessage(location) });
 
 const reasonMessage: Record<AdjustmentReason, AdjustmentReasonMessage> = {
   RESTOCK: AdjustmentReasonMessage.ADJUSTMENT_REASON_RESTOCK,

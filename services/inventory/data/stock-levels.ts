@@ -63,7 +63,7 @@ export async function adjustAvailable(
 }
 
 /** Sets a location's safety stock and threshold override for a product (its row locked by the caller). */
-export async function updateStockSettings(
+export async function writeStockSettings(
   trx: Knex.Transaction,
   productId: string,
   locationId: string,

@@ -1,4 +1,5 @@
 import type { OutboxEvent } from '#libs/events/outbox.js';
+import type { LocationRecord } from './location-types.js';
 import type { ReservedEventParts } from './reservation-types.js';
 import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from './types.js';
 
@@ -18,6 +19,10 @@ export interface InventoryEvents {
   productUpdated(ctx: EventContext, product: ProductRecord, changedFields: string[]): OutboxEvent;
   productDeleted(ctx: EventContext, product: ProductRecord): OutboxEvent;
   productUndeleted(ctx: EventContext, product: ProductRecord): OutboxEvent;
+  locationCreated(ctx: EventContext, location: LocationRecord): OutboxEvent;
+  /** changedFields: the update mask's paths. */
+  locationUpdated(ctx: EventContext, location: LocationRecord, changedFields: string[]): OutboxEvent;
+  locationDeleted(ctx: EventContext, location: LocationRecord): OutboxEvent;
   /** StockAdjusted, plus StockReplenished when units were added. */
   stockAdjusted(ctx: EventContext, stock: StockRecord, delta: number, reason: AdjustmentReason): OutboxEvent[];
   /** StockLow only when this change crossed the threshold. */

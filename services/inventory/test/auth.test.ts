@@ -27,7 +27,7 @@ const SCOPE_OF = contractScopes(SERVICE_NAME);
  * Past auth, an empty request is INVALID_ARGUMENT: every RPC needs an id or some
  * field, except these, whose every field is optional (a first page of everything).
  */
-const ANSWER_EMPTY_REQUEST: readonly (keyof typeof InventoryServiceService)[] = ['listProducts', 'listCategories'];
+const ANSWER_EMPTY_REQUEST: readonly (keyof typeof InventoryServiceService)[] = ['listProducts', 'listCategories', 'listLocations'];
 const emptyRequestAnswer = (rpc: string) => ((ANSWER_EMPTY_REQUEST as readonly string[]).includes(rpc) ? 'OK' : 'INVALID_ARGUMENT');
 
 /** The development keys (config.ts) this file checks, and the scopes they hold. */

@@ -93,11 +93,7 @@ export const productRpcs = {
       const id = v.requireUuid('product.id', product.id);
       const paths = v.maskPaths('update_mask', request.updateMask, ['name', 'description', 'price', 'category_ids', 'low_stock_threshold']);
       const has = (path: string) => paths.includes(path);
-      let expectedVersion: number | undefined;
-      if (product.etag) {
-        if (!/^\d{1,9}$/.test(product.etag)) throw invalid('product.etag', 'is not an etag this server issued');
-        expectedVersion = Number(product.etag);
-      }
+      const expectedVersion = v.etagVersion('product.etag', product.etag);
       const updated = await updateProductFields(deps, ctx, {
         id,
         patch: {

@@ -29,3 +29,8 @@ export const locationInactive = rpcError(
   'LOCATION_INACTIVE',
   'the location is inactive (no new reservations) or deleted; metadata holds location_id',
 );
+export const locationIsDefault = rpcError(
+  'FAILED_PRECONDITION',
+  'LOCATION_IS_DEFAULT',
+  'the default location (calls without a location use it) cannot be deleted or deactivated',
+);

@@ -1,4 +1,5 @@
 import { categoryRpcs } from './categories.js';
+import { locationRpcs } from './locations.js';
 import { productRpcs } from './products.js';
 import { reservationRpcs } from './reservations.js';
 import type { InventoryRpcTable } from './scopes.js';
@@ -12,6 +13,7 @@ import { stockRpcs } from './stock.js';
 export const inventoryRpcs: InventoryRpcTable = {
   ...productRpcs,
   ...categoryRpcs,
+  ...locationRpcs,
   ...stockRpcs,
   ...reservationRpcs,
 };

@@ -22,7 +22,6 @@ import { connect, type NatsConnection } from 'nats';
 import { ORDER_EVENTS } from '#libs/events/catalog.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import { messageIds, readStream } from '#libs/events/test/helpers.js';
-import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
 import type { CrashPoint } from '#libs/process/crash-points.js';
 import type { ServiceProcess } from '#test/support/service-process.js';
 import { eventually } from '#test/support/eventually.js';
@@ -30,29 +29,14 @@ import { delay } from '#test/support/free-port.js';
 import { startThrowawayNatsServer, type ThrowawayNatsServer } from '#test/support/nats-server.js';
 import { findMetric, scrapeMetrics } from '#test/support/scrape.js';
 import { seededInts } from '#test/support/seeded-random.js';
+import { answeredIds, createOrderOf, expectEachOrderOnce, expectStockExact, type Plan } from './checkout-outcomes.js';
 import { expectStreamsMatchOutboxes, systemConverged } from './convergence.js';
-import { paymentViolations } from './gateway-log.js';
-import {
-  createProduct,
-  inventoryViolations,
-  reconcileSystem,
-  repeatedTransitions,
-  startSystem,
-  stockOf,
-  type TestSystem,
-} from './system.js';
+import { createProduct, reconcileSystem, startSystem, type TestSystem } from './system.js';
 
 const SEEDS = (process.env.CRASH_SEEDS ?? '1,2,3').split(',').map((s) => Number(s.trim()));
 const ORDERS_PER_RUN = 16;
 const BUYERS = 6;
 const INITIAL_STOCK = 100;
-
-interface Plan {
-  key: string;
-  customerId: string;
-  token: 'tok_pay' | 'tok_decline';
-  items: { productId: string; quantity: number }[];
-}
 
 /** What the crash left, read before the restart: proof that it landed where its name says. */
 type LandedCheck = (system: TestSystem, run: { plans: Plan[]; nc: NatsConnection }) => Promise<true | string>;
@@ -157,12 +141,6 @@ function planOrders(seed: number, point: CrashPoint, products: readonly { id: st
   return plans;
 }
 
-const createOrderOf = (system: TestSystem, plan: Plan) =>
-  system.orders.createOrder(
-    { customerId: plan.customerId, idempotencyKey: plan.key, paymentToken: plan.token, items: plan.items },
-    { timeoutMs: 5_000 },
-  );
-
 /**
  * BUYERS callers place the plans, each retrying its own key on UNAVAILABLE or
  * DEADLINE_EXCEEDED (a call cut off by the crash, or sent while the process is
@@ -193,58 +171,6 @@ function startBuyers(system: TestSystem, plans: readonly Plan[]) {
   );
   done.catch(() => undefined); // the test awaits it after the restart
   return { answers, done, retries: () => retries };
-}
-
-/** The one order each key was answered with (a key answered with two orders fails), in plan order. */
-function answeredIds(plans: readonly Plan[], answers: Map<string, string[]>): string[] {
-  return plans.map((plan) => {
-    const seen = new Set(answers.get(plan.key));
-    expect(seen.size, `orders answered for ${plan.key}`).to.equal(1);
-    return [...seen][0]!;
-  });
-}
-
-/**
- * A repeat of each key answers its order `ids[i]`; each ends as its token
- * says — paid → CONFIRMED with exactly one capture, declined → CANCELLED with
- * none; the gateway saw no second charge; no status was entered twice.
- */
-async function expectEachOrderOnce(system: TestSystem, plans: readonly Plan[], ids: readonly string[]): Promise<Map<string, string>> {
-  for (const [i, plan] of plans.entries()) {
-    const { order } = await createOrderOf(system, plan);
-    expect(order!.id, `a repeat of ${plan.key}`).to.equal(ids[i]);
-  }
-  const rows: { id: string; status: string }[] = await system.orderDb.db('orders').whereIn('id', ids).select('id', 'status');
-  const statusOf = new Map(rows.map((r) => [r.id, r.status]));
-  const statusByKey = new Map(plans.map((plan, i) => [plan.key, statusOf.get(ids[i]!)!]));
-  for (const [i, plan] of plans.entries()) {
-    const want = plan.token === 'tok_pay' ? 'CONFIRMED' : 'CANCELLED';
-    expect(statusByKey.get(plan.key), `status of ${plan.key} (${plan.token})`).to.equal(want);
-    const charges: string[] = await system.orderDb.db('simulated_charges').where({ order_id: ids[i] }).pluck('status');
-    if (want === 'CONFIRMED') expect(charges, `charges of ${plan.key}`).to.deep.equal(['captured']);
-    else expect(charges, `charges of ${plan.key}`).to.not.include('captured');
-  }
-  expect(paymentViolations(system.gatewayLog()), 'payment discipline at the gateway').to.deep.equal([]);
-  expect(await repeatedTransitions(system, ids), 'a status entered twice').to.deep.equal([]);
-  return statusByKey;
-}
-
-/** Sold = units of the confirmed orders, nothing held, nothing lost; the ledger invariant holds. */
-async function expectStockExact(system: TestSystem, confirmed: readonly Plan[], products: readonly Product[]) {
-  const sold = new Map<string, number>();
-  for (const plan of confirmed) {
-    for (const item of plan.items) sold.set(item.productId, (sold.get(item.productId) ?? 0) + item.quantity);
-  }
-  for (const product of products) {
-    const stock = await stockOf(system, product.id);
-    const units = sold.get(product.id) ?? 0;
-    expect({ sold: stock.sold, reserved: stock.reserved, available: stock.available }, `stock of ${product.sku}`).to.deep.equal({
-      sold: units,
-      reserved: 0,
-      available: INITIAL_STOCK - units,
-    });
-  }
-  expect(await inventoryViolations(system)).to.deep.equal([]);
 }
 
 describe('injected crash points: a service SIGKILLed at a named point resumes without loss or double effect', function () {
@@ -323,6 +249,7 @@ describe('injected crash points: a service SIGKILLed at a named point resumes wi
             system,
             plans.filter((plan) => statusByKey.get(plan.key) === 'CONFIRMED'),
             products,
+            INITIAL_STOCK,
           );
           await expectStreamsMatchOutboxes(system, nc);
           let duplicatesSkipped = 0;

@@ -68,6 +68,8 @@ export interface SystemOptions {
   pgbouncer?: ThrowawayPgBouncer;
   /** Extra inventory processes on the same inventory database (default 0); the order processes get INVENTORY_ADDR as a list of all. */
   inventoryReplicas?: number;
+  /** The PostgreSQL server both databases are created on (default the tests' server; the failover tests pass a Patroni cluster's HAProxy). */
+  databaseServer?: string;
 }
 
 /**
@@ -100,7 +102,7 @@ const ORDER_DEFAULTS = {
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   // Inventory's schema comes from its public migrate script, as in its image: this test reaches no inventory code.
   const [inventoryDb, orderDb] = await Promise.all([
-    createTestDatabase('sys_inventory').then(async (database) => {
+    createTestDatabase('sys_inventory', [], options.databaseServer).then(async (database) => {
       try {
         await migrateService('inventory', database.url);
         return database;
@@ -109,7 +111,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         throw error;
       }
     }),
-    createTestDatabase('sys_order', orderMigrations),
+    createTestDatabase('sys_order', orderMigrations, options.databaseServer),
   ]);
   const ownPooler = !options.pgbouncer && process.env.LARDER_TEST_PGBOUNCER === '1';
   const pooler =

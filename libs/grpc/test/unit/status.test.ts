@@ -78,6 +78,7 @@ describe('libs/grpc/status', () => {
       ['a reset connection (ECONNRESET)', pgError('ECONNRESET'), Code.UNAVAILABLE, 'DATABASE_UNAVAILABLE'],
       ['a connection failure (08006)', pgError('08006'), Code.UNAVAILABLE, 'DATABASE_UNAVAILABLE'],
       ['an administrator shutdown (57P01)', pgError('57P01'), Code.UNAVAILABLE, 'DATABASE_UNAVAILABLE'],
+      ['a write on a standby (25006, read-only transaction)', pgError('25006'), Code.UNAVAILABLE, 'DATABASE_UNAVAILABLE'],
       ['a plain object with a code', { code: '40P01' }, Code.ABORTED, 'CONCURRENT_MODIFICATION'],
       [
         'a Knex pool timeout',

@@ -2,7 +2,7 @@ import type { RequestContext } from '#libs/context/request-context.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import { notFound } from '#libs/errors/app-error.js';
 import { appendToOutbox } from '#libs/events/outbox.js';
-import { ensureStockRow, findStockLevels, lockStockRow, updateStockSettings as writeSettings } from '../../data/stock-levels.js';
+import { ensureStockRow, findStockLevels, lockStockRow, writeStockSettings } from '../../data/stock-levels.js';
 import type { InventoryDeps } from '../deps.js';
 import type { StockRecord, StockSettingsPatch } from '../types.js';
 import { holdLocationForStock, resolveLocation } from './stock-location.js';
@@ -35,7 +35,7 @@ export async function updateStockSettings(
     if (!existing) throw notFound('product', command.productId);
     if (existing.updatedAt.getTime() === 0) await ensureStockRow(trx, command.productId, locationId, now);
     const before = (await lockStockRow(trx, command.productId, locationId))!;
-    const after = await writeSettings(trx, command.productId, locationId, command.patch, now);
+    const after = await writeStockSettings(trx, command.productId, locationId, command.patch, now);
     await appendToOutbox(trx, deps.events.stockLowIfCrossed({ correlationId: ctx.correlationId, now }, after, before.availableToSell));
     return after;
   });

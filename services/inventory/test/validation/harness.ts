@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { LocationKind } from '#libs/contracts/larder/inventory/v1/locations.js';
 import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { errorInfoOf } from '#libs/grpc/status.js';
 import { rawUnaryCall } from '#test/support/raw-grpc.js';
@@ -15,7 +16,7 @@ import { ADMIN_KEY, createTestProduct, startTestInventory, type InventoryApi, ty
 
 /**
  * Every InventoryService RPC fed bad input, one file per area (products,
- * categories, stock, reservations): each must answer INVALID_ARGUMENT with an
+ * categories, locations, stock, reservations): each must answer INVALID_ARGUMENT with an
  * ErrorInfo naming the field at fault (proto snake_case path), and none of
  * them may change the database. This file holds what the areas share: the
  * inventory and its fixtures, and the checks made after an area's cases.
@@ -45,6 +46,9 @@ export interface Fixtures {
   orderId: string;
   productPageToken: string;
   categoryPageToken: string;
+  /** A location other than the default one, with coordinates. */
+  locationId: string;
+  locationPageToken: string;
 }
 
 export type Matrix = ValidationMatrix<InventoryApi, Fixtures>;
@@ -110,9 +114,19 @@ export function describeRequestValidation(area: string, matrix: Matrix, more?: (
         reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
         idempotencyKey: `fixture-${randomUUID()}`,
       });
+      const { location } = await inv.api.createLocation({
+        location: {
+          code: `validation-${randomUUID().slice(0, 8)}`,
+          name: 'Validation',
+          kind: LocationKind.LOCATION_KIND_STORE,
+          coordinates: { latitude: 52.5, longitude: 13.4 },
+        },
+      });
       const productPage = await inv.api.listProducts({ pageSize: 1 });
       const categoryPage = await inv.api.listCategories({ pageSize: 1 });
+      const locationPage = await inv.api.listLocations({ pageSize: 1 });
       expect(productPage.nextPageToken).to.not.equal('');
+      expect(locationPage.nextPageToken).to.not.equal('');
       expect(categoryPage.nextPageToken).to.not.equal('');
       fixtures = {
         productId: product.id,
@@ -121,10 +135,13 @@ export function describeRequestValidation(area: string, matrix: Matrix, more?: (
         orderId,
         productPageToken: productPage.nextPageToken,
         categoryPageToken: categoryPage.nextPageToken,
+        locationId: location!.id,
+        locationPageToken: locationPage.nextPageToken,
       };
       // The tokens are good: they page on with the filters they were issued for.
       await inv.api.listProducts({ pageSize: 1, pageToken: fixtures.productPageToken });
       await inv.api.listCategories({ pageSize: 1, pageToken: fixtures.categoryPageToken });
+      await inv.api.listLocations({ pageSize: 1, pageToken: fixtures.locationPageToken });
       countsBefore = await countRows();
       stockBefore = await stockRows();
       productBefore = await productRows();
