@@ -34,6 +34,7 @@ import { readOrderConfig } from '../../services/order/config.js';
 import { orderMigrations } from '../../services/order/migrations/index.js';
 import { cartRpcs } from '../../services/order/transport/carts.js';
 import { orderRpcs } from '../../services/order/transport/orders.js';
+import { DEV_TOKEN_ENV, mintDevToken } from '../../scripts/token/dev-token.js';
 
 /**
  * Hostile input over the whole gRPC API, as a fuzzer driven by the descriptors
@@ -54,10 +55,12 @@ import { orderRpcs } from '../../services/order/transport/orders.js';
 const SERVICES = ['larder.inventory.v1.InventoryService', 'larder.order.v1.OrderService', 'larder.order.v1.CartService'];
 const INVENTORY_ADMIN_KEY = 'dev-inventory-admin-key';
 const ORDER_ADMIN_KEY = 'dev-order-admin-key';
-/** Keys that lack a scope some method needs, and one nobody issued. */
-const OTHER_KEYS: Record<string, readonly string[]> = {
-  inventory: ['dev-storefront-key', 'dev-warehouse-key', 'no-such-key'],
-  order: ['dev-storefront-key', 'dev-order-support-key', 'no-such-key'],
+/** Malformed credentials: a long key, spaces, an unsigned ("alg: none") JWT. */
+const JUNK_KEYS = ['k'.repeat(8_000), 'a b c', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.'];
+/** Keys that lack a scope some method needs, ones nobody issued, junk, and (added with the fixtures) a customer's token. */
+const OTHER_KEYS: Record<string, string[]> = {
+  inventory: ['dev-storefront-key', 'dev-warehouse-key', 'no-such-key', ...JUNK_KEYS],
+  order: ['dev-storefront-key', 'dev-order-support-key', 'no-such-key', ...JUNK_KEYS],
 };
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const CALLS = Number(process.env.FUZZ_CALLS ?? 100);
@@ -110,6 +113,8 @@ describe('hostile input over the whole API (descriptor-driven fuzzer, both servi
         PAYMENT_TIMEOUT_MS: '300',
         INVENTORY_TIMEOUT_MS: '2000',
         SHUTDOWN_GRACE_MS: '2000',
+        // End-user tokens on (the development key set): the junk bearer values reach the JWT check, and a customer's token is among the keys.
+        ...DEV_TOKEN_ENV,
       }),
       logs.logger,
     );
@@ -176,6 +181,7 @@ describe('hostile input over the whole API (descriptor-driven fuzzer, both servi
       },
     });
     await carts.addCartItem({ customerId, productId: products[2]!, quantity: 1 });
+    OTHER_KEYS.order!.push(await mintDevToken(customerId));
     const pageTokens = [
       (await inv.listProducts({ pageSize: 1 })).nextPageToken,
       (await inv.listCategories({ pageSize: 1 })).nextPageToken,
