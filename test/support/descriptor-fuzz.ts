@@ -364,7 +364,8 @@ class Generator {
     const count = this.hostile() ? this.pick([0, 1, 1, 2, 3, 40]) : 1;
     const paths: string[] = [];
     for (let i = 0; i < count; i += 1) {
-      const path = this.chance(0.6) && this.maskPaths.length > 0 ? this.pick(this.maskPaths) : (sketchless(this.text('path')) ?? '');
+      const junk = this.text('path');
+      const path = this.chance(0.6) && this.maskPaths.length > 0 ? this.pick(this.maskPaths) : typeof junk === 'string' ? junk : '';
       paths.push(this.chance(0.1) && paths.length > 0 && paths[0]!.length <= 256 ? paths[0]! : path);
     }
     for (const path of paths) writer.tag(1, WireType.LengthDelimited).string(path);
@@ -387,7 +388,7 @@ class Generator {
       case 'list':
         return this.list(writer, field, depth);
       case 'map': {
-        // Maps are repeated entries {1: key, 2: value}; written as such with a scalar key.
+        // No request has a map today; should one come, its entries ({1: key, 2: value}) get a hostile key and no value.
         const entries = this.int(3);
         for (let i = 0; i < entries; i += 1) {
           writer.tag(field.number, WireType.LengthDelimited).fork();
@@ -448,10 +449,6 @@ class Generator {
       if (many) this.lean -= 1;
     }
   }
-}
-
-function sketchless(value: string | Uint8Array): string | undefined {
-  return typeof value === 'string' ? value : undefined;
 }
 
 function sketch(value: string): string {

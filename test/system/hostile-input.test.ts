@@ -41,7 +41,8 @@ import { DEV_TOKEN_ENV, mintDevToken } from '../../scripts/token/dev-token.js';
  * sends it (test/support/descriptor-fuzz.ts): every method of InventoryService,
  * OrderService and CartService gets FUZZ_CALLS random requests (100 by default),
  * written at the wire level from the request's descriptor, with the admin key
- * (some with none, some with a key lacking the scope), each with a deadline.
+ * (some with none, a key lacking the scope, junk, or a customer's token),
+ * each with a deadline.
  * None may be answered UNKNOWN or INTERNAL, and none may hang (a unary call
  * answered DEADLINE_EXCEEDED; a WatchOrder stream that says nothing). Both
  * services run in-process on their own databases and the run's NATS. After it
@@ -69,7 +70,7 @@ const DEADLINE_MS = Number(process.env.FUZZ_DEADLINE_MS ?? 5_000);
 const CONCURRENCY = 4;
 const BAD = new Set(['UNKNOWN', 'INTERNAL', 'HANG']);
 
-/** The method names each service declares today (others are still being built: UNIMPLEMENTED-to-be, skipped and listed). */
+/** The methods the transport declares today; one still being built (no handler yet) is skipped and named in the output. */
 const DECLARED = new Set([...Object.keys(inventoryRpcs), ...Object.keys(cartRpcs), ...Object.keys(orderRpcs)]);
 
 /** A logger that keeps the services' error lines, so a failure shows the stack behind an INTERNAL. */
