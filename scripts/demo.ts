@@ -212,7 +212,13 @@ async function locationsTour() {
     [kreuzberg, 2],
     [warehouse, 4],
   ] as const) {
-    await inventory.adjustStock({ productId, locationId, delta: units, reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK, idempotencyKey: `demo-${randomUUID()}` });
+    await inventory.adjustStock({
+      productId,
+      locationId,
+      delta: units,
+      reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
+      idempotencyKey: `demo-${randomUUID()}`,
+    });
   }
   console.log('   a new product: 3 at ber-mitte, 2 at ber-kreuzberg, 4 at ber-warehouse');
   const reserve = (quantity: number) =>

@@ -21,7 +21,16 @@ export interface AppErrorOptions {
   reason?: string;
   /** Extra facts for the caller (ErrorInfo.metadata), e.g. product_id, available. */
   metadata?: Record<string, string>;
+  /** What failed, one entry per unmet condition (google.rpc.PreconditionFailure), e.g. each short line. */
+  violations?: readonly PreconditionViolation[];
   cause?: unknown;
+}
+
+/** One unmet precondition (google.rpc.PreconditionFailure.Violation): a type, what it is about, why. */
+export interface PreconditionViolation {
+  type: string;
+  subject: string;
+  description: string;
 }
 
 /** An expected failure, carried as a value with a kind a caller can branch on. */
@@ -30,6 +39,7 @@ export class AppError extends Error {
   readonly field?: string;
   readonly reason: string;
   readonly metadata: Record<string, string>;
+  readonly violations: readonly PreconditionViolation[];
 
   constructor(kind: ErrorKind, message: string, options: AppErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -38,6 +48,7 @@ export class AppError extends Error {
     this.field = options.field;
     this.reason = options.reason ?? defaultReason[kind];
     this.metadata = { ...(options.field ? { field: options.field } : {}), ...options.metadata };
+    this.violations = options.violations ?? [];
   }
 }
 

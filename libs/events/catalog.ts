@@ -42,6 +42,9 @@ export const INVENTORY_EVENTS = Object.freeze({
   locationCreated: inventoryEvent('LocationCreated', 'inventory.location.created'),
   locationUpdated: inventoryEvent('LocationUpdated', 'inventory.location.updated'),
   locationDeleted: inventoryEvent('LocationDeleted', 'inventory.location.deleted'),
+  categoryCreated: inventoryEvent('CategoryCreated', 'inventory.category.created'),
+  categoryUpdated: inventoryEvent('CategoryUpdated', 'inventory.category.updated'),
+  categoryDeleted: inventoryEvent('CategoryDeleted', 'inventory.category.deleted'),
   stockAdjusted: inventoryEvent('StockAdjusted', 'inventory.stock.adjusted'),
   stockReplenished: inventoryEvent('StockReplenished', 'inventory.stock.replenished'),
   stockLow: inventoryEvent('StockLow', 'inventory.stock.low'),
@@ -49,6 +52,9 @@ export const INVENTORY_EVENTS = Object.freeze({
   reservationCommitted: inventoryEvent('ReservationCommitted', 'inventory.reservation.committed'),
   reservationReleased: inventoryEvent('ReservationReleased', 'inventory.reservation.released'),
   reservationExpired: inventoryEvent('ReservationExpired', 'inventory.reservation.expired'),
+  transferCreated: inventoryEvent('TransferCreated', 'inventory.transfer.created'),
+  transferReceived: inventoryEvent('TransferReceived', 'inventory.transfer.received'),
+  transferCancelled: inventoryEvent('TransferCancelled', 'inventory.transfer.cancelled'),
 });
 
 /** What the order service publishes (stream ORDERS): one event per status an order enters. */

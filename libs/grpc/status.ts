@@ -1,6 +1,6 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import { Any } from '#libs/contracts/google/protobuf/any.js';
-import { ErrorInfo } from '#libs/contracts/google/rpc/error_details.js';
+import { ErrorInfo, PreconditionFailure } from '#libs/contracts/google/rpc/error_details.js';
 import { Status } from '#libs/contracts/google/rpc/status.js';
 import { AppError, type ErrorKind } from '#libs/errors/app-error.js';
 import type { Logger } from '#libs/logging/logger.js';
@@ -79,7 +79,17 @@ export function toServiceError(error: unknown, logger: Logger): Partial<ServiceE
   const status = Status.encode({
     code,
     message: known.message,
-    details: [Any.fromPartial({ typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo', value: Buffer.from(info) })],
+    details: [
+      Any.fromPartial({ typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo', value: Buffer.from(info) }),
+      ...(known.violations.length === 0
+        ? []
+        : [
+            Any.fromPartial({
+              typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure',
+              value: Buffer.from(PreconditionFailure.encode({ violations: [...known.violations] }).finish()),
+            }),
+          ]),
+    ],
   }).finish();
   const metadata = new Metadata();
   metadata.set('grpc-status-details-bin', Buffer.from(status));
@@ -88,9 +98,18 @@ export function toServiceError(error: unknown, logger: Logger): Partial<ServiceE
 
 /** Reads the ErrorInfo a Larder server attached to an error, if any (for clients and tests). */
 export function errorInfoOf(error: { metadata?: Metadata }): ErrorInfo | undefined {
+  const any = detailOf(error, 'google.rpc.ErrorInfo');
+  return any ? ErrorInfo.decode(any.value) : undefined;
+}
+
+/** Reads the PreconditionFailure (one violation per unmet condition) a Larder server attached, if any. */
+export function preconditionFailureOf(error: { metadata?: Metadata }): PreconditionFailure | undefined {
+  const any = detailOf(error, 'google.rpc.PreconditionFailure');
+  return any ? PreconditionFailure.decode(any.value) : undefined;
+}
+
+function detailOf(error: { metadata?: Metadata }, typeName: string): Any | undefined {
   const raw = error.metadata?.get('grpc-status-details-bin')[0];
   if (!raw || typeof raw === 'string') return undefined;
-  const status = Status.decode(raw);
-  const any = status.details.find((d) => d.typeUrl.endsWith('google.rpc.ErrorInfo'));
-  return any ? ErrorInfo.decode(any.value) : undefined;
+  return Status.decode(raw).details.find((d) => d.typeUrl.endsWith(typeName));
 }

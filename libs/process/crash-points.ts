@@ -12,6 +12,7 @@ export const CRASH_POINTS = {
   'order-confirmed': 'order saga: the CONFIRMED change committed, before the relay publishes its outbox row',
   'relay-mid-batch': 'outbox relay: part of a batch acknowledged by JetStream, none of it marked published',
   'consumer-after-commit': 'inbox consumer: the effect committed, before the message is acknowledged',
+  'transfer-mid-transaction': 'inventory transfers: stock moved and the ledger written, before the transaction commits',
 } as const;
 
 export type CrashPoint = keyof typeof CRASH_POINTS;

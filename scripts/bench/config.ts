@@ -29,7 +29,7 @@ export interface BenchConfig {
   write: boolean;
 }
 
-export const CASE_GROUPS = ['baselines', 'pgbench', 'reserve', 'checkout', 'list', 'scale'] as const;
+export const CASE_GROUPS = ['baselines', 'pgbench', 'reserve', 'checkout', 'list', 'cache', 'scale'] as const;
 
 function positive(name: string, fallback: number): number {
   const text = process.env[name];

@@ -16,6 +16,7 @@ import { startThrowawayNatsServer } from '#test/support/nats-server.js';
 import { runBaselines } from './cases/baselines.js';
 import { runCheckout } from './cases/checkout.js';
 import type { BenchContext } from './cases/context.js';
+import { runCatalogCache } from './cases/catalog-cache.js';
 import { runListProducts } from './cases/list-products.js';
 import { runPgbenchCases } from './cases/pgbench-cases.js';
 import { runReserveStock } from './cases/reserve-stock.js';
@@ -38,6 +39,7 @@ const GROUPS: Record<(typeof CASE_GROUPS)[number], (ctx: BenchContext) => Promis
   reserve: runReserveStock,
   checkout: runCheckout,
   list: runListProducts,
+  cache: runCatalogCache,
   scale: runScale,
 };
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { readAdjustmentsByKey, readReservationsAfter } from '../../services/inventory/operator.js';
-import { cancelRestocksOf, readOrdersAfter } from '../../services/order/operator.js';
+import { readAdjustmentsByKey, readReservationAllocationsOf, readReservationsAfter } from '../../services/inventory/operator.js';
+import { cancelRestocksDueOf, readOrderAllocationsOf, readOrdersAfter } from '../../services/order/operator.js';
 import { chunks, keysetRows, mergeByKey } from './pairs.js';
 import { judge, type Pair, type Repair } from './rules.js';
 
@@ -34,7 +34,7 @@ export interface CompareOptions {
 async function withCancelRestocks(orderDb: Knex, inventoryDb: Knex, pairs: Pair[]): Promise<Pair[]> {
   const cancelledSold = pairs.filter((p) => p.order?.status === 'CANCELLED' && p.reservation?.status === 'COMMITTED');
   if (cancelledSold.length === 0) return pairs;
-  const due = await cancelRestocksOf(
+  const due = await cancelRestocksDueOf(
     orderDb,
     cancelledSold.map((p) => p.order!.id),
   );
@@ -42,11 +42,23 @@ async function withCancelRestocks(orderDb: Knex, inventoryDb: Knex, pairs: Pair[
   const adjustments = await readAdjustmentsByKey(inventoryDb, keys);
   return pairs.map((pair) => {
     if (!cancelledSold.includes(pair)) return pair;
-    const cancelRestocks = (due.get(pair.order!.id) ?? []).map(({ idempotencyKey, ...item }) => {
-      const adjustment = adjustments.get(idempotencyKey);
+    const cancelRestocks = (due.get(pair.order!.id) ?? []).map((item) => {
+      const adjustment = adjustments.get(item.idempotencyKey);
       return { ...item, restockedUnits: adjustment?.productId === item.productId ? adjustment.delta : 0 };
     });
     return { ...pair, cancelRestocks };
+  });
+}
+
+/** Reads both sides' allocation lines of the chunk's pairs whose order recorded its allocation. */
+async function withAllocations(orderDb: Knex, inventoryDb: Knex, pairs: Pair[]): Promise<Pair[]> {
+  const both = pairs.filter((p) => p.order && p.reservation).map((p) => p.order!.id);
+  const ours = await readOrderAllocationsOf(orderDb, both);
+  if (ours.size === 0) return pairs;
+  const theirs = await readReservationAllocationsOf(inventoryDb, [...ours.keys()]);
+  return pairs.map((pair) => {
+    const order = pair.order && ours.get(pair.order.id);
+    return order && pair.reservation ? { ...pair, allocations: { order, reservation: theirs.get(pair.order!.id) ?? [] } } : pair;
   });
 }
 
@@ -70,10 +82,14 @@ export async function compareAll(orderDb: Knex, inventoryDb: Knex, options: Comp
     (r) => r.orderId,
   );
   for await (const chunk of chunks(merged, options.pageSize)) {
-    const pairs = await withCancelRestocks(
+    const pairs = await withAllocations(
       orderDb,
       inventoryDb,
-      chunk.map(({ left, right }) => ({ order: left, reservation: right })),
+      await withCancelRestocks(
+        orderDb,
+        inventoryDb,
+        chunk.map(({ left, right }) => ({ order: left, reservation: right })),
+      ),
     );
     for (const pair of pairs) {
       if (pair.order) result.orders += 1;

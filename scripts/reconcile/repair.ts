@@ -57,6 +57,9 @@ export function inventoryRepairer(options: { address: string; apiKey: string; ti
             delta: item.quantity,
             reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
             ...cancelRestockOf(orderId, item.productId),
+            // A line of a split product has its own key, and every line goes back where it was sold from.
+            ...(item.idempotencyKey ? { idempotencyKey: item.idempotencyKey } : {}),
+            locationId: item.locationId ?? '',
           });
         }
         return { ...outcome, ok: true, message: `${repair.items.length} product(s) restocked` };

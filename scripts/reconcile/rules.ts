@@ -13,6 +13,9 @@
  *                                  reservation stays sold: services/order/saga/cancel-step.ts)
  *   (no order)                     RELEASED or EXPIRED (nothing held, nothing sold)
  *
+ * And where: an order that recorded its allocation (once reserved) must hold,
+ * per (product, location), the units its reservation's lines hold there.
+ *
  * A pair that disagrees while either side moved within the grace period (or a
  * saga step holds the order's lease) is work in flight, not a disagreement.
  */
@@ -33,17 +36,33 @@ export interface ReservationSide {
   updatedAt: Date;
 }
 
-/** One item of a cancelled, committed order, and the units its cancel restock added (0: none under its key). */
+/**
+ * One item (one allocation line, when the order recorded them) of a cancelled,
+ * committed order, and the units its cancel restock added (0: none under its key).
+ */
 export interface CancelRestock {
   productId: string;
   quantity: number;
   restockedUnits: number;
+  /** Where the units go back (an allocation line's location); unset: the default location. */
+  locationId?: string;
+  /** The cancel step's key for this restock; unset: the per-product key. */
+  idempotencyKey?: string;
+}
+
+/** Units of a product at a location: an order's allocation line, or a reservation's. */
+export interface AllocationLine {
+  productId: string;
+  locationId: string;
+  quantity: number;
 }
 
 /** An order and the reservation under its id; at least one of them exists. */
 export interface Pair {
   order?: OrderSide;
   reservation?: ReservationSide;
+  /** Both sides' allocation lines, when the order recorded its allocation and inventory has the reservation. */
+  allocations?: { order: readonly AllocationLine[]; reservation: readonly AllocationLine[] };
   /** Only for a CANCELLED order whose reservation is COMMITTED: its items and their restocks. */
   cancelRestocks?: readonly CancelRestock[];
 }
@@ -52,7 +71,7 @@ export interface Pair {
 export type Repair =
   | { action: 'release' }
   | { action: 'commit' }
-  | { action: 'restock'; items: { productId: string; quantity: number }[] }
+  | { action: 'restock'; items: { productId: string; quantity: number; locationId?: string; idempotencyKey?: string }[] }
   | { action: 'none' };
 
 export type Verdict = { kind: 'agree' } | { kind: 'inFlight'; problem: string } | { kind: 'disagree'; problem: string; repair: Repair };
@@ -91,12 +110,42 @@ function cancelledAfterSale(restocks: readonly CancelRestock[] | undefined): Mis
   if (items.length === 0) return { problem: 'order was cancelled after it was sold, and it has no items to restock', repair: NO_REPAIR };
   return {
     problem: `order was cancelled after it was sold, but ${missing.length} of its ${items.length} product(s) never went back on the shelf`,
-    repair: { action: 'restock', items: missing.map((i) => ({ productId: i.productId, quantity: i.quantity })) },
+    repair: {
+      action: 'restock',
+      items: missing.map(({ restockedUnits: _none, ...item }) => item),
+    },
   };
+}
+
+/** Units per `product@location`, summed (either side may list a pair more than once). */
+function unitsByPlace(lines: readonly AllocationLine[]): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const line of lines) {
+    const place = `${line.productId}@${line.locationId}`;
+    units.set(place, (units.get(place) ?? 0) + line.quantity);
+  }
+  return units;
+}
+
+/** Where the order says its units are reserved against where inventory holds them; undefined when they match. */
+export function allocationMismatch(allocations: Pair['allocations']): Mismatch | undefined {
+  if (!allocations) return undefined;
+  const ours = unitsByPlace(allocations.order);
+  const theirs = unitsByPlace(allocations.reservation);
+  const differing = [...new Set([...ours.keys(), ...theirs.keys()])]
+    .sort()
+    .filter((place) => (ours.get(place) ?? 0) !== (theirs.get(place) ?? 0))
+    .map((place) => `${place}: order ${ours.get(place) ?? 0}, reservation ${theirs.get(place) ?? 0}`);
+  if (differing.length === 0) return undefined;
+  return { problem: `order's allocation differs from its reservation's (${differing.join('; ')})`, repair: NO_REPAIR };
 }
 
 /** What is wrong with a pair, ignoring time; undefined when the two sides agree. */
 export function mismatchOf(pair: Pair, now: Date): Mismatch | undefined {
+  return statusMismatchOf(pair, now) ?? allocationMismatch(pair.allocations);
+}
+
+function statusMismatchOf(pair: Pair, now: Date): Mismatch | undefined {
   const { order: o, reservation: r } = pair;
   if (!o) return r ? withoutOrder(r) : undefined;
   if (o.status === 'PENDING' || o.status === 'AWAITING_STOCK') {

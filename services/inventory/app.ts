@@ -4,7 +4,10 @@ import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import type { Logger } from '#libs/logging/logger.js';
 import { handlersOf, scopesOf } from '#libs/grpc/rpc-table.js';
 import { ServiceRuntime } from '#libs/service/runtime.js';
-import type { InventoryConfig } from './config.js';
+import type { CatalogCacheConfig, InventoryConfig } from './config.js';
+import { CATALOG_CACHES, CatalogCache } from './domain/catalog/catalog-cache.js';
+import { CATALOG_SUBJECTS, catalogInvalidation } from './consumers/catalog-events.js';
+import { listenOnEveryReplica } from '#libs/events/replica-listener.js';
 import { findInvariantViolations } from './data/invariants.js';
 import { reserveBatch } from './data/reservations.js';
 import { applyOrderEvent, ORDER_SUBJECTS, orderEventAlreadyApplied } from './consumers/order-events.js';
@@ -12,7 +15,7 @@ import type { InventoryDeps } from './domain/deps.js';
 import { expireReservations } from './domain/reservations/expire-reservations.js';
 import { naturalBatches } from '#libs/batching/natural-batches.js';
 import { settleBatch } from './data/settlement.js';
-import { countLowStockByLocation } from './data/stock-levels.js';
+import { countLowStockByLocation, findStockTotals } from './data/stock-levels.js';
 import { readRoutingLocations } from './data/location-directory.js';
 import { createLocationDirectory } from './domain/locations/location-directory.js';
 import { systemClock, type Clock } from '#libs/timers/clock.js';
@@ -50,6 +53,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     afterCommit: runtime.wakeRelay,
     locations: createLocationDirectory({ read: () => readRoutingLocations(runtime.db), maxAgeMs: config.locationCacheMs }),
     defaultReservationTtlMs: config.defaultReservationTtlMs,
+    crash: runtime.crash,
     reservationBatches: naturalBatches({
       run: (members) => reserveBatch(runtime.db, members),
       maxBatch: config.reserveBatchMax,
@@ -61,6 +65,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
       maxBatch: config.settleBatchMax,
       maxInFlight: config.settleBatchesInFlight,
     }),
+    ...catalogCacheDeps(runtime, config.catalogCache, logger),
   };
   runtime.server.addService(InventoryServiceService, handlersOf(inventoryRpcs, deps), scopesOf(inventoryRpcs));
 
@@ -118,4 +123,89 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
 
   const port = await runtime.serve();
   return { port, deps, runtime, stop: () => runtime.stop() };
+}
+
+/**
+ * The catalog cache (docs/catalog-cache.md): the cache, the coalesced fresh
+ * stock reads its answers join, the listener that hears every replica's
+ * product and category events, and its metrics. Off (CATALOG_CACHE=false), the
+ * metrics stay, at zero, so dashboards and alerts read the same names.
+ */
+function catalogCacheDeps(
+  runtime: ServiceRuntime,
+  config: CatalogCacheConfig | undefined,
+  logger: Logger,
+): Pick<InventoryDeps, 'catalogCache' | 'stockReads'> {
+  const cache = config && new CatalogCache(config);
+  const fallbacks = { disconnected: 0, late_event: 0 };
+  catalogCacheMetrics(runtime, cache, fallbacks);
+  if (!cache || !config) return {};
+  const invalidation = catalogInvalidation(cache, config.fallbackTtlMs, (reason) => {
+    fallbacks[reason] += 1;
+    logger.warn(
+      { reason, fallbackTtlMs: config.fallbackTtlMs },
+      'catalog cache: invalidations may be missed, short TTL until they arrive again',
+    );
+  });
+  runtime.whenNatsReady((nats) =>
+    listenOnEveryReplica({
+      name: 'catalog-cache',
+      nats,
+      subjects: CATALOG_SUBJECTS,
+      logger: logger.child({ component: 'catalog-cache' }),
+      handle: invalidation.handle,
+      onReceiving: invalidation.onReceiving,
+    }),
+  );
+  return {
+    catalogCache: cache,
+    stockReads: naturalBatches({
+      // One read for the batch; every member gets the whole map (it looks up only its own ids).
+      run: async (members: readonly (readonly string[])[]) => {
+        const levels = await findStockTotals(runtime.db, [...new Set(members.flat())]);
+        return members.map(() => levels);
+      },
+      maxBatch: 64,
+      maxInFlight: 2,
+    }),
+  };
+}
+
+function catalogCacheMetrics(runtime: ServiceRuntime, cache: CatalogCache | undefined, fallbacks: Record<string, number>): void {
+  const m = runtime.metrics;
+  const zero = { hits: 0, misses: 0, evictions: 0, invalidations: 0, entries: 0, bytes: 0 };
+  const perCache = (pick: keyof typeof zero) => () => {
+    const counts = cache?.entries.counts();
+    const sizes = pick === 'entries' || pick === 'bytes' ? cache?.entries.sizes() : undefined;
+    return Object.fromEntries(
+      CATALOG_CACHES.map((kind) => [kind, ({ ...zero, ...counts?.get(kind), ...sizes?.get(kind) } as typeof zero)[pick]]),
+    );
+  };
+  m.counterFrom('larder_catalog_cache_hits_total', 'Catalog reads answered from the cache, per cache.', perCache('hits'), 'cache');
+  m.counterFrom('larder_catalog_cache_misses_total', 'Catalog reads the cache could not answer, per cache.', perCache('misses'), 'cache');
+  m.counterFrom(
+    'larder_catalog_cache_evictions_total',
+    'Entries pushed out by the entry or byte bound, per cache.',
+    perCache('evictions'),
+    'cache',
+  );
+  m.counterFrom(
+    'larder_catalog_cache_invalidations_total',
+    'Entries dropped because a change touched them (or invalidations may have been missed), per cache.',
+    perCache('invalidations'),
+    'cache',
+  );
+  m.gauge('larder_catalog_cache_entries', 'Entries held, per cache.', perCache('entries'), 'cache');
+  m.gauge('larder_catalog_cache_bytes', 'Bytes held (JSON size of the entries), per cache.', perCache('bytes'), 'cache');
+  m.gauge(
+    'larder_catalog_cache_receiving_invalidations',
+    '0 while invalidation events may be missed (NATS down, events late) and entries live at most CATALOG_CACHE_FALLBACK_TTL_MS; 1 otherwise (also with the cache off).',
+    () => (!cache || cache.entries.isReceiving ? 1 : 0),
+  );
+  m.counterFrom(
+    'larder_catalog_cache_fallbacks_total',
+    'Times the cache fell back to its short TTL, by reason.',
+    () => ({ ...fallbacks }),
+    'reason',
+  );
 }

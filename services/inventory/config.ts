@@ -29,6 +29,29 @@ export interface InventoryConfig extends CommonConfig {
   settleBatchesInFlight: number;
   /** How old the locations routing ranks from may be (another replica's change is routed to within it). */
   locationCacheMs: number;
+  /** The catalog cache (docs/catalog-cache.md); undefined when CATALOG_CACHE=false. */
+  catalogCache?: CatalogCacheConfig;
+}
+
+export interface CatalogCacheConfig {
+  maxEntries: number;
+  maxBytes: number;
+  /** Longest any entry lives. */
+  ttlMs: number;
+  /** Longest an entry is served while invalidations cannot arrive; also how late an event may be before the cache assumes it missed some. */
+  fallbackTtlMs: number;
+}
+
+/** The catalog cache's settings, or undefined when it is off. */
+function readCatalogCacheConfig(read: ReturnType<typeof envReader>): CatalogCacheConfig | undefined {
+  if (!read.bool('CATALOG_CACHE', true)) return undefined;
+  const ttlMs = read.int('CATALOG_CACHE_TTL_MS', 60_000, { min: 100, max: 86_400_000 });
+  return {
+    maxEntries: read.int('CATALOG_CACHE_MAX_ENTRIES', 10_000, { min: 1, max: 10_000_000 }),
+    maxBytes: read.int('CATALOG_CACHE_MAX_MB', 64, { min: 1, max: 65_536 }) * 1024 * 1024,
+    ttlMs,
+    fallbackTtlMs: read.int('CATALOG_CACHE_FALLBACK_TTL_MS', Math.min(1_000, ttlMs), { min: 10, max: ttlMs }),
+  };
 }
 
 /** Reads and validates the environment; throws a ConfigError naming the bad variable. */
@@ -51,5 +74,6 @@ export function readInventoryConfig(env: Env): InventoryConfig {
     settleBatchMax: read.int('SETTLE_BATCH_MAX', 64, { min: 1, max: 1_000 }),
     settleBatchesInFlight: read.int('SETTLE_BATCHES_IN_FLIGHT', 2, { min: 1, max: 100 }),
     locationCacheMs: read.int('LOCATION_CACHE_MS', 1_000, { min: 0, max: 60_000 }),
+    catalogCache: readCatalogCacheConfig(read),
   };
 }

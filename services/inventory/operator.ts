@@ -25,7 +25,12 @@ export { inventoryMigrations } from './migrations/index.js';
 /** The API's policy, for its reference (scripts/api-docs): the scope and the error reasons of each RPC. */
 export { inventoryRpcs } from './transport/rpcs.js';
 /** The reconciler's reads (scripts/reconcile): reservations in order-id pages, restocks by idempotency key. */
-export { readAdjustmentsByKey, readReservationsAfter, type ReservationSnapshot } from './data/reconciliation.js';
+export {
+  readAdjustmentsByKey,
+  readReservationAllocationsOf,
+  readReservationsAfter,
+  type ReservationSnapshot,
+} from './data/reconciliation.js';
 export type { ReservationStatus } from './domain/types.js';
 export type { InvariantViolation };
 
@@ -85,7 +90,7 @@ export async function seedCatalog(db: Pool, catalog: SeedCatalog): Promise<{ loc
     const existing = await findCategoryByName(db, category.name);
     if (existing) categoryIds.set(category.name, existing.id);
     else {
-      categoryIds.set(category.name, (await createCategory(deps, category)).id);
+      categoryIds.set(category.name, (await createCategory(deps, ctx, category)).id);
       added.categories += 1;
     }
   }

@@ -11,8 +11,8 @@ import type { Env } from '#libs/config/env.js';
 import type { TokenAuthenticator } from '#libs/grpc/auth.js';
 import type { Db } from '#libs/db/types.js';
 import { readOrderConfig } from './config.js';
-import { readOrderItemsOf } from './data/reconciliation.js';
-import { cancelRestockKey, CANCEL_RESTOCK_NOTE } from './domain/inventory-port.js';
+import { readOrderAllocationsOf, readOrderItemsOf } from './data/reconciliation.js';
+import { cancelRestockKey, cancelRestocksOf, CANCEL_RESTOCK_NOTE } from './domain/inventory-port.js';
 import { customerTokensFor } from './transport/customer-token.js';
 
 export { readOrderConfig, type OrderConfig } from './config.js';
@@ -24,6 +24,8 @@ export { orderRpcs } from './transport/orders.js';
 export { CUSTOMER_SCOPES } from './transport/scopes.js';
 /** The reconciler's read of orders (scripts/reconcile): one page in id order (keyset). */
 export { readOrdersAfter, type OrderSnapshot } from './data/reconciliation.js';
+/** The reconciler's read of where orders' units are reserved (their recorded allocation lines), by order id. */
+export { readOrderAllocationsOf } from './data/reconciliation.js';
 export type { OrderStatus } from './domain/types.js';
 
 /**
@@ -39,24 +41,25 @@ export const cancelRestockOf = (orderId: string, productId: string): { idempoten
   note: CANCEL_RESTOCK_NOTE,
 });
 
-/** One restock the saga's cancel step owes a cancelled, confirmed order: an item and the key its AdjustStock carries. */
+/**
+ * One restock the saga's cancel step owes a cancelled, confirmed order: units
+ * of a product, the location they go back to (none: the default one) and the
+ * key its AdjustStock carries.
+ */
 export interface CancelRestockDue {
   productId: string;
   quantity: number;
+  locationId?: string;
   idempotencyKey: string;
 }
 
 /**
  * For the reconciler: the restocks the saga's cancel step sends for these
- * orders, one per item, by order id. Which of them inventory applied is the
+ * orders, one per allocation line (per item for an order without
+ * allocations), by order id. Which of them inventory applied is the
  * inventory's to say (its restocks by idempotency key).
  */
-export async function cancelRestocksOf(db: Db, orderIds: readonly string[]): Promise<Map<string, CancelRestockDue[]>> {
-  const items = await readOrderItemsOf(db, orderIds);
-  return new Map(
-    [...items].map(([orderId, list]) => [
-      orderId,
-      list.map((item) => ({ ...item, idempotencyKey: cancelRestockKey(orderId, item.productId) })),
-    ]),
-  );
+export async function cancelRestocksDueOf(db: Db, orderIds: readonly string[]): Promise<Map<string, CancelRestockDue[]>> {
+  const [items, allocations] = await Promise.all([readOrderItemsOf(db, orderIds), readOrderAllocationsOf(db, orderIds)]);
+  return new Map([...items].map(([orderId, list]) => [orderId, cancelRestocksOf(orderId, list, allocations.get(orderId))]));
 }

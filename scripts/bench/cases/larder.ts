@@ -58,9 +58,10 @@ export async function inventoryOnOwnDatabase(
   ctx: BenchContext,
   name: string,
   defer: (undo: () => Promise<unknown>) => void,
+  env: Record<string, string> = {},
 ): Promise<{ database: TestDatabase; inventory: RunningService }> {
   const database = await throwawayDatabase(`bench_${name}`, inventoryMigrations, defer);
-  const inventory = await createService(ctx, 'inventory', inventoryEnv(database.url), defer, `inventory-${name}`);
+  const inventory = await createService(ctx, 'inventory', { ...inventoryEnv(database.url), ...env }, defer, `inventory-${name}`);
   return { database, inventory };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ReserveStockRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { GetProductRequest, ReserveStockRequest } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { CreateOrderRequest } from '#libs/contracts/larder/order/v1/order_service.js';
 import { frame } from './grpc-frame.js';
 import type { RequestShape } from './spec.js';
@@ -44,6 +44,10 @@ export function bodyMaker(shape: RequestShape): BodyMaker {
           }).finish(),
         );
       };
+    }
+    case 'getProduct': {
+      const bodies = shape.productIds.map((id) => frame(GetProductRequest.encode({ id, showDeleted: false }).finish()));
+      return (i) => bodies[i % bodies.length]!;
     }
     case 'createOrder': {
       const ids = shape.productIds;

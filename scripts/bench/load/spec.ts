@@ -11,7 +11,9 @@ export type RequestShape =
    */
   | { kind: 'reserveStockRouted'; productIds: string[]; destinations: { postalCode: string; latitude: number; longitude: number }[] }
   /** CreateOrder of one unit of one of `productIds`, fresh customer and idempotency key, token tok_ok. */
-  | { kind: 'createOrder'; productIds: string[] };
+  | { kind: 'createOrder'; productIds: string[] }
+  /** GetProduct of one of `productIds` (round robin). */
+  | { kind: 'getProduct'; productIds: string[] };
 
 export interface LoadSpec {
   /**

@@ -37,12 +37,12 @@ export function checkGoals(results: readonly CaseResult[]): GoalCheck[] {
   const checkoutIds = ['checkout-200', 'checkout-hot'].filter((id) => byId.has(id));
   const listP50 = (key: string) => byId.get(`list-${key}`)?.p50;
   const firstPage = listP50('first');
-  const services = results.filter((r) => r.kind === 'larder').flatMap((r) => Object.values(r.rssMb));
-  /** CPU ms per call of the inventory process and its PostgreSQL backends together. */
+  // CPU per call of the inventory process and its PostgreSQL backends together (the catalog cache's goals, routed ReserveStock's).
   const serverCpu = (id: string) => {
     const cpu = byId.get(id)?.cpuMsPerCall;
-    return cpu && cpu.inventory !== undefined && cpu.postgres !== undefined ? cpu.inventory + cpu.postgres : undefined;
+    return cpu ? (cpu.inventory ?? 0) + (cpu.postgres ?? 0) : undefined;
   };
+  const services = results.filter((r) => r.kind === 'larder').flatMap((r) => Object.values(r.rssMb));
   return [
     ratio('ReserveStock 200 products / no-op server rps', rps('reserve-200'), rps('noop'), { min: 0.5 }),
     ratio('ReserveStock hot / no-op server rps', rps('reserve-hot'), rps('noop'), { min: 0.5 }),
@@ -78,6 +78,19 @@ export function checkGoals(results: readonly CaseResult[]): GoalCheck[] {
     atMost('ListProducts first page p50', firstPage, 10, 'ms'),
     ratio('ListProducts deep page p50 / first page p50', listP50('deep'), firstPage, { max: 1.5 }),
     atMost('ListProducts name search p50', listP50('search'), 20, 'ms'),
+    ratio('GetProduct calls/s, catalog cache warm / off', rps('cache-get-warm'), rps('cache-get-off'), { min: 3 }),
+    ratio('GetProduct CPU ms per call, catalog cache warm / off', serverCpu('cache-get-warm'), serverCpu('cache-get-off'), { max: 0.34 }),
+    ratio('ListProducts first page calls/s, catalog cache warm / off', rps('cache-first-page-warm'), rps('cache-first-page-off'), {
+      min: 3,
+    }),
+    ratio(
+      'ListProducts first page CPU ms per call, catalog cache warm / off',
+      serverCpu('cache-first-page-warm'),
+      serverCpu('cache-first-page-off'),
+      {
+        max: 0.34,
+      },
+    ),
     atMost('largest service RSS under load', services.length ? Math.max(...services) : undefined, 200, 'MB'),
   ];
 }

@@ -181,3 +181,40 @@ describe('reconcile: options', () => {
     expect(() => readOptions([], { ORDER_DATABASE_URL: 'mysql://x' })).to.throw(/ORDER_DATABASE_URL/);
   });
 });
+
+describe('reconcile: where the units are (allocation lines)', () => {
+  const line = (productId: string, locationId: string, quantity: number) => ({ productId, locationId, quantity });
+  const held = (orderLines: ReturnType<typeof line>[], reservationLines: ReturnType<typeof line>[]): Pair => ({
+    order: order('CONFIRMED'),
+    reservation: reservation('COMMITTED'),
+    allocations: { order: orderLines, reservation: reservationLines },
+  });
+
+  it('agrees when every (product, location) holds the same units, whatever the lines look like', () => {
+    expect(outcome(held([line('p-1', 'l-1', 3), line('p-1', 'l-2', 2)], [line('p-1', 'l-2', 2), line('p-1', 'l-1', 3)]))).to.equal('agree');
+    expect(outcome(held([line('p-1', 'l-1', 5)], [line('p-1', 'l-1', 2), line('p-1', 'l-1', 3)]))).to.equal('agree');
+  });
+
+  it('reports units at another location than the order recorded, for a human', () => {
+    const verdict = judge(held([line('p-1', 'l-1', 3)], [line('p-1', 'l-2', 3)]), NOW, GRACE_MS);
+    expect(verdict).to.deep.include({ kind: 'disagree', repair: { action: 'none' } });
+    expect((verdict as { problem: string }).problem)
+      .to.include('p-1@l-1: order 3, reservation 0')
+      .and.include('p-1@l-2: order 0, reservation 3');
+  });
+
+  it('reports a different quantity at the same location, and a line one side lacks', () => {
+    expect(outcome(held([line('p-1', 'l-1', 3)], [line('p-1', 'l-1', 2)]))).to.equal('human');
+    expect(outcome(held([line('p-1', 'l-1', 3), line('p-2', 'l-1', 1)], [line('p-1', 'l-1', 3)]))).to.equal('human');
+  });
+
+  it('is work in flight while the pair moved within the grace period', () => {
+    const pair = held([line('p-1', 'l-1', 3)], [line('p-1', 'l-2', 3)]);
+    expect(outcome({ ...pair, order: order('CONFIRMED', { updatedAt: ago(5) }) })).to.equal('inFlight');
+  });
+
+  it('a status disagreement is reported first', () => {
+    const pair = { ...held([line('p-1', 'l-1', 3)], [line('p-1', 'l-2', 3)]), reservation: reservation('RESERVED') };
+    expect(outcome(pair)).to.equal('commit');
+  });
+});

@@ -2,15 +2,15 @@ import { uuidv7 } from '#libs/ids/uuid.js';
 import { outboxEvent, type OutboxEvent } from '#libs/events/outbox.js';
 import { INVENTORY_EVENTS as EVENTS, type EventSpec } from '#libs/events/catalog.js';
 import { AdjustmentReason as AdjustmentReasonMessage } from '#libs/contracts/larder/inventory/v1/resources.js';
-import { isLowStock, toProductMessage, toReservationMessage, toStockLevelMessage } from './to-proto.js';
+import { isLowStock, toCategoryMessage, toProductMessage, toReservationMessage, toStockLevelMessage } from './to-proto.js';
 import type { EventContext } from '../domain/event-port.js';
 import type { LocationRecord } from '../domain/location-types.js';
-import type { AdjustmentReason, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
+import type { AdjustmentReason, CategoryRecord, ProductRecord, ReservationRecord, StockRecord } from '../domain/types.js';
 import { toLocationMessage } from './to-proto-locations.js';
 
 /** Builds the outbox rows for inventory's facts; subjects and messages come from the event catalog (libs/events/catalog.ts). */
 
-function event<T extends { metadata?: unknown }>(spec: EventSpec<T>, ctx: EventContext, body: Omit<T, 'metadata'>): OutboxEvent {
+export function event<T extends { metadata?: unknown }>(spec: EventSpec<T>, ctx: EventContext, body: Omit<T, 'metadata'>): OutboxEvent {
   const id = uuidv7(ctx.now.getTime());
   const metadata = { eventId: id, occurTime: ctx.now, correlationId: ctx.correlationId ?? '', source: 'inventory' };
   const message = spec.codec.fromPartial({ ...body, metadata } as never);
@@ -44,7 +44,16 @@ export const locationUpdated = (ctx: EventContext, location: LocationRecord, cha
 export const locationDeleted = (ctx: EventContext, location: LocationRecord) =>
   event(EVENTS.locationDeleted, ctx, { location: toLocationMessage(location) });
 
-const reasonMessage: Record<AdjustmentReason, AdjustmentReasonMessage> = {
+export const categoryCreated = (ctx: EventContext, category: CategoryRecord) =>
+  event(EVENTS.categoryCreated, ctx, { category: toCategoryMessage(category) });
+
+export const categoryUpdated = (ctx: EventContext, category: CategoryRecord, changedFields: string[]) =>
+  event(EVENTS.categoryUpdated, ctx, { category: toCategoryMessage(category), changedFields });
+
+export const categoryDeleted = (ctx: EventContext, category: CategoryRecord, removedMemberships: number) =>
+  event(EVENTS.categoryDeleted, ctx, { category: toCategoryMessage(category), removedMemberships });
+
+export const reasonMessage: Record<AdjustmentReason, AdjustmentReasonMessage> = {
   RESTOCK: AdjustmentReasonMessage.ADJUSTMENT_REASON_RESTOCK,
   DAMAGED: AdjustmentReasonMessage.ADJUSTMENT_REASON_DAMAGED,
   EXPIRED: AdjustmentReasonMessage.ADJUSTMENT_REASON_EXPIRED,

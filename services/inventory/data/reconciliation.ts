@@ -27,3 +27,21 @@ export async function readAdjustmentsByKey(db: Db, keys: readonly string[]): Pro
   for (const row of rows) found.set(row.idempotency_key, { productId: row.product_id, delta: row.delta });
   return found;
 }
+
+/** The allocation lines (reservation items: units per product and location) of the orders' reservations, by order id. */
+export async function readReservationAllocationsOf(
+  db: Db,
+  orderIds: readonly string[],
+): Promise<Map<string, { productId: string; locationId: string; quantity: number }[]>> {
+  const lines = new Map<string, { productId: string; locationId: string; quantity: number }[]>();
+  if (orderIds.length === 0) return lines;
+  const rows: { order_id: string; product_id: string; location_id: string; quantity: number }[] = await db('reservation_items')
+    .select('order_id', 'product_id', 'location_id', 'quantity')
+    .whereIn('order_id', orderIds)
+    .orderBy(['order_id', 'product_id', 'location_id']);
+  for (const row of rows) {
+    const line = { productId: row.product_id, locationId: row.location_id, quantity: row.quantity };
+    lines.set(row.order_id, [...(lines.get(row.order_id) ?? []), line]);
+  }
+  return lines;
+}

@@ -119,6 +119,17 @@ export async function findStockLevels(db: Db, productIds: readonly string[], sco
   return levels;
 }
 
+/**
+ * Each product's totals over all its locations, as GetProduct and ListProducts
+ * answer them (no per-location breakdown), keyed by product id: what the catalog
+ * cache joins to a cached product.
+ */
+export async function findStockTotals(db: Db, productIds: readonly string[]): Promise<Map<string, StockRecord>> {
+  const levels = await findStockLevels(db, productIds, {});
+  for (const total of levels.values()) delete total.locations;
+  return levels;
+}
+
 const emptyStock = (productId: string, locationId: string, threshold: number): StockRecord => ({
   productId,
   locationId,

@@ -142,7 +142,7 @@ export interface Movement {
   soldDelta: number;
   /** Units sent by transfers and not yet received (the sender's); 0 when absent. */
   inTransitDelta?: number;
-  /** Order id or adjustment key the movement belongs to. */
+  /** Order id, adjustment key or transfer id the movement belongs to. */
   reference?: string;
 }
 

@@ -89,6 +89,7 @@ export const locations: Migration = {
       await setLockTimeout(trx);
       await trx.raw(RESERVE_STOCK_BATCH_V2);
       await trx.raw('drop function if exists larder_pb_allocation_line(text, text, bigint)');
+      await trx.raw('drop function if exists larder_stock_left(jsonb, jsonb, text)');
       await trx.schema.dropTableIfExists('transfer_lines');
       await trx.schema.dropTableIfExists('transfers');
       await trx.raw('alter table stock_movements drop column if exists in_transit_delta');
@@ -102,14 +103,22 @@ export const locations: Migration = {
   },
 };
 
-// larder.inventory.v1.AllocationLine { product_id = 1; location_id = 2; quantity = 3 }.
 const ALLOCATION_LINE_HELPER = `
+  -- larder.inventory.v1.AllocationLine { product_id = 1; location_id = 2; quantity = 3 }.
   create or replace function larder_pb_allocation_line(product_id text, location_id text, quantity bigint) returns bytea
   language plpgsql immutable strict as $$
   begin
     return larder_pb_bytes(1, convert_to(product_id, 'UTF8')) || larder_pb_bytes(2, convert_to(location_id, 'UTF8'))
         || larder_pb_uint(3, quantity);
-  end $$`;
+  end $$;
+
+  -- reserve_stock_batch's "left to sell" at a 'product|location' key: what was locked as available
+  -- to sell (stock->key->0), less what the batch granted there so far (taken->key); no row is 0.
+  -- One SQL expression, which the planner inlines into the caller's expressions.
+  create or replace function larder_stock_left(stock jsonb, taken jsonb, key text) returns bigint
+  language sql immutable as $$
+    select coalesce((stock->key->>0)::bigint, 0) - coalesce((taken->>key)::bigint, 0)
+  $$`;
 
 async function createLocationsTable(trx: Knex.Transaction): Promise<void> {
   if (await trx.schema.hasTable('locations')) return;

@@ -12,6 +12,11 @@ import { readInventoryConfig } from '../config.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { inventoryMigrations } from '../migrations/index.js';
 import type { Clock } from '#libs/timers/clock.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '#test/support/free-port.js';
+import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
 
 export const ADMIN_KEY = 'dev-inventory-admin-key';
 export const STOREFRONT_KEY = 'dev-storefront-key';
@@ -53,6 +58,8 @@ export async function startTestInventory(options: TestInventoryOptions = {}): Pr
     OUTBOX_POLL_MS: '50',
     SHUTDOWN_GRACE_MS: '2000',
     METRICS_PORT: '0',
+    // `CATALOG_CACHE=false npm test` runs every test with the catalog cache off (docs/testing.md).
+    ...(process.env.CATALOG_CACHE === undefined ? {} : { CATALOG_CACHE: process.env.CATALOG_CACHE }),
     ...options.env,
   });
   const running = await startInventory(config, silentLogger(), options.clock);
@@ -127,4 +134,27 @@ export function manualClock(start = new Date()): Clock & { advance(ms: number): 
 /** Stock of one product through the API. */
 export async function stockOf(api: InventoryApi, productId: string) {
   return (await api.batchGetStockLevels({ productIds: [productId] })).stockLevels[0]!;
+}
+
+/**
+ * An inventory as a process of its own on `databaseUrl` (not started yet), for
+ * tests that kill it or run several: quiet logs, a pool of 10, no periodic
+ * invariant scan (the tests check it themselves); its log in a temp directory
+ * named after `tag`.
+ */
+export async function inventoryProcess(databaseUrl: string, tag: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  return serviceProcess(
+    'services/inventory/main.ts',
+    await freePort(),
+    {
+      DATABASE_URL: databaseUrl,
+      NATS_URL: testNatsUrl(),
+      LOG_LEVEL: 'warn',
+      METRICS_PORT: '0',
+      DB_POOL_MAX: '10',
+      INVARIANT_CHECK_INTERVAL_MS: '0',
+      ...env,
+    },
+    join(mkdtempSync(join(tmpdir(), `larder-${tag}-`)), 'inventory.log'),
+  );
 }

@@ -181,7 +181,7 @@ describe('inventory migrations', function () {
       // that applied it (migrations/reserve-stock-batch-texts.ts) and adds a line here for its migration.
       const withTraceContext = '538bca8d5fe60e6cb60cd9f3042fed540fa9644fb7e71b8efbab1521d83f4dcd';
       const beforeTraceContext = '041112e3f6190a51b16d694f688c1acc43dec72a7c37c0ab5b55f81dfbe73c58';
-      const perLocation = '99bdbaf4627df13a6f661248933ed81eea81128bfc098faa70312ed511310ab3';
+      const perLocation = '5250cdb9bab637d6bce5cd208186da79b2b84d37916b1f9682a6ac7b5dbc010f';
       const shipped: Record<string, string> = {
         '005-reserve-stock-batch': withTraceContext,
         '006-reserve-stock-batch-index-conditions': withTraceContext,

@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { ReservationReserved } from '#libs/contracts/larder/inventory/v1/events.js';
 import * as messages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { createPromiseClient } from '#libs/grpc/client.js';
-import { freePort } from '#test/support/free-port.js';
 import { outcomeOf, tally } from '#test/support/grpc-errors.js';
-import { testNatsUrl } from '#test/support/root-hooks.js';
-import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
+import type { ServiceProcess } from '#test/support/service-process.js';
 import { findInvariantViolations } from '../data/invariants.js';
 import { inventoryMigrations } from '../migrations/index.js';
-import { ADMIN_KEY, createTestProduct, stockOf, type InventoryApi } from './harness.js';
+import { ADMIN_KEY, createTestProduct, inventoryProcess, stockOf, type InventoryApi } from './harness.js';
 
 /** Coalescing in real inventory processes: two replicas on one product, and a SIGKILL mid-batch. */
 describe('ReserveStock batches across processes', function () {
@@ -23,23 +18,9 @@ describe('ReserveStock batches across processes', function () {
   const started: { process: ServiceProcess; api: InventoryApi }[] = [];
 
   async function startReplica(): Promise<{ process: ServiceProcess; api: InventoryApi }> {
-    const port = await freePort();
-    const env = {
-      DATABASE_URL: database.url,
-      NATS_URL: testNatsUrl(),
-      LOG_LEVEL: 'warn',
-      METRICS_PORT: '0',
-      DB_POOL_MAX: '10',
-      INVARIANT_CHECK_INTERVAL_MS: '0',
-    };
-    const process = serviceProcess(
-      'services/inventory/main.ts',
-      port,
-      env,
-      join(mkdtempSync(join(tmpdir(), 'larder-batches-')), 'inventory.log'),
-    );
+    const process = await inventoryProcess(database.url, 'batches');
     await process.start();
-    const api = createPromiseClient(InventoryServiceService, messages, `127.0.0.1:${port}`, { defaults: { apiKey: ADMIN_KEY } });
+    const api = createPromiseClient(InventoryServiceService, messages, `127.0.0.1:${process.port}`, { defaults: { apiKey: ADMIN_KEY } });
     started.push({ process, api });
     return { process, api };
   }

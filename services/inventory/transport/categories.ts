@@ -18,9 +18,9 @@ export const categoryRpcs = {
   createCategory: {
     scope: 'catalog.write',
     errors: [categoryNameTaken],
-    async handle(deps, request) {
+    async handle(deps, request, ctx) {
       if (!request.category) throw invalid('category', 'is required');
-      const created = await createCategory(deps, {
+      const created = await createCategory(deps, ctx, {
         name: categoryName(request.category.name),
         description: categoryDescription(request.category.description),
       });
@@ -55,12 +55,12 @@ export const categoryRpcs = {
   updateCategory: {
     scope: 'catalog.write',
     errors: [categoryNotFound, categoryNameTaken],
-    async handle(deps, request) {
+    async handle(deps, request, ctx) {
       const category = request.category;
       if (!category) throw invalid('category', 'is required');
       const id = v.requireUuid('category.id', category.id);
       const paths = v.maskPaths('update_mask', request.updateMask, ['name', 'description']);
-      const updated = await updateCategory(deps, id, {
+      const updated = await updateCategory(deps, ctx, id, {
         name: paths.includes('name') ? categoryName(category.name) : undefined,
         description: paths.includes('description') ? categoryDescription(category.description) : undefined,
       });
@@ -74,8 +74,8 @@ export const categoryRpcs = {
       categoryNotFound,
       rpcError('FAILED_PRECONDITION', 'CATEGORY_NOT_EMPTY', 'products are still in the category and force is not set'),
     ],
-    async handle(deps, request) {
-      await deleteCategory(deps, v.requireUuid('id', request.id), request.force);
+    async handle(deps, request, ctx) {
+      await deleteCategory(deps, ctx, v.requireUuid('id', request.id), request.force);
       return {};
     },
   },

@@ -4,6 +4,7 @@ import { productRpcs } from './products.js';
 import { reservationRpcs } from './reservations.js';
 import type { InventoryRpcTable } from './scopes.js';
 import { stockRpcs } from './stock.js';
+import { transferRpcs } from './transfers.js';
 
 /**
  * Every InventoryService RPC, from the areas' declarations. Typed against the
@@ -16,4 +17,5 @@ export const inventoryRpcs: InventoryRpcTable = {
   ...locationRpcs,
   ...stockRpcs,
   ...reservationRpcs,
+  ...transferRpcs,
 };

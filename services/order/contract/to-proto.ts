@@ -1,10 +1,11 @@
 import {
   OrderStatus as OrderStatusMessage,
   PaymentStatus as PaymentStatusMessage,
+  type Fulfilment as FulfilmentMessage,
   type Order,
   type OrderEvent,
 } from '#libs/contracts/larder/order/v1/resources.js';
-import type { OrderEventRecord, OrderRecord, OrderStatus, PaymentStatus } from '../domain/types.js';
+import type { Fulfilment, OrderEventRecord, OrderRecord, OrderStatus, PaymentStatus } from '../domain/types.js';
 
 /** Domain records → protobuf messages, shared by the gRPC handlers and the events. */
 
@@ -31,6 +32,13 @@ const paymentStatusMessage: Record<PaymentStatus, PaymentStatusMessage> = {
   REFUNDED: PaymentStatusMessage.PAYMENT_STATUS_REFUNDED,
 };
 
+/** A fulfilment record → its message (undefined stays unset). */
+export function toFulfilmentMessage(fulfilment: Fulfilment | undefined): FulfilmentMessage | undefined {
+  if (!fulfilment) return undefined;
+  if (fulfilment.kind === 'pickup') return { pickup: { locationId: fulfilment.locationId } };
+  return { delivery: { address: fulfilment.address, coordinates: fulfilment.coordinates } };
+}
+
 export const toOrderMessage = (order: OrderRecord): Order => ({
   id: order.id,
   customerId: order.customerId,
@@ -49,9 +57,8 @@ export const toOrderMessage = (order: OrderRecord): Order => ({
   updateTime: order.updatedAt,
   deleteTime: order.deletedAt,
   cancelRequested: order.cancelRequested,
-  // Fulfilment and allocations: the order side of locations (docs/design.md §8) fills these in.
-  fulfilment: undefined,
-  allocations: [],
+  fulfilment: toFulfilmentMessage(order.fulfilment),
+  allocations: (order.allocations ?? []).map((a) => ({ productId: a.productId, locationId: a.locationId, quantity: a.quantity })),
 });
 
 export const toOrderEventMessage = (event: OrderEventRecord): OrderEvent => ({

@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
-import type { CartItemRecord, CartLine, CartRecord } from '../domain/types.js';
+import type { CartItemRecord, CartLine, CartRecord, Fulfilment } from '../domain/types.js';
+import { fulfilmentColumn, fulfilmentOf, type StoredFulfilment } from './fulfilment-columns.js';
 
 interface CartRow {
   customer_id: string;
   updated_at: Date;
+  fulfilment: StoredFulfilment | null;
 }
 
 interface CartItemRow {
@@ -24,14 +26,15 @@ interface CartItemRow {
  * (nothing is created on read).
  */
 export async function findCart(db: Db, customerId: string, options: { forUpdate?: boolean } = {}): Promise<CartRecord> {
-  const cartQuery = db('carts').first('customer_id', 'updated_at').where({ customer_id: customerId });
+  const cartQuery = db('carts').first('customer_id', 'updated_at', 'fulfilment').where({ customer_id: customerId });
   if (options.forUpdate) cartQuery.forUpdate();
   const cart: CartRow | undefined = await cartQuery;
   if (!cart) return { customerId, items: [] };
   const itemQuery = db('cart_items').select('product_id', 'quantity').where({ customer_id: customerId }).orderBy('product_id');
   if (options.forUpdate) itemQuery.forUpdate();
   const items: CartItemRow[] = await itemQuery;
-  return { customerId, items: items.map(toItem), updatedAt: cart.updated_at };
+  const fulfilment = fulfilmentOf(cart.fulfilment);
+  return { customerId, items: items.map(toItem), updatedAt: cart.updated_at, ...(fulfilment ? { fulfilment } : {}) };
 }
 
 /**
@@ -61,6 +64,28 @@ export async function clearCartItems(trx: Knex.Transaction, customerId: string, 
  */
 export async function touchCart(trx: Knex.Transaction, customerId: string, now: Date): Promise<void> {
   await trx('carts').insert({ customer_id: customerId, updated_at: now }).onConflict('customer_id').merge(['updated_at']);
+}
+
+/**
+ * Sets (or, with undefined, clears) the cart's fulfilment and moves its
+ * updated_at, creating the carts row if needed (INSERT … ON CONFLICT DO UPDATE).
+ */
+export async function writeCartFulfilment(
+  trx: Knex.Transaction,
+  customerId: string,
+  fulfilment: Fulfilment | undefined,
+  now: Date,
+): Promise<void> {
+  await trx('carts')
+    .insert({ customer_id: customerId, updated_at: now, fulfilment: fulfilmentColumn(fulfilment, false) })
+    .onConflict('customer_id')
+    .merge(['updated_at', 'fulfilment']);
+}
+
+/** The cart's fulfilment, if it has one (a cart never used has none). */
+export async function findCartFulfilment(db: Db, customerId: string): Promise<Fulfilment | undefined> {
+  const row: Pick<CartRow, 'fulfilment'> | undefined = await db('carts').first('fulfilment').where({ customer_id: customerId });
+  return fulfilmentOf(row?.fulfilment ?? null);
 }
 
 /** How many lines the cart has and how much it holds of one product, in one query. */

@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import type { Db } from '#libs/db/types.js';
 import type { Money } from '#libs/money/money.js';
 import type { ClaimedOrder, ItemPrice, OrderPatch, WriteGuard } from '../domain/order-write-types.js';
-import type { OrderItemRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from '../domain/types.js';
+import type { AllocationRecord, OrderItemRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from '../domain/types.js';
+import { allocationsColumn, fulfilmentOf, type StoredFulfilment } from './fulfilment-columns.js';
 
 interface OrderRow {
   id: string;
@@ -15,6 +16,8 @@ interface OrderRow {
   correlation_id: string | null;
   payment_status: PaymentStatus;
   shipping_address: ShippingAddress | null;
+  fulfilment: StoredFulfilment | null;
+  allocations: AllocationRecord[] | null;
   total_minor: number | null;
   currency_code: string | null;
   attempts: number;
@@ -67,6 +70,8 @@ async function withItems(db: Db, rows: OrderRow[]): Promise<OrderRecord[]> {
     correlationId: row.correlation_id ?? undefined,
     paymentStatus: row.payment_status,
     shippingAddress: row.shipping_address ?? undefined,
+    fulfilment: fulfilmentOf(row.fulfilment, row.shipping_address),
+    allocations: row.allocations ?? undefined,
     attempts: row.attempts,
     paymentAttempts: row.payment_attempts,
     lastError: row.last_error ?? undefined,
@@ -203,6 +208,7 @@ export function patchColumns(db: Db, patch: OrderPatch, now: Date): Record<strin
   if (patch.reservationExpired !== undefined) row.reservation_expired = patch.reservationExpired;
   if (patch.nextAttemptAt !== undefined) row.next_attempt_at = patch.nextAttemptAt;
   if (patch.shippingAddress !== undefined) row.shipping_address = patch.shippingAddress ? JSON.stringify(patch.shippingAddress) : null;
+  if (patch.allocations !== undefined) row.allocations = allocationsColumn(patch.allocations);
   if (patch.deletedAt !== undefined) row.deleted_at = patch.deletedAt;
   if (patch.total !== undefined) {
     row.total_minor = patch.total.minorUnits;

@@ -3,6 +3,8 @@ import type { Db } from '#libs/db/types.js';
 import { prepared } from '#libs/db/prepared.js';
 import { outboxRow } from '#libs/events/outbox.js';
 import type { LoggedChange, NewOrder, OrderClaim } from '../domain/order-write-types.js';
+import type { Fulfilment } from '../domain/types.js';
+import { fulfilmentColumn } from './fulfilment-columns.js';
 
 /** INSERT … ON CONFLICT DO NOTHING of the order row: the idempotency key is claimed together with its effect. */
 export function claimInsert(db: Db, claim: OrderClaim): Knex.QueryBuilder {
@@ -17,6 +19,7 @@ export function claimInsert(db: Db, claim: OrderClaim): Knex.QueryBuilder {
       payment_token: order.paymentToken,
       correlation_id: order.correlationId ?? null,
       shipping_address: order.shippingAddress ? JSON.stringify(order.shippingAddress) : null,
+      fulfilment: fulfilmentColumn(order.fulfilment, true),
       next_attempt_at: claim.dueAt,
       lease_until: claim.lease?.until ?? null,
       lease_token: claim.lease?.token ?? null,
@@ -78,6 +81,19 @@ export async function writePlacedOrder(
     ),
   );
   return rows[0]!.claimed === 1;
+}
+
+/**
+ * Gives an order claimed in this transaction the fulfilment it took from the
+ * cart (Checkout naming none): a delivery's address becomes its shipping address.
+ */
+export async function setClaimedFulfilment(trx: Knex.Transaction, orderId: string, fulfilment: Fulfilment): Promise<void> {
+  await trx('orders')
+    .update({
+      fulfilment: fulfilmentColumn(fulfilment, true),
+      ...(fulfilment.kind === 'delivery' ? { shipping_address: JSON.stringify(fulfilment.address) } : {}),
+    })
+    .where({ id: orderId });
 }
 
 /**

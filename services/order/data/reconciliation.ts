@@ -1,5 +1,5 @@
 import type { Db } from '#libs/db/types.js';
-import type { OrderStatus } from '../domain/types.js';
+import type { AllocationRecord, OrderStatus } from '../domain/types.js';
 
 /** What the reconciler (scripts/reconcile) compares of an order with its reservation. */
 export interface OrderSnapshot {
@@ -32,4 +32,14 @@ export async function readOrderItemsOf(
   for (const row of rows)
     items.set(row.order_id, [...(items.get(row.order_id) ?? []), { productId: row.product_id, quantity: row.quantity }]);
   return items;
+}
+
+/** The recorded allocation lines of the orders named, by order id; orders that recorded none (not reserved yet, or reserved before locations) are absent. */
+export async function readOrderAllocationsOf(db: Db, orderIds: readonly string[]): Promise<Map<string, AllocationRecord[]>> {
+  if (orderIds.length === 0) return new Map();
+  const rows: { id: string; allocations: AllocationRecord[] }[] = await db('orders')
+    .select('id', 'allocations')
+    .whereIn('id', orderIds)
+    .whereNotNull('allocations');
+  return new Map(rows.map((row) => [row.id, row.allocations]));
 }

@@ -26,6 +26,7 @@ export function applyPatch(order: OrderRecord, patch: OrderPatch, now: Date): Or
     shippingAddress: cleared(patch.shippingAddress, order.shippingAddress),
     deletedAt: cleared(patch.deletedAt, order.deletedAt),
     total: patch.total ?? order.total,
+    allocations: patch.allocations ? [...patch.allocations] : order.allocations,
     items: order.items.map((item) => (prices.has(item.productId) ? { ...item, unitPrice: prices.get(item.productId) } : item)),
     version: order.version + 1,
     updatedAt: now,

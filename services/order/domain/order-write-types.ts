@@ -6,7 +6,7 @@
  */
 import type { OutboxEvent } from '#libs/events/outbox.js';
 import type { Money } from '#libs/money/money.js';
-import type { OrderEventRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from './types.js';
+import type { AllocationRecord, Fulfilment, OrderEventRecord, OrderRecord, OrderStatus, PaymentStatus, ShippingAddress } from './types.js';
 
 export interface NewOrder {
   id: string;
@@ -15,6 +15,7 @@ export interface NewOrder {
   requestHash: string;
   paymentToken: string;
   shippingAddress?: ShippingAddress;
+  fulfilment?: Fulfilment;
   correlationId?: string;
 }
 
@@ -50,6 +51,8 @@ export interface OrderPatch {
   flaggedAt?: Date;
   /** The order's total, once inventory priced its items. */
   total?: Money;
+  /** Where inventory reserved the units (its allocation lines), once reserved. */
+  allocations?: readonly AllocationRecord[];
   /** The unit prices inventory captured at reservation, per product. */
   itemPrices?: readonly ItemPrice[];
   /** Drop the lease (end of a step). */

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { alreadyExists, failedPrecondition } from '#libs/errors/app-error.js';
+import { alreadyExists, failedPrecondition, invalid } from '#libs/errors/app-error.js';
 import { requestHash } from '#libs/idempotency/request-hash.js';
 import { uuidv7 } from '#libs/ids/uuid.js';
 import { clearCartItems, lockCartItems } from '../data/carts.js';
 import { findOrderByKey } from '../data/orders.js';
-import { claimInsert, writePlacedOrder } from '../data/placed-order.js';
+import { claimInsert, setClaimedFulfilment, writePlacedOrder } from '../data/placed-order.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import type { Logger } from '#libs/logging/logger.js';
 import { type OrderDeps } from './deps.js';
 import type { LoggedChange, OrderClaim } from './order-write-types.js';
-import type { OrderRecord, ShippingAddress } from './types.js';
+import type { Fulfilment, OrderRecord, ShippingAddress } from './types.js';
 
 /**
  * A new order is due for the worker only after this grace, so the checkout's own
@@ -24,6 +24,8 @@ export interface PlaceOrderCommand {
   idempotencyKey: string;
   paymentToken: string;
   shippingAddress?: ShippingAddress;
+  /** Delivery or pickup, as the request names it; a Checkout naming none takes the cart's. */
+  fulfilment?: Fulfilment;
   /** The cart's content (Checkout), or explicit items (CreateOrder). */
   source: { kind: 'cart' } | { kind: 'items'; items: { productId: string; quantity: number }[] };
 }
@@ -42,7 +44,10 @@ export interface PlaceOrderContext extends RequestContext {
 export async function placeOrder(deps: OrderDeps, ctx: PlaceOrderContext, command: PlaceOrderCommand): Promise<OrderRecord> {
   const now = deps.clock.now();
   const items = command.source.kind === 'items' ? byProduct(command.source.items) : undefined;
-  const hash = requestHash([command.source.kind, items, command.paymentToken, command.shippingAddress ?? null]);
+  // The request's fulfilment joins the hash only when named, so a request made before
+  // fulfilments existed hashes as it did then (its retry still finds its order).
+  const named = command.fulfilment ? [command.fulfilment] : [];
+  const hash = requestHash([command.source.kind, items, command.paymentToken, command.shippingAddress ?? null, ...named]);
   const lease = { token: randomUUID(), until: new Date(now.getTime() + deps.saga.leaseMs) };
   const claim: OrderClaim = {
     order: {
@@ -51,7 +56,8 @@ export async function placeOrder(deps: OrderDeps, ctx: PlaceOrderContext, comman
       idempotencyKey: command.idempotencyKey,
       requestHash: hash,
       paymentToken: command.paymentToken,
-      shippingAddress: command.shippingAddress,
+      shippingAddress: deliveredTo(command.fulfilment) ?? command.shippingAddress,
+      fulfilment: command.fulfilment,
       correlationId: ctx.correlationId,
     },
     now,
@@ -60,8 +66,8 @@ export async function placeOrder(deps: OrderDeps, ctx: PlaceOrderContext, comman
     lease,
   };
   const reason = command.source.kind === 'cart' ? 'checked out' : 'order created';
-  const placing = (lines: readonly { productId: string; quantity: number }[]) => {
-    const order = newOrderRecord(claim, lines);
+  const placing = (lines: readonly { productId: string; quantity: number }[], fromCart?: Fulfilment) => {
+    const order = newOrderRecord(claim, lines, fromCart);
     const logged: LoggedChange = {
       entry: { orderId: order.id, toStatus: 'PENDING', reason, correlationId: ctx.correlationId, createdAt: now },
       event: deps.events.orderStatus(order, { correlationId: ctx.correlationId, now }),
@@ -81,10 +87,14 @@ export async function placeOrder(deps: OrderDeps, ctx: PlaceOrderContext, comman
     // The cart: lock and clear it in the claim's transaction, so a cart is ordered once.
     created = await inTransaction(deps, async (trx) => {
       if ((await claimInsert(trx, claim)).length === 0) return undefined;
-      const lines = (await lockCartItems(trx, command.customerId)).items;
+      const cart = await lockCartItems(trx, command.customerId);
+      const lines = cart.items;
       if (lines.length === 0) throw failedPrecondition(`the cart of customer ${command.customerId} is empty`, { reason: 'CART_EMPTY' });
+      const fromCart = command.fulfilment ? undefined : cart.fulfilment;
+      if (fromCart?.kind === 'delivery' && command.shippingAddress) throw deliveryWithAddress('the cart');
       await clearCartItems(trx, command.customerId, now);
-      const { order, logged } = placing(lines);
+      if (fromCart) await setClaimedFulfilment(trx, claim.order.id, fromCart);
+      const { order, logged } = placing(lines, fromCart);
       await writePlacedOrder(trx, { orderId: order.id }, lines, logged);
       return order;
     });
@@ -119,12 +129,25 @@ async function repeatedKey(deps: OrderDeps, command: PlaceOrderCommand, hash: st
   return existing;
 }
 
+/** A delivery's address, which is the order's shipping address. */
+const deliveredTo = (fulfilment: Fulfilment | undefined): ShippingAddress | undefined =>
+  fulfilment?.kind === 'delivery' ? fulfilment.address : undefined;
+
+/**
+ * A delivery (named by the request, or by the cart when the request names no
+ * fulfilment) brings the order's address, so the request's shipping_address
+ * must be unset beside it.
+ */
+export const deliveryWithAddress = (whose = 'the request') =>
+  invalid('shipping_address', `must be unset when ${whose} names a delivery: the delivery's address is the order's shipping address`);
+
 const byProduct = <T extends { productId: string }>(lines: readonly T[]): T[] =>
   [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
 
 /** The order exactly as its claim writes it (what the created event announces). */
-function newOrderRecord(claim: OrderClaim, lines: readonly { productId: string; quantity: number }[]): OrderRecord {
+function newOrderRecord(claim: OrderClaim, lines: readonly { productId: string; quantity: number }[], fromCart?: Fulfilment): OrderRecord {
   const { order, now } = claim;
+  const fulfilment = order.fulfilment ?? fromCart;
   return {
     id: order.id,
     customerId: order.customerId,
@@ -133,7 +156,8 @@ function newOrderRecord(claim: OrderClaim, lines: readonly { productId: string; 
     paymentToken: order.paymentToken,
     correlationId: order.correlationId,
     paymentStatus: 'NOT_STARTED',
-    shippingAddress: order.shippingAddress,
+    shippingAddress: deliveredTo(fulfilment) ?? order.shippingAddress,
+    ...(fulfilment ? { fulfilment } : {}),
     attempts: 0,
     paymentAttempts: 0,
     cancelRequested: false,

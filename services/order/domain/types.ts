@@ -14,6 +14,26 @@ export interface ShippingAddress {
   countryCode: string;
 }
 
+/** A point on the earth (WGS84): latitude -90 to 90, longitude -180 to 180. */
+export interface LatLng {
+  latitude: number;
+  longitude: number;
+}
+
+/**
+ * How an order reaches the customer, which decides where its stock is
+ * reserved: delivered to an address (the locations that deliver there, the
+ * nearest first) or picked up at one location (reserved there only).
+ */
+export type Fulfilment = { kind: 'delivery'; address: ShippingAddress; coordinates?: LatLng } | { kind: 'pickup'; locationId: string };
+
+/** Where some of an order's units are reserved: one allocation line of its reservation. */
+export interface AllocationRecord {
+  productId: string;
+  locationId: string;
+  quantity: number;
+}
+
 export interface OrderItemRecord {
   productId: string;
   quantity: number;
@@ -32,6 +52,10 @@ export interface OrderRecord {
   correlationId?: string;
   paymentStatus: PaymentStatus;
   shippingAddress?: ShippingAddress;
+  /** Unset for an order placed without one (reserved at any location). A delivery's address is shippingAddress. */
+  fulfilment?: Fulfilment;
+  /** Where its units are reserved, by product then location; undefined until reserved (and for orders reserved before locations). */
+  allocations?: AllocationRecord[];
   attempts: number;
   paymentAttempts: number;
   lastError?: string;
@@ -66,6 +90,8 @@ export interface CartItemRecord {
 export interface CartRecord {
   customerId: string;
   items: CartItemRecord[];
+  /** How the customer wants the order (SetCartFulfilment); Checkout uses it when its request names none. */
+  fulfilment?: Fulfilment;
   updatedAt?: Date;
 }
 

@@ -1,5 +1,6 @@
 import { failedPrecondition, invalid, notFound } from '#libs/errors/app-error.js';
 import { inTransaction } from '#libs/db/in-transaction.js';
+import { postalCode } from '#libs/validation/geo.js';
 import type { RequestContext } from '#libs/context/request-context.js';
 import { findOrder } from '../data/orders.js';
 import { changeOrder } from './change-order.js';
@@ -47,7 +48,7 @@ export async function updateOrder(deps: OrderDeps, ctx: RequestContext, command:
  * rule is tested over every status.
  */
 export function checkOrderUpdate(
-  order: Pick<OrderRecord, 'id' | 'status' | 'cancelRequested' | 'shippingAddress'>,
+  order: Pick<OrderRecord, 'id' | 'status' | 'cancelRequested' | 'shippingAddress'> & Partial<Pick<OrderRecord, 'fulfilment'>>,
   command: Pick<UpdateOrderCommand, 'status' | 'shippingAddress'>,
 ): void {
   const metadata = { order_id: order.id, status: order.status };
@@ -63,6 +64,10 @@ export function checkOrderUpdate(
   }
   if (command.shippingAddress && isTerminal(order.status)) {
     throw failedPrecondition(`order ${order.id} is ${order.status}; its address can no longer change`, { reason: 'ORDER_ENDED', metadata });
+  }
+  // A delivery's address is the order's shipping address: a new one must still be one routing can match.
+  if (command.shippingAddress && order.fulfilment?.kind === 'delivery') {
+    postalCode('order.shipping_address.postal_code', command.shippingAddress.postalCode, { required: true });
   }
   if (moving && command.status === 'SHIPPED' && !(command.shippingAddress ?? order.shippingAddress)) {
     throw invalid('order.shipping_address', 'is required before the order can ship');

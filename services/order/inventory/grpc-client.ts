@@ -1,6 +1,7 @@
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { AllocationPolicy, type Destination as DestinationMessage } from '#libs/contracts/larder/inventory/v1/locations.js';
 import { AdjustmentReason, ReservationStatus } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { createPromiseClient, type PromiseClient } from '#libs/grpc/client.js';
 import { roundRobinChannelOptions, type UnavailableRetry } from '#libs/grpc/service-config.js';
@@ -9,9 +10,12 @@ import type { Logger } from '#libs/logging/logger.js';
 import {
   CANCEL_RESTOCK_NOTE,
   type AvailabilityOutcome,
+  type Destination,
   type InventoryPort,
+  type LocationOutcome,
   type ReserveOutcome,
   type SettleOutcome,
+  type StockScope,
 } from '../domain/inventory-port.js';
 
 type Api = PromiseClient<typeof InventoryServiceService>;
@@ -44,10 +48,40 @@ const RETRIED = [
   InventoryServiceService.extendReservation,
   // Keyed by idempotency_key (per order and product): a repeat replays the first restock.
   InventoryServiceService.adjustStock,
-  // Reads: GetProduct (cart availability); GetReservation is not called today, and is as safe.
+  // Reads: GetProduct, BatchGetStockLevels (cart availability), GetLocation (a cart's pickup);
+  // GetReservation is not called today, and is as safe.
   InventoryServiceService.getProduct,
+  InventoryServiceService.batchGetStockLevels,
+  InventoryServiceService.getLocation,
   InventoryServiceService.getReservation,
 ];
+
+/**
+ * ReserveStock's placement fields for a scope: a pickup pins its location
+ * (SINGLE_LOCATION), a delivery names its destination (policy unspecified:
+ * SPLIT_ALLOWED), no scope neither (every location, as before).
+ */
+function placementOf(scope: StockScope): Pick<inventoryMessages.ReserveStockRequest, 'locationId' | 'destination' | 'policy'> {
+  if (scope && 'locationId' in scope)
+    return { locationId: scope.locationId, destination: undefined, policy: AllocationPolicy.ALLOCATION_POLICY_SINGLE_LOCATION };
+  if (scope)
+    return { locationId: '', destination: destinationOf(scope.destination), policy: AllocationPolicy.ALLOCATION_POLICY_UNSPECIFIED };
+  return { locationId: '', destination: undefined, policy: AllocationPolicy.ALLOCATION_POLICY_UNSPECIFIED };
+}
+
+/** BatchGetStockLevels' scope fields: one location, or the locations delivering to a destination, or the totals. */
+const levelScopeOf = (scope: StockScope): Pick<inventoryMessages.BatchGetStockLevelsRequest, 'locationId' | 'destination'> =>
+  scope && 'locationId' in scope
+    ? { locationId: scope.locationId, destination: undefined }
+    : { locationId: '', destination: scope ? destinationOf(scope.destination) : undefined };
+
+const destinationOf = (destination: Destination): DestinationMessage => ({
+  postalCode: destination.postalCode,
+  coordinates: destination.coordinates,
+});
+
+/** Inventory's reasons for a pinned location that can never fill a reservation. */
+const LOCATION_REFUSALS = new Set(['LOCATION_NOT_FOUND', 'LOCATION_INACTIVE']);
 
 /** Up to 4 attempts, 100 ms → 1 s apart; INVENTORY_TIMEOUT_MS bounds them all together. */
 const UNAVAILABLE_RETRY: UnavailableRetry = { maxAttempts: 4, initialBackoffMs: 100, maxBackoffMs: 1_000, backoffMultiplier: 2 };
@@ -93,6 +127,25 @@ export function createInventoryClient(options: {
     }
   }
 
+  /**
+   * Units available to sell in the scope. A pickup location inventory no
+   * longer knows or serves sells nothing (0), rather than passing for an
+   * unknown product.
+   */
+  async function scopedAvailability(productId: string, scope: NonNullable<StockScope>, meta: { correlationId?: string }) {
+    try {
+      const { stockLevels } = await client.batchGetStockLevels(
+        { productIds: [productId], ...levelScopeOf(scope) },
+        { correlationId: meta.correlationId },
+      );
+      return stockLevels[0]?.availableToSell ?? 0;
+    } catch (caught) {
+      const reason = errorInfoOf(caught as ServiceError)?.reason;
+      if (reason && LOCATION_REFUSALS.has(reason)) return 0;
+      throw caught;
+    }
+  }
+
   const settle = (error: ServiceError): SettleOutcome | undefined => {
     if (error.code === Code.NOT_FOUND) return { kind: 'notFound' };
     if (error.code === Code.FAILED_PRECONDITION) {
@@ -102,11 +155,11 @@ export function createInventoryClient(options: {
   };
 
   return {
-    reserve: (orderId, items, ttlMs, meta) =>
+    reserve: (orderId, items, ttlMs, meta, scope) =>
       call<ReserveOutcome>(
         async () => {
           const { reservation } = await client.reserveStock(
-            { orderId, items, ttl: { seconds: Math.floor(ttlMs / 1000), nanos: (ttlMs % 1000) * 1e6 } },
+            { orderId, items, ttl: { seconds: Math.floor(ttlMs / 1000), nanos: (ttlMs % 1000) * 1e6 }, ...placementOf(scope) },
             { correlationId: meta.correlationId },
           );
           const status = reservation!.status;
@@ -120,6 +173,7 @@ export function createInventoryClient(options: {
           return {
             kind: 'reserved',
             items: reservation!.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPrice: i.unitPrice! })),
+            allocations: reservation!.allocations.map((a) => ({ productId: a.productId, locationId: a.locationId, quantity: a.quantity })),
             expiresAt: reservation!.expireTime,
           };
         },
@@ -131,6 +185,14 @@ export function createInventoryClient(options: {
               productId: info.metadata.product_id ?? '',
               available: Number(info.metadata.available ?? 0),
               message: error.details,
+            };
+          }
+          if (scope && 'locationId' in scope && info && LOCATION_REFUSALS.has(info.reason)) {
+            return {
+              kind: 'locationRefused',
+              locationId: scope.locationId,
+              reason: info.reason as 'LOCATION_NOT_FOUND' | 'LOCATION_INACTIVE',
+              message: describe(error),
             };
           }
           return { kind: 'rejected', message: describe(error) };
@@ -158,7 +220,7 @@ export function createInventoryClient(options: {
         // Nothing to release is as good as released.
         (error) => (error.code === Code.NOT_FOUND ? { kind: 'done' } : settle(error)),
       ),
-    restock: (productId, quantity, idempotencyKey, meta) =>
+    restock: (productId, quantity, idempotencyKey, meta, locationId) =>
       call<SettleOutcome>(
         async () => {
           await client.adjustStock(
@@ -168,6 +230,7 @@ export function createInventoryClient(options: {
               reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
               idempotencyKey,
               note: CANCEL_RESTOCK_NOTE,
+              locationId: locationId ?? '',
             },
             { correlationId: meta.correlationId },
           );
@@ -175,11 +238,25 @@ export function createInventoryClient(options: {
         },
         (error) => (error.code === Code.NOT_FOUND ? { kind: 'notFound' } : undefined),
       ),
-    availability: (productId, meta) =>
+    availability: (productId, meta, scope) =>
       call<AvailabilityOutcome>(
         async () => {
-          const { product } = await client.getProduct({ id: productId }, { correlationId: meta.correlationId });
-          return { kind: 'found', available: product!.stockLevel?.available ?? 0 };
+          // GetProduct refuses a deleted product (BatchGetStockLevels would still count it);
+          // with a scope, the stock there is asked at the same time.
+          const [{ product }, scoped] = await Promise.all([
+            client.getProduct({ id: productId }, { correlationId: meta.correlationId }),
+            scope ? scopedAvailability(productId, scope, meta) : undefined,
+          ]);
+          return { kind: 'found', available: scoped ?? product!.stockLevel?.availableToSell ?? 0 };
+        },
+        (error) => (error.code === Code.NOT_FOUND || error.code === Code.INVALID_ARGUMENT ? { kind: 'notFound' } : undefined),
+      ),
+    location: (locationId, meta) =>
+      call<LocationOutcome>(
+        async () => {
+          const { location } = await client.getLocation({ id: locationId }, { correlationId: meta.correlationId });
+          if (!location || location.deleteTime) return { kind: 'notFound' };
+          return { kind: 'found', active: location.active ?? true, pickup: location.pickup };
         },
         (error) => (error.code === Code.NOT_FOUND || error.code === Code.INVALID_ARGUMENT ? { kind: 'notFound' } : undefined),
       ),

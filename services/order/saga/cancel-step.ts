@@ -1,4 +1,4 @@
-import { cancelRestockKey } from '../domain/inventory-port.js';
+import { cancelRestocksOf } from '../domain/inventory-port.js';
 import type { OrderRecord } from '../domain/types.js';
 import { releaseAndEnd } from './release-and-end.js';
 import type { Step } from './step.js';
@@ -6,8 +6,8 @@ import type { Step } from './step.js';
 /**
  * CancelOrder was accepted: undo what the order holds. An unknown charge is
  * resolved first, a captured one refunded; held stock is released; a
- * confirmed order's sold units go back on the shelf (restock, idempotent per
- * product). Every call is idempotent, so a crash part-way just runs it again.
+ * confirmed order's sold units go back on the shelf where they were sold
+ * from (restock, idempotent per product and location: cancelRestocksOf). Every call is idempotent, so a crash part-way just runs it again.
  */
 export async function cancelStep(step: Step): Promise<OrderRecord> {
   const { deps, order } = step;
@@ -25,8 +25,8 @@ export async function cancelStep(step: Step): Promise<OrderRecord> {
     await step.record({ paymentStatus: 'REFUNDED' });
   }
   if (order.status === 'CONFIRMED') {
-    for (const item of order.items) {
-      const restocked = await deps.inventory.restock(item.productId, item.quantity, cancelRestockKey(order.id, item.productId), step.meta);
+    for (const due of cancelRestocksOf(order.id, order.items, order.allocations)) {
+      const restocked = await deps.inventory.restock(due.productId, due.quantity, due.idempotencyKey, step.meta, due.locationId);
       if (restocked.kind === 'unavailable') return step.retryLater(order.paymentAttempts + 1, restocked.message);
     }
     return step.finish({ status: 'CANCELLED', cancelRequested: false, nextAttemptAt: null }, { reason });

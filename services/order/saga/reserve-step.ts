@@ -1,5 +1,5 @@
 import type { Money } from '#libs/money/money.js';
-import type { InventoryPort } from '../domain/inventory-port.js';
+import { stockScopeOf, type InventoryPort } from '../domain/inventory-port.js';
 import type { OrderRecord } from '../domain/types.js';
 import type { Step } from './step.js';
 
@@ -23,12 +23,15 @@ function totalOf(items: { quantity: number; unitPrice: Money }[]): Money | undef
 
 /**
  * PENDING / AWAITING_STOCK: ask inventory for the stock (the order id is the
- * reservation key, so a retry after an unseen success is harmless).
+ * reservation key, so a retry after an unseen success is harmless, and
+ * returns the same allocation). Where: the order's fulfilment decides — a
+ * pickup at its location only, a delivery at the locations serving its
+ * address, none anywhere (stockScopeOf).
  */
 export async function reserveStep(step: Step): Promise<OrderRecord> {
   const { order, deps } = step;
   const items = order.items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
-  const outcome = await deps.inventory.reserve(order.id, items, deps.saga.reservationTtlMs, step.meta);
+  const outcome = await deps.inventory.reserve(order.id, items, deps.saga.reservationTtlMs, step.meta, stockScopeOf(order.fulfilment));
   const unavailable = outcome.kind === 'unavailable' ? (unavailableStreaks.get(deps.inventory) ?? 0) + 1 : 0;
   unavailableStreaks.set(deps.inventory, unavailable);
   // Stock is held for an order that does not know it yet: the restart's step asks again (same key, same answer).
@@ -55,6 +58,7 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
         {
           status: 'RESERVED',
           itemPrices: outcome.items,
+          allocations: outcome.allocations,
           total,
           lastError: null,
           nextAttemptAt: step.now,
@@ -92,6 +96,17 @@ export async function reserveStep(step: Step): Promise<OrderRecord> {
         { status: 'FAILED', lastError: outcome.message, cancelReason: outcome.message, nextAttemptAt: null },
         { reason: 'inventory refused the reservation', error: outcome.message },
       );
+    case 'locationRefused': {
+      // Like any reservation inventory will never grant: the order fails, saying why.
+      const why =
+        outcome.reason === 'LOCATION_NOT_FOUND'
+          ? `pickup location ${outcome.locationId} does not exist`
+          : `pickup location ${outcome.locationId} is not active`;
+      return step.finish(
+        { status: 'FAILED', lastError: outcome.message, cancelReason: why, nextAttemptAt: null },
+        { reason: why, error: outcome.message },
+      );
+    }
     case 'gone':
       return step.finish(
         {

@@ -1,70 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { orderEvents } from '../contract/events.js';
 import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
-import { AppError, type ErrorKind } from '#libs/errors/app-error.js';
+import { AppError } from '#libs/errors/app-error.js';
 import type { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
-import type { CallContext } from '#libs/grpc/call-context.js';
-import { handlersOf } from '#libs/grpc/rpc-table.js';
 import type { Handlers } from '#libs/grpc/server.js';
-import { silentLogger } from '#libs/logging/logger.js';
 import { clearCartItems, lockCartItems } from '../data/carts.js';
-import type { OrderDeps } from '../domain/deps.js';
-import type { AvailabilityOutcome, InventoryPort } from '../domain/inventory-port.js';
-import type { PaymentGateway } from '../domain/payment-port.js';
 import { orderMigrations } from '../migrations/index.js';
-import { cartRpcs } from '../transport/carts.js';
-
-const ctx: CallContext = { correlationId: 'test', caller: 'test', logger: silentLogger() };
-
-const notUsedHere = (what: string) => () => {
-  throw new Error(`${what} must not be called by cart operations`);
-};
-
-/**
- * A stand-in for inventory answering only availability(), from a Map of
- * product id → units available; products not in it are unknown. The real
- * inventory (over gRPC) is exercised by the end-to-end tests elsewhere.
- */
-class StubInventory implements InventoryPort {
-  readonly available = new Map<string, number>();
-  down = false;
-  readonly asked: { productId: string; correlationId?: string }[] = [];
-
-  async availability(productId: string, meta: { correlationId?: string }): Promise<AvailabilityOutcome> {
-    this.asked.push({ productId, correlationId: meta.correlationId });
-    if (this.down) return { kind: 'unavailable', message: 'inventory is down (test)' };
-    const available = this.available.get(productId);
-    return available === undefined ? { kind: 'notFound' } : { kind: 'found', available };
-  }
-
-  reserve = notUsedHere('inventory.reserve');
-  extend = notUsedHere('inventory.extend');
-  commit = notUsedHere('inventory.commit');
-  release = notUsedHere('inventory.release');
-  restock = notUsedHere('inventory.restock');
-}
-
-const payments: PaymentGateway = {
-  charge: notUsedHere('payments.charge'),
-  lookup: notUsedHere('payments.lookup'),
-  refund: notUsedHere('payments.refund'),
-};
-
-/** Awaits a call that must fail with an AppError of `kind`; returns it. */
-async function rejection(call: Promise<unknown>, kind: ErrorKind, field?: string): Promise<AppError> {
-  let thrown: unknown;
-  try {
-    await call;
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, `expected an AppError of kind ${kind}, but the call succeeded`).to.be.instanceOf(AppError);
-  const error = thrown as AppError;
-  expect(error.kind, error.message).to.equal(kind);
-  if (field !== undefined) expect(error.field, error.message).to.equal(field);
-  return error;
-}
+import { cartHandlers, ctx, rejection, StubInventory } from './cart-harness.js';
 
 describe('CartService', function () {
   this.timeout(60_000);
@@ -81,26 +23,7 @@ describe('CartService', function () {
   beforeEach(() => {
     inventory = new StubInventory();
     now = new Date('2030-01-02T03:04:05.000Z');
-    const deps: OrderDeps = {
-      db: database.db,
-      clock: { now: () => now },
-      random: notUsedHere('random'),
-      inventory,
-      payments,
-      saga: {
-        retry: { baseMs: 1000, maxMs: 60_000, maxAttempts: 5 },
-        paymentMaxAttempts: 3,
-        paymentTimeoutMs: 1000,
-        reservationTtlMs: 60_000,
-        leaseMs: 30_000,
-      },
-      events: orderEvents,
-      advance: notUsedHere('advance'),
-      afterCommit: notUsedHere('afterCommit'),
-      wakeWorker: notUsedHere('wakeWorker'),
-      carryOn: notUsedHere('carryOn'),
-    };
-    handlers = handlersOf(cartRpcs, deps);
+    handlers = cartHandlers(database.db, inventory, { now: () => now });
   });
 
   /** A product inventory knows, with `available` units. */
@@ -119,7 +42,7 @@ describe('CartService', function () {
 
   it('returns an empty cart without update_time for a customer who never used it, and writes nothing', async () => {
     const customerId = randomUUID();
-    expect(await cartOf(customerId)).to.deep.equal({ customerId, items: [], updateTime: undefined });
+    expect(await cartOf(customerId)).to.deep.equal({ customerId, items: [], updateTime: undefined, fulfilment: undefined });
     expect(await rowsOf(customerId)).to.deep.equal({ carts: [], items: [] });
   });
 
@@ -136,6 +59,7 @@ describe('CartService', function () {
         { productId: b, quantity: 5 },
       ],
       updateTime: now,
+      fulfilment: undefined,
     });
     expect(await cartOf(customerId)).to.deep.equal(cart);
     expect(inventory.asked.at(-1)).to.deep.equal({ productId: b, correlationId: 'test' });
@@ -198,7 +122,7 @@ describe('CartService', function () {
     await add(customerId, productId, 2);
     now = new Date('2030-01-02T03:05:00.000Z');
     const { cart } = await handlers.updateCartItem({ customerId, productId, quantity: 7 }, ctx);
-    expect(cart).to.deep.equal({ customerId, items: [{ productId, quantity: 7 }], updateTime: now });
+    expect(cart).to.deep.equal({ customerId, items: [{ productId, quantity: 7 }], updateTime: now, fulfilment: undefined });
     const error = await rejection(handlers.updateCartItem({ customerId, productId, quantity: 11 }, ctx), 'failedPrecondition');
     expect(error.metadata).to.include({ product_id: productId, requested: '11', available: '10' });
     expect((await cartOf(customerId)).items).to.deep.equal([{ productId, quantity: 7 }]);
@@ -225,7 +149,7 @@ describe('CartService', function () {
     await add(customerId, productId, 2);
     now = new Date('2030-01-02T04:00:00.000Z');
     const removed = (await handlers.removeCartItem({ customerId, productId }, ctx)).cart!;
-    expect(removed).to.deep.equal({ customerId, items: [], updateTime: now });
+    expect(removed).to.deep.equal({ customerId, items: [], updateTime: now, fulfilment: undefined });
 
     const later = new Date('2030-01-02T05:00:00.000Z');
     now = later;
@@ -237,6 +161,7 @@ describe('CartService', function () {
       customerId: stranger,
       items: [],
       updateTime: undefined,
+      fulfilment: undefined,
     });
     expect(await rowsOf(stranger)).to.deep.equal({ carts: [], items: [] });
   });
@@ -247,7 +172,7 @@ describe('CartService', function () {
     await add(customerId, product(), 2);
     now = new Date('2030-01-03T00:00:00.000Z');
     const { cart } = await handlers.clearCart({ customerId }, ctx);
-    expect(cart).to.deep.equal({ customerId, items: [], updateTime: now });
+    expect(cart).to.deep.equal({ customerId, items: [], updateTime: now, fulfilment: undefined });
     expect((await rowsOf(customerId)).items).to.deep.equal([]);
     // Another customer's cart is untouched; clearing an unused cart is fine too.
     const other = randomUUID();
@@ -352,7 +277,7 @@ describe('CartService', function () {
         { productId: a, quantity: 1 },
         { productId: b, quantity: 2 },
       ]);
-      expect(await cartOf(customerId)).to.deep.equal({ customerId, items: [], updateTime: later });
+      expect(await cartOf(customerId)).to.deep.equal({ customerId, items: [], updateTime: later, fulfilment: undefined });
     });
 
     it('makes a concurrent add wait until the transaction ends, so the cart is taken exactly once', async () => {

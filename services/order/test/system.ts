@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as inventoryMessages from '#libs/contracts/larder/inventory/v1/inventory_service.js';
 import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { LocationKind } from '#libs/contracts/larder/inventory/v1/locations.js';
 import type { Product } from '#libs/contracts/larder/inventory/v1/resources.js';
 import * as cartMessages from '#libs/contracts/larder/order/v1/cart_service.js';
 import { CartServiceService } from '#libs/contracts/larder/order/v1/cart_service.js';
@@ -16,6 +18,7 @@ import { startThrowawayPgBouncer, type ThrowawayPgBouncer } from '#test/support/
 import { testNatsUrl } from '#test/support/root-hooks.js';
 import { checkInvariants, migrateService, reconcile, type InvariantViolation, type ReconcileOptions } from '#test/support/scripts.js';
 import { serviceProcess, type ServiceProcess } from '#test/support/service-process.js';
+import { stockAt as restockAt } from '#test/support/stock-at.js';
 import { orderMigrations } from '../migrations/index.js';
 import type { GatewayCallEntry } from '../payments/recording-gateway.js';
 import { callsOf, paymentViolations, readGatewayLog } from './gateway-log.js';
@@ -294,4 +297,40 @@ export async function repeatedTransitions(
 /** Rows the payment simulator recorded for an order (its own books). */
 export async function chargesOf(system: TestSystem, orderId: string): Promise<{ status: string }[]> {
   return system.orderDb.db('simulated_charges').where({ order_id: orderId }).select('status');
+}
+
+/** A location for the fulfilment tests: where it is, what it does and where it delivers. */
+export interface LocationFields {
+  code: string;
+  coordinates?: { latitude: number; longitude: number };
+  delivery?: boolean;
+  pickup?: boolean;
+  postalCodePrefixes?: string[];
+  active?: boolean;
+}
+
+/** Creates a location through the inventory API (CreateLocation) and returns its id. */
+export async function insertLocation(system: TestSystem, fields: LocationFields): Promise<string> {
+  const { location } = await system.inventory.createLocation({
+    location: {
+      code: `${fields.code}-${randomUUID().slice(0, 8)}`,
+      name: `Location ${fields.code}`,
+      kind: fields.pickup ? LocationKind.LOCATION_KIND_STORE : LocationKind.LOCATION_KIND_DARK_STORE,
+      coordinates: fields.coordinates,
+      delivery: fields.delivery ?? false,
+      pickup: fields.pickup ?? false,
+      deliveryArea: { postalCodePrefixes: fields.postalCodePrefixes ?? [], radiusKm: 0 },
+      active: fields.active ?? true,
+    },
+  });
+  return location!.id;
+}
+
+/** Restocks `units` of a product at a location, through the inventory API. */
+export const stockAt = (system: TestSystem, productId: string, locationId: string, units: number): Promise<void> =>
+  restockAt(system.inventory, productId, locationId, units);
+
+/** A product's stock at one location. */
+export async function stockAtLocation(system: TestSystem, productId: string, locationId: string) {
+  return (await system.inventory.batchGetStockLevels({ productIds: [productId], locationId })).stockLevels[0]!;
 }

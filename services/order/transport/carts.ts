@@ -8,8 +8,10 @@ import { MAX_LINE_QUANTITY } from '../domain/carts/cart-rules.js';
 import { clearCart } from '../domain/carts/clear-cart.js';
 import { getCart } from '../domain/carts/get-cart.js';
 import { removeCartItem } from '../domain/carts/remove-cart-item.js';
+import { setCartFulfilment } from '../domain/carts/set-cart-fulfilment.js';
 import { updateCartItem } from '../domain/carts/update-cart-item.js';
 import { actingCustomer } from './customer.js';
+import { fulfilment } from './order-fields.js';
 import { customerMismatch } from './rpc-errors.js';
 import type { CartRpcTable } from './scopes.js';
 
@@ -64,6 +66,22 @@ export const cartRpcs: CartRpcTable = {
       const customerId = actingCustomer(ctx, 'customer_id', request.customerId);
       const productId = v.requireUuid('product_id', request.productId);
       return { cart: toCartMessage(await removeCartItem(deps, customerId, productId)) };
+    },
+  },
+
+  setCartFulfilment: {
+    scope: 'carts',
+    errors: [
+      customerMismatch,
+      rpcError('NOT_FOUND', 'LOCATION_NOT_FOUND', 'inventory has no such pickup location (or it was deleted)'),
+      rpcError('FAILED_PRECONDITION', 'LOCATION_INACTIVE', 'the pickup location is deactivated'),
+      rpcError('FAILED_PRECONDITION', 'PICKUP_NOT_OFFERED', 'the location does not offer pickup'),
+      rpcError('UNAVAILABLE', 'INVENTORY_UNAVAILABLE', 'the location cannot be checked now; retry later'),
+    ],
+    async handle(deps, request, ctx) {
+      const customerId = actingCustomer(ctx, 'customer_id', request.customerId);
+      const wanted = fulfilment('fulfilment', request.fulfilment);
+      return { cart: toCartMessage(await setCartFulfilment(deps, ctx, customerId, wanted)) };
     },
   },
 

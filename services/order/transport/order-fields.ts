@@ -1,7 +1,11 @@
-import type { ShippingAddress as ShippingAddressMessage } from '#libs/contracts/larder/order/v1/resources.js';
+import type {
+  Fulfilment as FulfilmentMessage,
+  ShippingAddress as ShippingAddressMessage,
+} from '#libs/contracts/larder/order/v1/resources.js';
 import { invalid } from '#libs/errors/app-error.js';
 import * as v from '#libs/validation/fields.js';
-import type { ShippingAddress } from '../domain/types.js';
+import { latLng, postalCode } from '#libs/validation/geo.js';
+import type { Fulfilment, ShippingAddress } from '../domain/types.js';
 
 /** Validators for order requests, naming fields by their proto paths. */
 
@@ -28,6 +32,23 @@ export function shippingAddress(field: string, value: ShippingAddressMessage | u
     postalCode: v.text(`${field}.postal_code`, value.postalCode, { min: 1, max: 20 }),
     countryCode: country,
   };
+}
+
+/**
+ * A fulfilment, when given: a delivery needs an address (the shipping
+ * address's rules, and a postal code routing can match: 1-16 letters, digits,
+ * spaces or '-') and may have coordinates; a pickup needs its location's UUID.
+ * A fulfilment message with neither is refused: leave the field unset instead.
+ */
+export function fulfilment(field: string, value: FulfilmentMessage | undefined): Fulfilment | undefined {
+  if (!value) return undefined;
+  if (value.pickup) return { kind: 'pickup', locationId: v.requireUuid(`${field}.pickup.location_id`, value.pickup.locationId) };
+  if (!value.delivery) throw invalid(field, 'must be a delivery or a pickup (leave it unset for neither)');
+  const path = `${field}.delivery`;
+  const address = shippingAddress(`${path}.address`, value.delivery.address, true)!;
+  address.postalCode = postalCode(`${path}.address.postal_code`, address.postalCode, { required: true })!;
+  const at = latLng(`${path}.coordinates`, value.delivery.coordinates);
+  return { kind: 'delivery', address, ...(at ? { coordinates: at } : {}) };
 }
 
 export function orderItems(values: readonly { productId: string; quantity: number }[] | undefined) {

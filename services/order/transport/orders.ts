@@ -11,8 +11,8 @@ import type { OrderDeps } from '../domain/deps.js';
 import { deleteOrder } from '../domain/delete-order.js';
 import { getOrder, listOrderPage, orderLog } from '../domain/read-orders.js';
 import { updateOrder } from '../domain/update-order.js';
-import { placeOrder, type PlaceOrderCommand } from '../domain/place-order.js';
-import { idempotencyKey, orderItems, paymentToken, shippingAddress } from './order-fields.js';
+import { deliveryWithAddress, placeOrder, type PlaceOrderCommand } from '../domain/place-order.js';
+import { fulfilment, idempotencyKey, orderItems, paymentToken, shippingAddress } from './order-fields.js';
 import { actingCustomer } from './customer.js';
 import { customerMismatch, orderNotFound } from './rpc-errors.js';
 import type { OrderRpcTable } from './scopes.js';
@@ -25,13 +25,22 @@ const illegalTransition = rpcError(
   'the order cannot move from its status to the one asked',
 );
 
-/** What Checkout and CreateOrder both carry, validated in field order: whose order, its key, payment and address. */
-const placement = (ctx: CallContext, request: CheckoutRequest | CreateOrderRequest) => ({
-  customerId: actingCustomer(ctx, 'customer_id', request.customerId),
-  idempotencyKey: idempotencyKey(request.idempotencyKey),
-  paymentToken: paymentToken(request.paymentToken),
-  shippingAddress: shippingAddress('shipping_address', request.shippingAddress),
-});
+/**
+ * What Checkout and CreateOrder both carry, validated in field order: whose
+ * order, its key, payment, address and fulfilment. A delivery brings its own
+ * address, so a shipping_address beside it is refused (naming shipping_address).
+ */
+function placement(ctx: CallContext, request: CheckoutRequest | CreateOrderRequest) {
+  const placed = {
+    customerId: actingCustomer(ctx, 'customer_id', request.customerId),
+    idempotencyKey: idempotencyKey(request.idempotencyKey),
+    paymentToken: paymentToken(request.paymentToken),
+    shippingAddress: shippingAddress('shipping_address', request.shippingAddress),
+    fulfilment: fulfilment('fulfilment', request.fulfilment),
+  };
+  if (placed.shippingAddress && placed.fulfilment?.kind === 'delivery') throw deliveryWithAddress();
+  return placed;
+}
 
 /** Places the order and counts the outcome: the status it was left in, or why it was refused. */
 async function placeCounted(deps: OrderDeps, ctx: CallContext, command: PlaceOrderCommand) {

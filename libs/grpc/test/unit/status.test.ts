@@ -2,7 +2,7 @@ import { Metadata, status as Code } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { AppError, invalid, notFound, type ErrorKind } from '#libs/errors/app-error.js';
-import { errorInfoOf, toServiceError } from '../../status.js';
+import { errorInfoOf, preconditionFailureOf, toServiceError } from '../../status.js';
 import { silentLogger } from '#libs/logging/logger.js';
 
 const logger = silentLogger();
@@ -51,6 +51,20 @@ describe('libs/grpc/status', () => {
       expect(info?.reason).to.equal('INSUFFICIENT_STOCK');
       expect(info?.domain).to.equal('larder.dev');
       expect(info?.metadata).to.deep.equal({ product_id: 'p-1', available: '3' });
+    });
+
+    it('attaches a PreconditionFailure with one violation per unmet condition when the error has them, none otherwise', () => {
+      const violations = [
+        { type: 'INSUFFICIENT_STOCK', subject: 'product/p-1', description: '5 requested, 3 available' },
+        { type: 'INSUFFICIENT_STOCK', subject: 'product/p-2', description: '2 requested, 0 available' },
+      ];
+      const result = toServiceError(
+        new AppError('failedPrecondition', 'not enough stock', { reason: 'INSUFFICIENT_STOCK', violations }),
+        logger,
+      );
+      expect(preconditionFailureOf(result)?.violations).to.deep.equal(violations);
+      expect(errorInfoOf(result)?.reason).to.equal('INSUFFICIENT_STOCK');
+      expect(preconditionFailureOf(toServiceError(new AppError('failedPrecondition', 'no'), logger))).to.equal(undefined);
     });
 
     it('carries the field of an invalid argument in the ErrorInfo metadata', () => {

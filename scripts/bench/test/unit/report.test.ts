@@ -110,6 +110,21 @@ describe('scripts/bench (npm run bench): figures and reports', () => {
     expect(goal('ListProducts first page')).to.include({ value: undefined, met: undefined });
   });
 
+  it('compares the catalog cache warm with it off: calls/s, and CPU of the service plus its PostgreSQL backends', () => {
+    const goals = checkGoals([
+      result('cache-get-off', 1_000, { cpuMsPerCall: { inventory: 2, postgres: 1, generator: 0.5 } }),
+      result('cache-get-warm', 4_000, { cpuMsPerCall: { inventory: 0.6, postgres: 0.3, generator: 0.5 } }),
+      result('cache-first-page-off', 100, { cpuMsPerCall: { inventory: 8, postgres: 2 } }),
+      result('cache-first-page-warm', 200, { cpuMsPerCall: { inventory: 5, postgres: 0 } }),
+    ]);
+    const goal = (prefix: string) => goals.find((g) => g.goal.startsWith(prefix))!;
+    expect(goal('GetProduct calls/s')).to.include({ value: 4, met: true });
+    expect(goal('GetProduct CPU').value).to.be.closeTo(0.3, 1e-9);
+    expect(goal('GetProduct CPU').met).to.equal(true);
+    expect(goal('ListProducts first page calls/s')).to.include({ value: 2, met: false });
+    expect(goal('ListProducts first page CPU')).to.include({ value: 0.5, met: false });
+  });
+
   it('writes the benchmark page table only between its markers', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'bench-page-')), 'benchmark.md');
     writeFileSync(path, `# Title\n\nbefore\n${PAGE_BEGIN}\nold table\n${PAGE_END}\nafter\n`);

@@ -22,7 +22,7 @@ export async function createProduct(deps: InventoryDeps, ctx: RequestContext, co
   // Its stock starts at the default location (docs/design.md §8); AdjustStock and transfers put it elsewhere.
   const locationId = (await deps.locations.defaultLocation()).id;
   try {
-    return await inTransaction(deps, async (trx) => {
+    const created = await inTransaction(deps, async (trx) => {
       await insertProduct(trx, { ...command, id }, now);
       await insertStockLevel(trx, id, locationId, command.initialStock, now);
       await recordMovements(
@@ -35,6 +35,8 @@ export async function createProduct(deps: InventoryDeps, ctx: RequestContext, co
       await appendToOutbox(trx, [deps.events.productCreated({ correlationId: ctx.correlationId, now }, product)]);
       return product;
     });
+    deps.catalogCache?.productChanged(id);
+    return created;
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw alreadyExists(`a product with sku "${command.sku}" already exists`, {

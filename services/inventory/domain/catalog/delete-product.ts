@@ -15,7 +15,7 @@ import type { ProductRecord } from '../types.js';
  */
 export async function setProductDeleted(deps: InventoryDeps, ctx: RequestContext, id: string, deleted: boolean): Promise<ProductRecord> {
   const now = deps.clock.now();
-  return inTransaction(deps, async (trx) => {
+  const product = await inTransaction(deps, async (trx) => {
     const current = await findProduct(trx, id, { includeDeleted: true, forUpdate: true });
     if (!current) throw notFound('product', id);
     if (Boolean(current.deletedAt) === deleted) return current;
@@ -25,4 +25,6 @@ export async function setProductDeleted(deps: InventoryDeps, ctx: RequestContext
     await appendToOutbox(trx, [deleted ? deps.events.productDeleted(eventCtx, product) : deps.events.productUndeleted(eventCtx, product)]);
     return product;
   });
+  deps.catalogCache?.productChanged(id);
+  return product;
 }

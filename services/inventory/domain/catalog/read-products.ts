@@ -1,13 +1,50 @@
 import { splitPage } from '#libs/db/keyset-page.js';
 import { notFound } from '#libs/errors/app-error.js';
 import { findProduct, listProducts } from '../../data/products.js';
+import { findStockTotals } from '../../data/stock-levels.js';
 import type { InventoryDeps } from '../deps.js';
-import type { ProductFilter, ProductRecord } from '../types.js';
+import type { ProductFilter, ProductRecord, StockRecord } from '../types.js';
+import { catalogPart, type CatalogProduct } from './catalog-cache.js';
+
+/**
+ * GetProduct and ListProducts. With the catalog cache on, the catalog part
+ * comes from it and stock is always read fresh and joined (docs/catalog-cache.md).
+ */
 
 export async function getProduct(deps: InventoryDeps, id: string, includeDeleted: boolean): Promise<ProductRecord> {
-  const product = await findProduct(deps.db, id, { includeDeleted });
+  const cache = deps.catalogCache;
+  if (!cache) {
+    const product = await findProduct(deps.db, id, { includeDeleted });
+    if (!product) throw notFound('product', id);
+    return product;
+  }
+  const cached = cache.product(id);
+  const joined = cached && (await withFreshStock(deps, [cached]));
+  if (joined) return visible(joined[0]!, includeDeleted);
+  const token = cache.begin();
+  const product = await findProduct(deps.db, id, { includeDeleted: true });
   if (!product) throw notFound('product', id);
+  cache.storeProduct(token, product);
+  return visible(product, includeDeleted);
+}
+
+function visible(product: ProductRecord, includeDeleted: boolean): ProductRecord {
+  if (product.deletedAt && !includeDeleted) throw notFound('product', product.id);
   return product;
+}
+
+/** The products with their stock read now; undefined if one has no stock row (read it all from the database instead). */
+async function withFreshStock(deps: InventoryDeps, products: readonly CatalogProduct[]): Promise<ProductRecord[] | undefined> {
+  if (products.length === 0) return [];
+  const ids = products.map((p) => p.id);
+  const levels: Map<string, StockRecord> = await (deps.stockReads ? deps.stockReads.submit(ids) : findStockTotals(deps.db, ids));
+  const joined: ProductRecord[] = [];
+  for (const product of products) {
+    const stock = levels.get(product.id);
+    if (!stock) return undefined;
+    joined.push({ ...product, stock });
+  }
+  return joined;
 }
 
 export interface ProductPage {
@@ -23,7 +60,20 @@ export async function listProductPage(
   afterId: string | undefined,
   pageSize: number,
 ): Promise<ProductPage> {
+  const cache = deps.catalogCache;
+  const cached = cache?.page(filter, afterId, pageSize);
+  const joined = cached && (await withFreshStock(deps, cached.products));
+  if (cached && joined) return { products: joined, nextAfterId: cached.nextAfterId };
+  const token = cache?.begin();
   const rows = await listProducts(deps.db, filter, afterId, pageSize + 1);
   const { page, nextKey } = splitPage(rows, pageSize, (product) => product.id);
+  if (cache && token !== undefined) {
+    cache.storePage(token, filter, pageSize, {
+      afterId,
+      nextAfterId: nextKey,
+      categoryId: filter.categoryId,
+      products: page.map(catalogPart),
+    });
+  }
   return { products: page, nextAfterId: nextKey };
 }

@@ -20,7 +20,7 @@ export interface UpdateProductCommand {
 
 export async function updateProductFields(deps: InventoryDeps, ctx: RequestContext, command: UpdateProductCommand): Promise<ProductRecord> {
   const now = deps.clock.now();
-  return inTransaction(deps, async (trx) => {
+  const updated = await inTransaction(deps, async (trx) => {
     const current = await findProduct(trx, command.id, { forUpdate: true });
     if (!current) throw notFound('product', command.id);
     if (command.expectedVersion !== undefined && command.expectedVersion !== current.version) {
@@ -38,4 +38,6 @@ export async function updateProductFields(deps: InventoryDeps, ctx: RequestConte
     await appendToOutbox(trx, [deps.events.productUpdated({ correlationId: ctx.correlationId, now }, product, command.changedFields)]);
     return product;
   });
+  deps.catalogCache?.productChanged(command.id);
+  return updated;
 }

@@ -142,6 +142,12 @@ function outcome(member: BatchMember, verdict: BatchVerdict): ReservationRecord 
           available: String(verdict.available),
           lines: JSON.stringify(verdict.lines.map((l) => ({ product_id: l.productId, requested: l.requested, available: l.available }))),
         },
+        // Every item, with the best there is for it (google.rpc.PreconditionFailure), as transfers answer too.
+        violations: verdict.lines.map((l) => ({
+          type: 'INSUFFICIENT_STOCK',
+          subject: `product/${l.productId}`,
+          description: `${l.requested} requested, ${l.available} available`,
+        })),
       });
   }
 }

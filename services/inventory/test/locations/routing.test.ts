@@ -5,6 +5,7 @@ import { ReservationReserved, StockLow } from '#libs/contracts/larder/inventory/
 import { AllocationPolicy } from '#libs/contracts/larder/inventory/v1/locations.js';
 import { ReservationStatus, type AllocationLine } from '#libs/contracts/larder/inventory/v1/resources.js';
 import { eventually } from '#test/support/eventually.js';
+import { preconditionFailureOf } from '#libs/grpc/status.js';
 import { expectGrpcError, outcomeOf, tally } from '#test/support/grpc-errors.js';
 import { createTestProduct, testInventoryPerSuite } from '../harness.js';
 import { insertPlace, stockAt, type PlaceFields } from './stock-places.js';
@@ -296,6 +297,16 @@ describe('stock in many places: routing ReserveStock', function () {
     expect(single.info?.metadata).to.include({ product_id: x, requested: '4', available: '3' });
     const lines = JSON.parse(single.info!.metadata.lines!) as { product_id: string; available: number }[];
     expect(lines.map((l) => l.available).sort()).to.deep.equal([3, 9]);
+    expect(
+      preconditionFailureOf(single.error)
+        ?.violations.map((v) => [v.subject, v.description])
+        .sort(),
+    ).to.deep.equal(
+      [
+        [`product/${x}`, '4 requested, 3 available'],
+        [`product/${y}`, '1 requested, 9 available'],
+      ].sort(),
+    );
     // Split: 2 + 3 of x are enough, so it fits.
     const { reservation } = await inv().api.reserveStock({
       orderId: randomUUID(),

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { AdjustmentReason } from '#libs/contracts/larder/inventory/v1/resources.js';
-import type { InventoryApi } from '../harness.js';
 
 /** A location as the routing tests need it, inserted with SQL (its CRUD has tests of its own). */
 export interface PlaceFields {
@@ -38,16 +36,7 @@ export async function insertPlace(db: Knex, fields: PlaceFields): Promise<string
 }
 
 /** Restocks a product at a location through the API. */
-export async function stockAt(api: InventoryApi, productId: string, locationId: string, units: number): Promise<void> {
-  await api.adjustStock({
-    productId,
-    locationId,
-    delta: units,
-    reason: AdjustmentReason.ADJUSTMENT_REASON_RESTOCK,
-    idempotencyKey: randomUUID(),
-    note: '',
-  });
-}
+export { stockAt } from '#test/support/stock-at.js';
 
 /** The default location's id. */
 export async function defaultPlace(db: Knex): Promise<string> {

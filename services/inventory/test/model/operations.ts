@@ -11,6 +11,8 @@ import { LOCATIONS, type Line, type Op, type Routing } from './reservation-model
 export const PRODUCTS = 3;
 export const ORDERS = 4;
 export const KEYS = 2;
+/** Transfer keys: two, so a repeat and a reuse of a key both happen. */
+export const TRANSFERS = 2;
 
 /** One step of a sequence: a call alone, or two issued at once; `again` repeats the step right after. */
 export interface Step {
@@ -78,6 +80,31 @@ const call: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'sweep' as const }) },
 );
 
+const transfer = fc.integer({ min: 0, max: TRANSFERS - 1 });
+
+/**
+ * Transfers, as steps of their own (never one of a concurrent pair: the driver
+ * learns a transfer's id from its create, which a partner could not wait for;
+ * transfer-races.test.ts covers transfers racing reservations).
+ */
+const transferCall: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ transfer, product, from: location, hop: fc.integer({ min: 1, max: LOCATIONS - 1 }), quantity: units })
+      .map(({ transfer, product, from, hop, quantity }) => ({
+        kind: 'send' as const,
+        transfer,
+        product,
+        from,
+        to: (from + hop) % LOCATIONS,
+        quantity,
+      })),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('receive' as const), transfer, lost: fc.constantFrom(0, 0, 1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancelTransfer' as const), transfer }) },
+);
+
 const tick: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('tick' as const), ms: fc.constantFrom(500, 1000, 2000, 5000) });
 
 /** Shrinks toward undefined (no concurrent partner, no repeat): fast-check tries the first arbitrary first. */
@@ -86,6 +113,7 @@ const sometimes = <T>(arbitrary: fc.Arbitrary<T>, weight: number) =>
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: tick.map((op) => ({ op })) },
+  { weight: 3, arbitrary: transferCall.map((op) => ({ op })) },
   {
     weight: 10,
     arbitrary: fc

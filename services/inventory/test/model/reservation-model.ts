@@ -22,6 +22,20 @@ export interface Stock {
   available: number;
   reserved: number;
   sold: number;
+  /** Units this location sent by transfers that are not received yet. */
+  inTransit: number;
+}
+
+export type TransferStatus = 'IN_TRANSIT' | 'RECEIVED' | 'CANCELLED';
+
+/** A one-line transfer of the model: `lost` is set once received (units that did not arrive). */
+export interface ModelTransfer {
+  from: number;
+  to: number;
+  product: number;
+  quantity: number;
+  status: TransferStatus;
+  lost?: number;
 }
 
 /** Units of a product held at a location. */
@@ -81,13 +95,18 @@ export type Op =
   | { kind: 'extend'; order: number; ttlSeconds: number }
   | { kind: 'adjust'; key: number; product: number; location: number; delta: number; reason: AdjustReason }
   | { kind: 'sweep' }
-  | { kind: 'tick'; ms: number };
+  | { kind: 'tick'; ms: number }
+  /** CreateTransfer of one line under transfer key `transfer`; ReceiveTransfer with `lost` units short (LOST); CancelTransfer. */
+  | { kind: 'send'; transfer: number; product: number; from: number; to: number; quantity: number }
+  | { kind: 'receive'; transfer: number; lost: number }
+  | { kind: 'cancelTransfer'; transfer: number };
 
 /** What a call answers: its code and, when OK, what it returns. */
 export interface Answer {
   /** A gRPC status name: one of Code from the model, whatever the service sent from the service. */
   code: string;
   reservation?: ModelReservation;
+  transfer?: ModelTransfer;
   stock?: Stock;
   expired?: number;
 }
@@ -109,6 +128,8 @@ export interface ModelState {
   reservations: ReadonlyMap<number, ModelReservation>;
   /** The routing input each reservation was made with (a repeat must match it). */
   routings: ReadonlyMap<number, Routing>;
+  /** Transfers by their key index. */
+  transfers: ReadonlyMap<number, ModelTransfer>;
   adjustments: ReadonlyMap<number, Adjustment>;
 }
 
@@ -117,9 +138,10 @@ export function initialState(initialStock: readonly (readonly number[])[], now: 
   return {
     now,
     defaultTtlMs,
-    stock: initialStock.map((places) => places.map((available) => ({ available, reserved: 0, sold: 0 }))),
+    stock: initialStock.map((places) => places.map((available) => ({ available, reserved: 0, sold: 0, inTransit: 0 }))),
     reservations: new Map(),
     routings: new Map(),
+    transfers: new Map(),
     adjustments: new Map(),
   };
 }
@@ -131,6 +153,7 @@ function draft(state: ModelState) {
     stock: state.stock.map((places) => places.map((s) => ({ ...s }))),
     reservations: new Map(state.reservations),
     routings: new Map(state.routings),
+    transfers: new Map(state.transfers),
     adjustments: new Map(state.adjustments),
   };
 }
@@ -283,6 +306,54 @@ function adjust(s: Draft, op: Extract<Op, { kind: 'adjust' }>): Answer {
   return { code: 'OK', stock: result };
 }
 
+/**
+ * CreateTransfer (docs/transfers.md): a repeat of the key with the same request
+ * replays the transfer as it now is, with another request is ALREADY_EXISTS;
+ * the sender needs the units unreserved (FAILED_PRECONDITION, key left unused);
+ * they leave its available for its in transit at once.
+ */
+function send(s: Draft, op: Extract<Op, { kind: 'send' }>): Answer {
+  const earlier = s.transfers.get(op.transfer);
+  if (earlier) {
+    const same = earlier.from === op.from && earlier.to === op.to && earlier.product === op.product && earlier.quantity === op.quantity;
+    return same ? { code: 'OK', transfer: earlier } : refused('ALREADY_EXISTS');
+  }
+  const sender = s.stock[op.product]![op.from]!;
+  if (sender.available < op.quantity) return refused('FAILED_PRECONDITION');
+  sender.available -= op.quantity;
+  sender.inTransit += op.quantity;
+  const transfer: ModelTransfer = { from: op.from, to: op.to, product: op.product, quantity: op.quantity, status: 'IN_TRANSIT' };
+  s.transfers.set(op.transfer, transfer);
+  return { code: 'OK', transfer };
+}
+
+/** ReceiveTransfer: lands what arrived at the receiver, the rest a loss; the same receipt again replays, another is refused. */
+function receive(s: Draft, op: Extract<Op, { kind: 'receive' }>): Answer {
+  const t = s.transfers.get(op.transfer);
+  if (!t) return refused('NOT_FOUND');
+  const lost = Math.min(op.lost, t.quantity);
+  if (t.status === 'RECEIVED') return t.lost === lost ? { code: 'OK', transfer: t } : refused('FAILED_PRECONDITION');
+  if (t.status === 'CANCELLED') return refused('FAILED_PRECONDITION');
+  s.stock[t.product]![t.from]!.inTransit -= t.quantity;
+  s.stock[t.product]![t.to]!.available += t.quantity - lost;
+  const received = { ...t, status: 'RECEIVED' as const, lost };
+  s.transfers.set(op.transfer, received);
+  return { code: 'OK', transfer: received };
+}
+
+/** CancelTransfer: the units go back to the sender; again is harmless; refused once received. */
+function cancelTransfer(s: Draft, op: Extract<Op, { kind: 'cancelTransfer' }>): Answer {
+  const t = s.transfers.get(op.transfer);
+  if (!t) return refused('NOT_FOUND');
+  if (t.status === 'CANCELLED') return { code: 'OK', transfer: t };
+  if (t.status === 'RECEIVED') return refused('FAILED_PRECONDITION');
+  s.stock[t.product]![t.from]!.inTransit -= t.quantity;
+  s.stock[t.product]![t.from]!.available += t.quantity;
+  const cancelled = { ...t, status: 'CANCELLED' as const };
+  s.transfers.set(op.transfer, cancelled);
+  return { code: 'OK', transfer: cancelled };
+}
+
 /** The expiry job: every RESERVED reservation whose TTL passed becomes EXPIRED; answers how many. */
 function sweep(s: Draft): Answer {
   const due = [...s.reservations].filter(([, r]) => r.status === 'RESERVED' && r.expiresAt <= s.now);
@@ -309,6 +380,12 @@ export function step(state: ModelState, op: Op): { state: ModelState; answer: An
       case 'tick':
         s.now += op.ms;
         return { code: 'OK' as const };
+      case 'send':
+        return send(s, op);
+      case 'receive':
+        return receive(s, op);
+      case 'cancelTransfer':
+        return cancelTransfer(s, op);
     }
   })();
   return { state: s, answer };
@@ -352,12 +429,16 @@ export function describeReservation(r: ModelReservation | undefined, origin = 0)
   return r.status === 'RESERVED' ? `${items} expires t+${r.expiresAt - origin}ms` : items;
 }
 
-export const describeStock = (s: Stock) => `available ${s.available} reserved ${s.reserved} sold ${s.sold}`;
+export const describeStock = (s: Stock) => `available ${s.available} reserved ${s.reserved} sold ${s.sold} in transit ${s.inTransit}`;
+
+const describeTransfer = (t: ModelTransfer) =>
+  `${t.status} p${t.product}x${t.quantity} l${t.from}->l${t.to}${t.lost === undefined ? '' : ` lost ${t.lost}`}`;
 
 export function describeAnswer(answer: Answer, origin = 0): string {
   const parts: string[] = [answer.code];
   if (answer.reservation) parts.push(describeReservation(answer.reservation, origin));
   if (answer.stock) parts.push(describeStock(answer.stock));
+  if (answer.transfer) parts.push(describeTransfer(answer.transfer));
   if (answer.expired !== undefined) parts.push(`expired ${answer.expired}`);
   return parts.join(' ');
 }
@@ -380,6 +461,12 @@ export function describeOp(op: Op): string {
       return 'sweep';
     case 'tick':
       return `tick ${op.ms}ms`;
+    case 'send':
+      return `send t${op.transfer} p${op.product}x${op.quantity} l${op.from}->l${op.to}`;
+    case 'receive':
+      return `receive t${op.transfer} lost ${op.lost}`;
+    case 'cancelTransfer':
+      return `cancel t${op.transfer}`;
   }
 }
 
@@ -408,5 +495,12 @@ export const reservationsOf = (state: ModelState, orders: readonly number[]) => 
 /** Equal for equal states (to drop duplicate candidates after a pair). */
 export function stateKey(state: ModelState): string {
   const byIndex = <T>(map: ReadonlyMap<number, T>) => [...map].sort(([a], [b]) => a - b);
-  return JSON.stringify([state.now, state.stock, byIndex(state.reservations), byIndex(state.routings), byIndex(state.adjustments)]);
+  return JSON.stringify([
+    state.now,
+    state.stock,
+    byIndex(state.reservations),
+    byIndex(state.routings),
+    byIndex(state.adjustments),
+    byIndex(state.transfers),
+  ]);
 }

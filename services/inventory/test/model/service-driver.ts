@@ -3,8 +3,9 @@ import { AdjustmentReason, ReservationStatus, type Reservation, type StockLevel 
 import type { InventoryDeps } from '../../domain/deps.js';
 import { expireReservations } from '../../domain/reservations/expire-reservations.js';
 import type { InventoryApi } from '../harness.js';
-import { AllocationPolicy } from '#libs/contracts/larder/inventory/v1/locations.js';
-import type { Answer, ModelReservation, Op, Routing, StateView, Stock, Status } from './reservation-model.js';
+import { randomUUID } from 'node:crypto';
+import { AllocationPolicy, TransferStatus, type Transfer } from '#libs/contracts/larder/inventory/v1/locations.js';
+import type { Answer, ModelReservation, ModelTransfer, Op, Routing, StateView, Stock, Status } from './reservation-model.js';
 
 /** Where the model's destinations are: d0 in model-a's area and near it, d1 in model-b's. */
 export const MODEL_DESTINATIONS = [
@@ -48,6 +49,8 @@ export class ServiceDriver {
     private readonly ids: RunIds,
   ) {}
 
+  /** The server's id of each transfer key the run has created. */
+  private readonly transferIds = new Map<number, { id: string; quantity: number }>();
   private readonly productIndex = (id: string) => this.ids.products.indexOf(id);
   private readonly locationIndex = (id: string) => this.ids.locations.indexOf(id);
 
@@ -75,7 +78,22 @@ export class ServiceDriver {
   }
 
   private static stock(level: StockLevel | undefined): Stock {
-    return { available: level!.available, reserved: level!.reserved, sold: level!.sold };
+    return { available: level!.available, reserved: level!.reserved, sold: level!.sold, inTransit: level!.inTransit };
+  }
+
+  private transfer(t: Transfer | undefined): ModelTransfer {
+    const line = t!.lines[0]!;
+    const status = { [TransferStatus.TRANSFER_STATUS_IN_TRANSIT]: 'IN_TRANSIT', [TransferStatus.TRANSFER_STATUS_RECEIVED]: 'RECEIVED' }[
+      t!.status as number
+    ] as ModelTransfer['status'] | undefined;
+    return {
+      from: this.locationIndex(t!.fromLocationId),
+      to: this.locationIndex(t!.toLocationId),
+      product: this.productIndex(line.productId),
+      quantity: line.quantity,
+      status: status ?? 'CANCELLED',
+      ...(status === 'RECEIVED' ? { lost: line.quantity - line.receivedQuantity } : {}),
+    };
   }
 
   /** Runs one op; a gRPC error becomes its code, anything else is rethrown. */
@@ -126,7 +144,37 @@ export class ServiceDriver {
       case 'tick':
         this.clock.advance(op.ms);
         return { code: 'OK' };
+      case 'send': {
+        const { transfer } = await this.api.createTransfer({
+          fromLocationId: this.ids.locations[op.from]!,
+          toLocationId: this.ids.locations[op.to]!,
+          items: [{ productId: this.ids.products[op.product]!, quantity: op.quantity }],
+          idempotencyKey: `${this.ids.keys[0]!}-transfer-${op.transfer}`,
+        });
+        if (!this.transferIds.has(op.transfer)) this.transferIds.set(op.transfer, { id: transfer!.id, quantity: op.quantity });
+        return { code: 'OK', transfer: this.transfer(transfer) };
+      }
+      case 'receive': {
+        // A key never created: an id no transfer has (NOT_FOUND).
+        const known = this.transferIds.get(op.transfer) ?? { id: randomUUID(), quantity: 0 };
+        const lost = Math.min(op.lost, known.quantity);
+        const short =
+          lost > 0
+            ? { received: [{ productId: '', quantity: known.quantity - lost }], lossReason: AdjustmentReason.ADJUSTMENT_REASON_LOST }
+            : {};
+        if (lost > 0) short.received![0]!.productId = await this.productOf(known.id);
+        const { transfer } = await this.api.receiveTransfer({ id: known.id, ...short });
+        return { code: 'OK', transfer: this.transfer(transfer) };
+      }
+      case 'cancelTransfer': {
+        const id = this.transferIds.get(op.transfer)?.id ?? randomUUID();
+        return { code: 'OK', transfer: this.transfer((await this.api.cancelTransfer({ id, reason: 'model' })).transfer) };
+      }
     }
+  }
+
+  private async productOf(transferId: string): Promise<string> {
+    return (await this.api.getTransfer({ id: transferId })).transfer!.lines[0]!.productId;
   }
 
   /** Stock of every product at every location (one call each) and the reservations of `orders` (calls in parallel; NOT_FOUND is undefined). */

@@ -31,6 +31,25 @@ describe('services/inventory/config', () => {
       expect(config.tls).to.equal(undefined);
     });
 
+    it('caches the catalog by default (10,000 entries, 64 MB, 60 s, 1 s fallback); CATALOG_CACHE=false turns it off', () => {
+      expect(readInventoryConfig({}).catalogCache).to.deep.equal({
+        maxEntries: 10_000,
+        maxBytes: 64 * 1024 * 1024,
+        ttlMs: 60_000,
+        fallbackTtlMs: 1_000,
+      });
+      expect(readInventoryConfig({ CATALOG_CACHE: 'false' }).catalogCache).to.equal(undefined);
+      expect(
+        readInventoryConfig({ CATALOG_CACHE_TTL_MS: '500' }).catalogCache?.fallbackTtlMs,
+        'the fallback never outlives the TTL',
+      ).to.equal(500);
+      expect(configError({ CATALOG_CACHE: 'maybe' }).message).to.include('CATALOG_CACHE');
+      expect(configError({ CATALOG_CACHE_MAX_ENTRIES: '0' }).message).to.include('CATALOG_CACHE_MAX_ENTRIES');
+      expect(configError({ CATALOG_CACHE_TTL_MS: '1000', CATALOG_CACHE_FALLBACK_TTL_MS: '2000' }).message).to.include(
+        'CATALOG_CACHE_FALLBACK_TTL_MS',
+      );
+    });
+
     it('holds a reservation for 15 minutes by default', () => {
       const config = readInventoryConfig({});
       expect(config.defaultReservationTtlMs).to.equal(15 * 60_000);

@@ -17,7 +17,7 @@ export async function addCartItem(deps: OrderDeps, ctx: RequestContext, command:
   assertRoomForLine(before, productId);
   const wanted = before.quantity + quantity;
   if (wanted > MAX_LINE_QUANTITY) throw lineTooBig(productId, before.quantity, quantity);
-  const available = await availableFor(deps, ctx, productId, wanted);
+  const available = await availableFor(deps, ctx, command, wanted);
 
   const now = deps.clock.now();
   try {

@@ -1,6 +1,8 @@
 import { failedPrecondition, invalid, notFound, unavailable } from '#libs/errors/app-error.js';
 import type { RequestContext } from '#libs/context/request-context.js';
+import { findCartFulfilment } from '../../data/carts.js';
 import type { OrderDeps } from '../deps.js';
+import { stockScopeOf } from '../inventory-port.js';
 import type { CartLine } from '../types.js';
 
 /** The rules AddCartItem and UpdateCartItem share: line and cart limits, and the availability check. */
@@ -17,16 +19,20 @@ export interface CartLineCommand {
 }
 
 /**
- * Asks inventory how many units are available now and refuses when fewer
- * than `wanted`; returns the number for a re-check after the write.
+ * Asks inventory how many units are available to sell now — at the locations
+ * serving the cart's fulfilment when it has one (its pickup location, or those
+ * delivering to its address), else the product's totals — and refuses when
+ * fewer than `wanted`; returns the number for a re-check after the write.
  */
 export async function availableFor(
-  deps: Pick<OrderDeps, 'inventory'>,
+  deps: Pick<OrderDeps, 'inventory' | 'db'>,
   ctx: RequestContext,
-  productId: string,
+  command: { customerId: string; productId: string },
   wanted: number,
 ): Promise<number> {
-  const outcome = await deps.inventory.availability(productId, { correlationId: ctx.correlationId });
+  const { customerId, productId } = command;
+  const scope = stockScopeOf(await findCartFulfilment(deps.db, customerId));
+  const outcome = await deps.inventory.availability(productId, { correlationId: ctx.correlationId }, scope);
   switch (outcome.kind) {
     case 'notFound':
       throw notFound('product', productId);
@@ -36,7 +42,7 @@ export async function availableFor(
         metadata: { product_id: productId },
       });
     case 'found':
-      if (outcome.available < wanted) throw insufficientStock(productId, wanted, outcome.available);
+      if (outcome.available < wanted) throw insufficientStock(productId, wanted, outcome.available, scope !== undefined);
       return outcome.available;
   }
 }
@@ -51,11 +57,15 @@ export function assertRoomForLine(line: CartLine, productId: string): void {
   }
 }
 
-export const insufficientStock = (productId: string, requested: number, available: number) =>
-  failedPrecondition(`insufficient stock for product ${productId}: the cart would hold ${requested}, available ${available}`, {
-    reason: 'INSUFFICIENT_STOCK',
-    metadata: { product_id: productId, requested: String(requested), available: String(available) },
-  });
+export const insufficientStock = (productId: string, requested: number, available: number, scoped = false) =>
+  failedPrecondition(
+    `insufficient stock for product ${productId}: the cart would hold ${requested}, available ${available}` +
+      (scoped ? " at the locations serving the cart's fulfilment" : ''),
+    {
+      reason: 'INSUFFICIENT_STOCK',
+      metadata: { product_id: productId, requested: String(requested), available: String(available) },
+    },
+  );
 
 export const lineTooBig = (productId: string, held: number | undefined, adding: number) =>
   invalid(

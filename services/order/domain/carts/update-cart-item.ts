@@ -10,7 +10,7 @@ export async function updateCartItem(deps: OrderDeps, ctx: RequestContext, comma
   const { customerId, productId, quantity } = command;
   if (quantity === 0) return removeCartItem(deps, customerId, productId);
   assertRoomForLine(await findCartLine(deps.db, customerId, productId), productId);
-  await availableFor(deps, ctx, productId, quantity);
+  await availableFor(deps, ctx, command, quantity);
 
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {

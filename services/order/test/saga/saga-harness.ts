@@ -8,7 +8,7 @@ import { claimOrderKey } from '../../data/placed-order.js';
 import type { OrderDeps, SagaSettings } from '../../domain/deps.js';
 import type { CallMeta, InventoryPort, ReserveOutcome, SettleOutcome } from '../../domain/inventory-port.js';
 import type { Money } from '#libs/money/money.js';
-import type { OrderEventRecord, OrderRecord, OrderStatus, PaymentStatus } from '../../domain/types.js';
+import type { AllocationRecord, Fulfilment, OrderEventRecord, OrderRecord, OrderStatus, PaymentStatus } from '../../domain/types.js';
 import { orderMigrations } from '../../migrations/index.js';
 import type { ChargeOutcome, ChargeRecord, PaymentGateway } from '../../domain/payment-port.js';
 import { advanceOrder } from '../../saga/advance-order.js';
@@ -87,13 +87,19 @@ export function scriptedInventory(): Scripted<InventoryAnswers> & { port: Invent
     restock: { kind: 'done' },
   });
   const port: InventoryPort = {
-    reserve: (orderId, items, ttlMs, meta: CallMeta) => script.answer('reserve', [orderId, items, ttlMs, meta]),
+    // The scope (a fulfilment's location or destination) is logged only when there is one.
+    reserve: (orderId, items, ttlMs, meta: CallMeta, scope) =>
+      script.answer('reserve', [orderId, items, ttlMs, meta, ...(scope ? [scope] : [])]),
     extend: (orderId, ttlMs, meta) => script.answer('extend', [orderId, ttlMs, meta]),
     commit: (orderId, meta) => script.answer('commit', [orderId, meta]),
     release: (orderId, reason, meta) => script.answer('release', [orderId, reason, meta]),
-    restock: (productId, quantity, key, meta) => script.answer('restock', [productId, quantity, key, meta]),
+    restock: (productId, quantity, key, meta, locationId) =>
+      script.answer('restock', [productId, quantity, key, meta, ...(locationId ? [locationId] : [])]),
     availability: async () => {
       throw new Error('the saga never asks for availability');
+    },
+    location: async () => {
+      throw new Error('the saga never asks for a location');
     },
   };
   return Object.assign(script, { port });
@@ -126,6 +132,10 @@ export interface OrderSetup {
   reservationExpired?: boolean;
   lastError?: string;
   correlationId?: string;
+  /** How the order reaches the customer (a delivery's address becomes its shipping address). */
+  fulfilment?: Fulfilment;
+  /** Where its units are reserved, as a reserved order records them. */
+  allocations?: AllocationRecord[];
 }
 
 export interface SagaHarness {
@@ -214,6 +224,8 @@ export function useSagaHarness(): SagaHarness {
           requestHash: 'hash',
           paymentToken: 'tok_visa',
           correlationId: setup.correlationId,
+          fulfilment: setup.fulfilment,
+          shippingAddress: setup.fulfilment?.kind === 'delivery' ? setup.fulfilment.address : undefined,
         },
         NOW,
         NOW,
@@ -237,6 +249,7 @@ export function useSagaHarness(): SagaHarness {
           cancel_reason: setup.cancelReason ?? null,
           reservation_expired: setup.reservationExpired ?? false,
           last_error: setup.lastError ?? null,
+          allocations: setup.allocations ? JSON.stringify(setup.allocations) : null,
         })
         .where({ id });
     });

@@ -88,6 +88,18 @@ describe('UpdateOrder rule (checkOrderUpdate)', () => {
     expect(outcomeOf(order, { status: 'SHIPPED', shippingAddress: NEW_ADDRESS })).to.equal('ok');
   });
 
+  it("a delivery order's new address needs a postal code routing can match (1-16 letters, digits, spaces or '-')", () => {
+    const delivery = { ...orderIn('PENDING'), fulfilment: { kind: 'delivery' as const, address: ADDRESS } };
+    const field = 'invalid:INVALID_ARGUMENT:order.shipping_address.postal_code';
+    expect(outcomeOf(delivery, { shippingAddress: { ...NEW_ADDRESS, postalCode: '1015/AA' } })).to.equal(field);
+    expect(outcomeOf(delivery, { shippingAddress: { ...NEW_ADDRESS, postalCode: '1'.repeat(17) } })).to.equal(field);
+    expect(outcomeOf(delivery, { shippingAddress: { ...NEW_ADDRESS, postalCode: '1015 AA' } })).to.equal('ok');
+    expect(
+      outcomeOf(orderIn('PENDING'), { shippingAddress: { ...NEW_ADDRESS, postalCode: '1015/AA' } }),
+      'no delivery: as before',
+    ).to.equal('ok');
+  });
+
   it('the refusals name the order and the status it is in', () => {
     for (const status of ['SHIPPED', 'DELIVERED', 'CANCELLED', 'FAILED'] as const) {
       const error = (() => {

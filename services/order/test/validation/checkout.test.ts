@@ -140,6 +140,31 @@ const matrix: Matrix = {
       field: 'shipping_address.postal_code',
       call: (api, f) => checkout(api, f, { shippingAddress: address({ postalCode: chars(21, '1') }) }),
     },
+    {
+      name: 'a delivery beside shipping_address (the delivery brings the address)',
+      field: 'shipping_address',
+      call: (api, f) => checkout(api, f, { fulfilment: { delivery: { address: address() } } }),
+    },
+    { name: 'a fulfilment with neither delivery nor pickup', field: 'fulfilment', call: (api, f) => checkout(api, f, { fulfilment: {} }) },
+    {
+      name: 'a pickup with a malformed location_id',
+      field: 'fulfilment.pickup.location_id',
+      call: (api, f) => checkout(api, f, { fulfilment: { pickup: { locationId: `${f.customerId}x` } } }),
+    },
+    {
+      name: 'a delivery address without recipient',
+      field: 'fulfilment.delivery.address.recipient',
+      call: (api, f) => checkout(api, f, { shippingAddress: undefined, fulfilment: { delivery: { address: address({ recipient: '' }) } } }),
+    },
+    {
+      name: 'a delivery at latitude -90.5',
+      field: 'fulfilment.delivery.coordinates.latitude',
+      call: (api, f) =>
+        checkout(api, f, {
+          shippingAddress: undefined,
+          fulfilment: { delivery: { address: address(), coordinates: { latitude: -90.5, longitude: 0 } } },
+        }),
+    },
   ],
   CreateOrder: [
     { name: 'missing customer_id', field: 'customer_id', call: (api, f) => createOrder(api, f, { customerId: '' }) },
@@ -159,6 +184,23 @@ const matrix: Matrix = {
       name: 'country_code "NLD"',
       field: 'shipping_address.country_code',
       call: (api, f) => createOrder(api, f, { shippingAddress: address({ countryCode: 'NLD' }) }),
+    },
+    {
+      name: 'a delivery beside shipping_address',
+      field: 'shipping_address',
+      call: (api, f) =>
+        createOrder(api, f, { fulfilment: { delivery: { address: address(), coordinates: { latitude: 52, longitude: 4 } } } }),
+    },
+    {
+      name: 'a delivery postal_code with ";"',
+      field: 'fulfilment.delivery.address.postal_code',
+      call: (api, f) =>
+        createOrder(api, f, { shippingAddress: undefined, fulfilment: { delivery: { address: address({ postalCode: '1015;AA' }) } } }),
+    },
+    {
+      name: 'a pickup without location_id',
+      field: 'fulfilment.pickup.location_id',
+      call: (api, f) => createOrder(api, f, { fulfilment: { pickup: { locationId: '' } } }),
     },
     { name: 'no items', field: 'items', call: (api, f) => createOrder(api, f, { items: [] }) },
     {

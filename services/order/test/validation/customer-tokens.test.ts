@@ -106,6 +106,11 @@ describeOrderService(
         expect(cancelled!.status === OrderStatus.ORDER_STATUS_CANCELLED || cancelled!.cancelRequested).to.equal(true);
         await customer.carts.addCartItem({ productId, quantity: 1 });
         expect((await customer.carts.clearCart({})).cart!.items).to.deep.equal([]);
+        const delivery = { delivery: { address: address() } };
+        expect((await customer.carts.setCartFulfilment({ fulfilment: delivery })).cart!.fulfilment!.delivery!.address).to.deep.equal(
+          address(),
+        );
+        expect((await customer.carts.setCartFulfilment({})).cart!.fulfilment).to.equal(undefined);
       });
 
       it("naming another customer's customer_id is PERMISSION_DENIED (CUSTOMER_MISMATCH) on every RPC that takes one, and changes nothing", async () => {
@@ -120,6 +125,7 @@ describeOrderService(
           UpdateCartItem: intruder.carts.updateCartItem({ customerId: victim, productId, quantity: 0 }),
           RemoveCartItem: intruder.carts.removeCartItem({ customerId: victim, productId }),
           ClearCart: intruder.carts.clearCart({ customerId: victim }),
+          SetCartFulfilment: intruder.carts.setCartFulfilment({ customerId: victim, fulfilment: { delivery: { address: address() } } }),
           Checkout: intruder.orders.checkout({ customerId: victim, ...pay }),
           CreateOrder: intruder.orders.createOrder({ customerId: victim, ...pay, items: [{ productId, quantity: 1 }] }),
           ListOrders: intruder.orders.listOrders({ customerId: victim }),
@@ -262,6 +268,14 @@ describeOrderService(
         UpdateCartItem: [{ ...badCustomer, call: (a, f) => a.carts.updateCartItem({ customerId: 'nope', productId: f.productId }) }],
         RemoveCartItem: [{ ...badCustomer, call: (a, f) => a.carts.removeCartItem({ customerId: 'nope', productId: f.productId }) }],
         ClearCart: [{ ...badCustomer, call: (a) => a.carts.clearCart({ customerId: 'nope' }) }],
+        SetCartFulfilment: [
+          { ...badCustomer, call: (a) => a.carts.setCartFulfilment({ customerId: 'nope' }) },
+          {
+            name: 'a malformed pickup location_id, customer_id omitted',
+            field: 'fulfilment.pickup.location_id',
+            call: (a) => a.carts.setCartFulfilment({ fulfilment: { pickup: { locationId: 'nope' } } }),
+          },
+        ],
         Checkout: [
           { ...badCustomer, call: (a) => a.orders.checkout({ customerId: 'nope', idempotencyKey: 'k', paymentToken: 'tok_ok' }) },
           {

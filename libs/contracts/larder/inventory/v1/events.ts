@@ -12,6 +12,7 @@ import {
   AdjustmentReason,
   adjustmentReasonFromJSON,
   adjustmentReasonToJSON,
+  Category,
   Product,
   Reservation,
   StockLevel,
@@ -63,6 +64,50 @@ export interface ProductUndeleted {
     | undefined;
   /** The restored product. */
   product: Product | undefined;
+}
+
+/** Subject inventory.category.created: a category was created. */
+export interface CategoryCreated {
+  /** Event envelope. */
+  metadata:
+    | EventMetadata
+    | undefined;
+  /** The category as created. */
+  category: Category | undefined;
+}
+
+/**
+ * Subject inventory.category.updated: a category's name or description
+ * changed.
+ */
+export interface CategoryUpdated {
+  /** Event envelope. */
+  metadata:
+    | EventMetadata
+    | undefined;
+  /** The category after the change. */
+  category:
+    | Category
+    | undefined;
+  /** The fields that changed (field mask paths). */
+  changedFields: string[];
+}
+
+/**
+ * Subject inventory.category.deleted: a category was deleted, and with it
+ * every product's membership of it (DeleteCategory with force).
+ */
+export interface CategoryDeleted {
+  /** Event envelope. */
+  metadata:
+    | EventMetadata
+    | undefined;
+  /** The category as it was before the delete. */
+  category:
+    | Category
+    | undefined;
+  /** How many products were in it and are no longer. */
+  removedMemberships: number;
 }
 
 /** Subject inventory.stock.adjusted: stock changed through AdjustStock. */
@@ -617,6 +662,313 @@ export const ProductUndeleted: MessageFns<ProductUndeleted> = {
     message.product = (object.product !== undefined && object.product !== null)
       ? Product.fromPartial(object.product)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseCategoryCreated(): CategoryCreated {
+  return { metadata: undefined, category: undefined };
+}
+
+export const CategoryCreated: MessageFns<CategoryCreated> = {
+  encode(message: CategoryCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      EventMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.category !== undefined) {
+      Category.encode(message.category, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CategoryCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCategoryCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = EventMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.category = Category.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CategoryCreated {
+    return {
+      metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      category: isSet(object.category) ? Category.fromJSON(object.category) : undefined,
+    };
+  },
+
+  toJSON(message: CategoryCreated): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = EventMetadata.toJSON(message.metadata);
+    }
+    if (message.category !== undefined) {
+      obj.category = Category.toJSON(message.category);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CategoryCreated>): CategoryCreated {
+    return CategoryCreated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CategoryCreated>): CategoryCreated {
+    const message = createBaseCategoryCreated();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? EventMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.category = (object.category !== undefined && object.category !== null)
+      ? Category.fromPartial(object.category)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCategoryUpdated(): CategoryUpdated {
+  return { metadata: undefined, category: undefined, changedFields: [] };
+}
+
+export const CategoryUpdated: MessageFns<CategoryUpdated> = {
+  encode(message: CategoryUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      EventMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.category !== undefined) {
+      Category.encode(message.category, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.changedFields) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CategoryUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCategoryUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = EventMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.category = Category.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.changedFields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CategoryUpdated {
+    return {
+      metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      category: isSet(object.category) ? Category.fromJSON(object.category) : undefined,
+      changedFields: globalThis.Array.isArray(object?.changedFields)
+        ? object.changedFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.changed_fields)
+        ? object.changed_fields.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CategoryUpdated): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = EventMetadata.toJSON(message.metadata);
+    }
+    if (message.category !== undefined) {
+      obj.category = Category.toJSON(message.category);
+    }
+    if (message.changedFields?.length) {
+      obj.changedFields = message.changedFields;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CategoryUpdated>): CategoryUpdated {
+    return CategoryUpdated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CategoryUpdated>): CategoryUpdated {
+    const message = createBaseCategoryUpdated();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? EventMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.category = (object.category !== undefined && object.category !== null)
+      ? Category.fromPartial(object.category)
+      : undefined;
+    message.changedFields = object.changedFields?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCategoryDeleted(): CategoryDeleted {
+  return { metadata: undefined, category: undefined, removedMemberships: 0 };
+}
+
+export const CategoryDeleted: MessageFns<CategoryDeleted> = {
+  encode(message: CategoryDeleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      EventMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.category !== undefined) {
+      Category.encode(message.category, writer.uint32(18).fork()).join();
+    }
+    if (message.removedMemberships !== 0) {
+      writer.uint32(24).int32(message.removedMemberships);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CategoryDeleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCategoryDeleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = EventMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.category = Category.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.removedMemberships = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CategoryDeleted {
+    return {
+      metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      category: isSet(object.category) ? Category.fromJSON(object.category) : undefined,
+      removedMemberships: isSet(object.removedMemberships)
+        ? globalThis.Number(object.removedMemberships)
+        : isSet(object.removed_memberships)
+        ? globalThis.Number(object.removed_memberships)
+        : 0,
+    };
+  },
+
+  toJSON(message: CategoryDeleted): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = EventMetadata.toJSON(message.metadata);
+    }
+    if (message.category !== undefined) {
+      obj.category = Category.toJSON(message.category);
+    }
+    if (message.removedMemberships !== 0) {
+      obj.removedMemberships = Math.round(message.removedMemberships);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CategoryDeleted>): CategoryDeleted {
+    return CategoryDeleted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CategoryDeleted>): CategoryDeleted {
+    const message = createBaseCategoryDeleted();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? EventMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.category = (object.category !== undefined && object.category !== null)
+      ? Category.fromPartial(object.category)
+      : undefined;
+    message.removedMemberships = object.removedMemberships ?? 0;
     return message;
   },
 };

@@ -5746,9 +5746,11 @@ export const InventoryServiceService = {
    * item's unit price at reservation time and where each unit is held
    * (allocations). From the location named, else routed over the active
    * locations (those serving the destination, when one is given) by the
-   * policy. FAILED_PRECONDITION (reason INSUFFICIENT_STOCK, with product_id
-   * and available, and one PreconditionViolation per short item) when no
-   * allocation fills every item. Scope: reservations.
+   * policy. FAILED_PRECONDITION (reason INSUFFICIENT_STOCK, with the first
+   * short item's product_id, requested and available, and in `lines` a JSON
+   * list of every item's product_id, requested and best available; the same
+   * per item as a google.rpc.PreconditionFailure) when no allocation fills
+   * every item. Scope: reservations.
    */
   reserveStock: {
     path: "/larder.inventory.v1.InventoryService/ReserveStock" as const,
@@ -5929,9 +5931,11 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
    * item's unit price at reservation time and where each unit is held
    * (allocations). From the location named, else routed over the active
    * locations (those serving the destination, when one is given) by the
-   * policy. FAILED_PRECONDITION (reason INSUFFICIENT_STOCK, with product_id
-   * and available, and one PreconditionViolation per short item) when no
-   * allocation fills every item. Scope: reservations.
+   * policy. FAILED_PRECONDITION (reason INSUFFICIENT_STOCK, with the first
+   * short item's product_id, requested and available, and in `lines` a JSON
+   * list of every item's product_id, requested and best available; the same
+   * per item as a google.rpc.PreconditionFailure) when no allocation fills
+   * every item. Scope: reservations.
    */
   reserveStock: handleUnaryCall<ReserveStockRequest, ReserveStockResponse>;
   /** Returns the reservation of an order. Scope: reservations. */
@@ -6385,9 +6389,11 @@ export interface InventoryServiceClient extends Client {
    * item's unit price at reservation time and where each unit is held
    * (allocations). From the location named, else routed over the active
    * locations (those serving the destination, when one is given) by the
-   * policy. FAILED_PRECONDITION (reason INSUFFICIENT_STOCK, with product_id
-   * and available, and one PreconditionViolation per short item) when no
-   * allocation fills every item. Scope: reservations.
+   * policy. FAILED_PRECONDITION (reason INSUFFICIENT_STOCK, with the first
+   * short item's product_id, requested and available, and in `lines` a JSON
+   * list of every item's product_id, requested and best available; the same
+   * per item as a google.rpc.PreconditionFailure) when no allocation fills
+   * every item. Scope: reservations.
    */
   reserveStock(
     request: ReserveStockRequest,
