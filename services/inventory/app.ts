@@ -160,13 +160,15 @@ function catalogCacheDeps(
   return {
     catalogCache: cache,
     stockReads: naturalBatches({
-      // One read for the batch; every member gets the whole map (it looks up only its own ids).
+      // One read for the batch; every member gets the whole map (it looks up only its own ids). Four
+      // reads in flight: with two, a warm GetProduct waited on them (2.92× the calls/s of the uncached
+      // path at 64 in flight, 3.36× with four, same bench; CPU per call 0.23× and 0.21×).
       run: async (members: readonly (readonly string[])[]) => {
         const levels = await findStockTotals(runtime.db, [...new Set(members.flat())]);
         return members.map(() => levels);
       },
       maxBatch: 64,
-      maxInFlight: 2,
+      maxInFlight: 4,
     }),
   };
 }
