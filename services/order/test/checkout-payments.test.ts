@@ -109,7 +109,12 @@ function expectSagaOrder(statuses: OrderStatus[], terminal: OrderStatus): void {
   expect(statuses.length, 'at least one message').to.be.greaterThan(0);
   expect(OrderStatus[statuses.at(-1)!], `last of ${JSON.stringify(names(statuses))}`).to.equal(OrderStatus[terminal]);
   for (let i = 1; i < statuses.length; i++) {
-    expect(SAGA_RANK[statuses[i]!]!, `saga order of ${JSON.stringify(names(statuses))}`).to.be.greaterThan(SAGA_RANK[statuses[i - 1]!]!);
+    // WatchOrder reads the log position before the order, so a change committed between the two
+    // reads comes again as the first event (watch-order.ts): the one repeat the stream may hold.
+    const rank = SAGA_RANK[statuses[i]!]!;
+    const before = SAGA_RANK[statuses[i - 1]!]!;
+    if (i === 1) expect(rank, `saga order of ${JSON.stringify(names(statuses))}`).to.be.at.least(before);
+    else expect(rank, `saga order of ${JSON.stringify(names(statuses))}`).to.be.greaterThan(before);
   }
 }
 
