@@ -9,11 +9,25 @@ export const SETTLED_STATUSES = new Set(['CONFIRMED', 'CANCELLED', 'FAILED']);
 
 const STREAMS = [ORDERS_STREAM.name, INVENTORY_STREAM.name];
 
-/** Every durable consumer of our streams that still has messages to deliver or acks outstanding. */
+/**
+ * Every durable consumer of our streams that still has messages to deliver or
+ * acks outstanding. While a killed stream leader is being replaced, the
+ * JetStream API may not answer in time: that is "not settled yet" (a reason, so
+ * `eventually` asks again), not a failure.
+ */
 export async function busyConsumers(jsm: JetStreamManager): Promise<string[]> {
   const busy: string[] = [];
   for (const stream of STREAMS) {
-    for (const consumer of await jsm.consumers.list(stream).next()) {
+    let consumers;
+    try {
+      consumers = await jsm.consumers.list(stream).next();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'TIMEOUT' && code !== '503') throw error;
+      busy.push(`${stream}: the JetStream API did not answer (${code}), a stream leader may be being elected`);
+      continue;
+    }
+    for (const consumer of consumers) {
       if (consumer.num_pending > 0 || consumer.num_ack_pending > 0)
         busy.push(`${stream}/${consumer.name}: pending ${consumer.num_pending}, ack pending ${consumer.num_ack_pending}`);
     }
