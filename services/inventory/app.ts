@@ -1,4 +1,4 @@
-import { InventoryServiceService } from '#libs/contracts/larder/inventory/v1/inventory_service.js';
+import { inventoryServiceDefinition } from './contract/product-wire.js';
 import { inventoryEvents } from './contract/inventory-events.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from '#libs/events/streams.js';
 import type { Logger } from '#libs/logging/logger.js';
@@ -67,7 +67,7 @@ export async function startInventory(config: InventoryConfig, logger: Logger, cl
     }),
     ...catalogCacheDeps(runtime, config.catalogCache, logger),
   };
-  runtime.server.addService(InventoryServiceService, handlersOf(inventoryRpcs, deps), scopesOf(inventoryRpcs));
+  runtime.server.addService(inventoryServiceDefinition, handlersOf(inventoryRpcs, deps), scopesOf(inventoryRpcs));
 
   const reservations = runtime.metrics.counter('larder_reservations_total', 'ReserveStock calls by outcome.', ['outcome']);
   runtime.onRpc((method, code, reason) => {

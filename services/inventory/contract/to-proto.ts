@@ -33,7 +33,10 @@ export const toStockLevelMessage = (stock: StockRecord): StockLevel => ({
   locations: (stock.locations ?? []).map(toStockLevelMessage),
 });
 
-export const toProductMessage = (product: ProductRecord): Product => ({
+export const toProductMessage = (product: ProductRecord): Product => productMessage(product, toStockLevelMessage(product.stock));
+
+/** A product's catalog part with a stock level. */
+export const productMessage = (product: Omit<ProductRecord, 'stock'>, stockLevel: StockLevel): Product => ({
   id: product.id,
   sku: product.sku,
   name: product.name,
@@ -41,7 +44,7 @@ export const toProductMessage = (product: ProductRecord): Product => ({
   price: toMoneyMessage(product.price),
   categoryIds: product.categoryIds,
   lowStockThreshold: product.lowStockThreshold,
-  stockLevel: toStockLevelMessage(product.stock),
+  stockLevel,
   etag: String(product.version),
   createTime: product.createdAt,
   updateTime: product.updatedAt,

@@ -92,10 +92,15 @@ export async function writeStockSettings(
  * Each product's stock for BatchGetStockLevels (deleted products included),
  * keyed by product id: at one location (a product with no row there has none
  * yet: zeros), or its totals over the locations of the scope with each
- * location's stock in `locations` (by location code). Products that do not
- * exist are absent.
+ * location's stock in `locations` (by location code) unless `breakdown` is
+ * false. Products that do not exist are absent.
  */
-export async function findStockLevels(db: Db, productIds: readonly string[], scope: StockScope): Promise<Map<string, StockRecord>> {
+export async function findStockLevels(
+  db: Db,
+  productIds: readonly string[],
+  scope: StockScope,
+  { breakdown = true }: { breakdown?: boolean } = {},
+): Promise<Map<string, StockRecord>> {
   const { rows } = await db.raw<{ rows: (StockRow & { code: string | null; product_threshold: number })[] }>(
     `select p.id as product_id, p.low_stock_threshold as product_threshold, l.code, ${LOCATION_STOCK_COLUMNS.replace('s.product_id, ', '')}
        from products p
@@ -112,7 +117,11 @@ export async function findStockLevels(db: Db, productIds: readonly string[], sco
       levels.set(row.product_id, here ?? emptyStock(row.product_id, scope.locationId, row.product_threshold));
       continue;
     }
-    const total = levels.get(row.product_id) ?? { ...emptyStock(row.product_id, '', row.product_threshold), locations: [] };
+    let total = levels.get(row.product_id);
+    if (!total)
+      total = breakdown
+        ? { ...emptyStock(row.product_id, '', row.product_threshold), locations: [] }
+        : emptyStock(row.product_id, '', row.product_threshold);
     if (here) addTo(total, here);
     levels.set(row.product_id, total);
   }
@@ -124,10 +133,8 @@ export async function findStockLevels(db: Db, productIds: readonly string[], sco
  * answer them (no per-location breakdown), keyed by product id: what the catalog
  * cache joins to a cached product.
  */
-export async function findStockTotals(db: Db, productIds: readonly string[]): Promise<Map<string, StockRecord>> {
-  const levels = await findStockLevels(db, productIds, {});
-  for (const total of levels.values()) delete total.locations;
-  return levels;
+export function findStockTotals(db: Db, productIds: readonly string[]): Promise<Map<string, StockRecord>> {
+  return findStockLevels(db, productIds, {}, { breakdown: false });
 }
 
 const emptyStock = (productId: string, locationId: string, threshold: number): StockRecord => ({
@@ -151,7 +158,7 @@ function addTo(total: StockRecord, here: StockRecord): void {
   total.availableToSell += here.availableToSell;
   total.inTransit += here.inTransit;
   if (here.updatedAt > total.updatedAt) total.updatedAt = here.updatedAt;
-  total.locations!.push(here);
+  total.locations?.push(here);
 }
 
 /** Appends ledger rows; called in the same transaction as the stock change they describe. */

@@ -3,6 +3,7 @@ import { invalid } from '#libs/errors/app-error.js';
 import { rpcError } from '#libs/grpc/rpc-errors.js';
 import { decodePageToken, encodePageToken } from '#libs/validation/page-token.js';
 import * as v from '#libs/validation/fields.js';
+import { toProductViewMessage } from '../contract/product-wire.js';
 import { toProductMessage } from '../contract/to-proto.js';
 import { createProduct } from '../domain/catalog/create-product.js';
 import { getProduct, listProductPage } from '../domain/catalog/read-products.js';
@@ -60,7 +61,7 @@ export const productRpcs = {
     errors: [productNotFound],
     async handle(deps, request) {
       const product = await getProduct(deps, v.requireUuid('id', request.id), request.showDeleted);
-      return { product: toProductMessage(product) };
+      return { product: toProductViewMessage(product) };
     },
   },
 
@@ -78,7 +79,7 @@ export const productRpcs = {
       if (afterId !== undefined) v.requireUuid('page_token', afterId);
       const page = await listProductPage(deps, filter, afterId, pageSize);
       return {
-        products: page.products.map(toProductMessage),
+        products: page.products.map(toProductViewMessage),
         nextPageToken: page.nextAfterId ? encodePageToken(page.nextAfterId, filter) : '',
       };
     },

@@ -11,12 +11,26 @@ import { catalogPart, type CatalogProduct } from './catalog-cache.js';
  * comes from it and stock is always read fresh and joined (docs/catalog-cache.md).
  */
 
-export async function getProduct(deps: InventoryDeps, id: string, includeDeleted: boolean): Promise<ProductRecord> {
+/**
+ * A product as the catalog reads answer it: its catalog part and its stock as
+ * read for this call. `cached`: the catalog part is the cache's own object,
+ * the same one for as long as the entry lives, so the transport may keep its
+ * encoding (contract/product-wire.ts); it is never changed.
+ */
+export interface ProductView {
+  catalog: CatalogProduct;
+  stock: StockRecord;
+  cached: boolean;
+}
+
+const uncachedView = (product: ProductRecord): ProductView => ({ catalog: product, stock: product.stock, cached: false });
+
+export async function getProduct(deps: InventoryDeps, id: string, includeDeleted: boolean): Promise<ProductView> {
   const cache = deps.catalogCache;
   if (!cache) {
     const product = await findProduct(deps.db, id, { includeDeleted });
     if (!product) throw notFound('product', id);
-    return product;
+    return uncachedView(product);
   }
   const cached = cache.product(id);
   const joined = cached && (await withFreshStock(deps, [cached]));
@@ -25,30 +39,30 @@ export async function getProduct(deps: InventoryDeps, id: string, includeDeleted
   const product = await findProduct(deps.db, id, { includeDeleted: true });
   if (!product) throw notFound('product', id);
   cache.storeProduct(token, product);
-  return visible(product, includeDeleted);
+  return visible(uncachedView(product), includeDeleted);
 }
 
-function visible(product: ProductRecord, includeDeleted: boolean): ProductRecord {
-  if (product.deletedAt && !includeDeleted) throw notFound('product', product.id);
-  return product;
+function visible(view: ProductView, includeDeleted: boolean): ProductView {
+  if (view.catalog.deletedAt && !includeDeleted) throw notFound('product', view.catalog.id);
+  return view;
 }
 
-/** The products with their stock read now; undefined if one has no stock row (read it all from the database instead). */
-async function withFreshStock(deps: InventoryDeps, products: readonly CatalogProduct[]): Promise<ProductRecord[] | undefined> {
+/** The cached products with their stock read now; undefined if one has no stock row (read it all from the database instead). */
+async function withFreshStock(deps: InventoryDeps, products: readonly CatalogProduct[]): Promise<ProductView[] | undefined> {
   if (products.length === 0) return [];
   const ids = products.map((p) => p.id);
   const levels: Map<string, StockRecord> = await (deps.stockReads ? deps.stockReads.submit(ids) : findStockTotals(deps.db, ids));
-  const joined: ProductRecord[] = [];
-  for (const product of products) {
-    const stock = levels.get(product.id);
+  const joined: ProductView[] = [];
+  for (const catalog of products) {
+    const stock = levels.get(catalog.id);
     if (!stock) return undefined;
-    joined.push({ ...product, stock });
+    joined.push({ catalog, stock, cached: true });
   }
   return joined;
 }
 
 export interface ProductPage {
-  products: ProductRecord[];
+  products: ProductView[];
   /** Id to continue after, when there may be more. */
   nextAfterId?: string;
 }
@@ -75,5 +89,5 @@ export async function listProductPage(
       products: page.map(catalogPart),
     });
   }
-  return { products: page, nextAfterId: nextKey };
+  return { products: page.map(uncachedView), nextAfterId: nextKey };
 }
