@@ -8,3 +8,12 @@ import { NatsError } from 'nats';
 export function isJetStreamNotFound(err: unknown): boolean {
   return err instanceof NatsError && err.api_error?.code === 404;
 }
+
+/**
+ * True when the JetStream API answered and refused the request (an API error
+ * other than 503): asking again will not help. A TIMEOUT, no responders, or a
+ * 503 while a leader is being elected are not refusals: those pass.
+ */
+export function isJetStreamRefusal(err: unknown): boolean {
+  return err instanceof NatsError && err.api_error !== undefined && err.api_error.code !== 503;
+}

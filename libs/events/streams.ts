@@ -1,5 +1,5 @@
 import { nanos, NatsError, StorageType, type NatsConnection, type StreamInfo } from 'nats';
-import { isJetStreamNotFound } from './jetstream-errors.js';
+import { isJetStreamNotFound, isJetStreamRefusal } from './jetstream-errors.js';
 
 export interface StreamSpec {
   name: string;
@@ -73,6 +73,8 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec, options
     try {
       return await jsm.streams.add({ name: spec.name, storage: StorageType.File, ...wanted });
     } catch (err) {
+      // No answer (a broker starting, a cluster electing): not a verdict on the settings; the caller tries again.
+      if (!isJetStreamRefusal(err)) throw err;
       // Another replica created it between our info and add: fall through to update.
       existing = await jsm.streams.info(spec.name).catch((infoErr: unknown) => {
         if (isJetStreamNotFound(infoErr) && replicas > 1) throw new StreamReplicasError(spec.name, undefined, replicas, reasonOf(err));
@@ -92,7 +94,7 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec, options
     return await jsm.streams.update(spec.name, wanted);
   } catch (err) {
     const current = config.num_replicas || 1;
-    if (current !== replicas) throw new StreamReplicasError(spec.name, current, replicas, reasonOf(err));
+    if (current !== replicas && isJetStreamRefusal(err)) throw new StreamReplicasError(spec.name, current, replicas, reasonOf(err));
     throw err;
   }
 }

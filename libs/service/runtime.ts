@@ -17,6 +17,7 @@ import { AppError } from '#libs/errors/app-error.js';
 import { ServiceMetrics } from '#libs/metrics/service-metrics.js';
 import { crashPoints, type CrashPoints } from '#libs/process/crash-points.js';
 import { every as repeatEvery, type Repeating } from '#libs/timers/every.js';
+import { untilStarted } from './until-started.js';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -108,7 +109,12 @@ export class ServiceRuntime {
     this.registerMetrics();
     this.connection = connectNats(config.natsServers, options.name, logger);
     this.ready = this.connection.then(async (nats) => {
-      for (const stream of options.streams) await ensureStream(nats, stream, { replicas: config.natsStreamReplicas });
+      await untilStarted(
+        async () => {
+          for (const stream of options.streams) await ensureStream(nats, stream, { replicas: config.natsStreamReplicas });
+        },
+        { what: 'the event streams', logger, stopping: () => this.stopping, fatal: (error) => error instanceof StreamReplicasError },
+      );
       if (this.stopping) throw new Error('stopped before the event plumbing was ready');
       this.relay = createOutboxRelay({
         db: this.db,
@@ -236,7 +242,13 @@ export class ServiceRuntime {
         logger: this.options.logger.child({ component }),
         crash: this.crash,
       });
-      await started.start();
+      try {
+        await started.start();
+      } catch (error) {
+        // Some of its durables may be running: stop them before the next attempt starts them all again.
+        await started.stop().catch(() => undefined);
+        throw error;
+      }
       return started;
     });
   }
@@ -245,7 +257,11 @@ export class ServiceRuntime {
   whenNatsReady(start: (nats: NatsConnection) => Promise<ObservedConsumer>): void {
     void this.ready
       .then(async ({ nats }) => {
-        const consumer = await start(nats);
+        const consumer = await untilStarted(() => start(nats), {
+          what: 'a NATS consumer',
+          logger: this.options.logger,
+          stopping: () => this.stopping,
+        });
         // stop() already ran (serve() failed while this was starting): nothing would stop it later.
         if (this.stopping) {
           await consumer.stop();

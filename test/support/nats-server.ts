@@ -23,20 +23,23 @@ export interface ThrowawayNatsServer {
    * truth), not something a relay test can assert around.
    */
   stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again on the same port with the same store. */
-  start(): Promise<void>;
+  /** Starts it again on the same port with the same store; `jetstream` as at the first start unless given. */
+  start(options?: { jetstream?: boolean }): Promise<void>;
   /** stop() and delete the store directory. */
   destroy(): Promise<void>;
 }
 
-export async function startThrowawayNatsServer(): Promise<ThrowawayNatsServer> {
+/** `jetstream: false` starts a plain NATS server: every JetStream API request gets no responders (503). */
+export async function startThrowawayNatsServer(options: { jetstream?: boolean } = {}): Promise<ThrowawayNatsServer> {
   const port = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), 'larder-nats-'));
   let child: ChildProcess | undefined;
+  let jetstream = options.jetstream ?? true;
 
-  async function start(): Promise<void> {
+  async function start(again: { jetstream?: boolean } = {}): Promise<void> {
     if (child) return;
-    const proc = spawn(NATS_SERVER_BIN, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    jetstream = again.jetstream ?? jetstream;
+    const proc = spawn(NATS_SERVER_BIN, [...(jetstream ? ['-js'] : []), '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
       stdio: 'ignore',
     });
     child = proc;
