@@ -8,106 +8,96 @@ import {
 import { Product, StockLevel } from '#libs/contracts/larder/inventory/v1/resources.js';
 import type { CatalogProduct } from '../domain/catalog/catalog-cache.js';
 import type { ProductView } from '../domain/catalog/read-products.js';
-import { productMessage, toMoneyMessage, toStockLevelMessage } from './to-proto.js';
+import { productMessage, toStockLevelMessage } from './to-proto.js';
 
 /**
  * The encoding of products answered from the catalog cache
  * (docs/catalog-cache.md#what-it-gains). A cached product's catalog part does
- * not change while it is cached, so its bytes are encoded once and kept beside
- * it; an answer writes them around the stock level read for this call. The
- * bytes are those of `Product.encode`: fields 1-7 (`head`), the stock level
- * (field 8), fields 9-12 (`tail`), in field order as the generated encoder
- * writes them (contract/test/product-wire.test.ts compares the two).
+ * not change while it is cached, so its message and bytes are made once and
+ * kept beside it; an answer writes the bytes around the stock level read for
+ * this call. The bytes are those of `Product.encode`: fields 1-7 (`head`), the
+ * stock level (field 8), fields 9-12 (`tail`), in field order as the generated
+ * encoder writes them (services/inventory/test/unit/product-wire.test.ts
+ * compares the two).
  */
 
-interface CatalogBytes {
+interface EncodedCatalog {
+  /** The catalog part as a Product message without its stock level (to-proto.ts maps it). */
+  message: Product;
   head: Uint8Array;
   tail: Uint8Array;
 }
 
 // Keyed by the cache's own object: an entry the cache drops (invalidated,
-// evicted, expired) takes its bytes with it when it is collected.
-const encoded = new WeakMap<CatalogProduct, CatalogBytes>();
+// evicted, expired) takes its encoding with it when it is collected.
+const encodings = new WeakMap<CatalogProduct, EncodedCatalog>();
 
 const EMPTY: Product = Product.create();
 
-function catalogBytes(catalog: CatalogProduct): CatalogBytes {
-  let bytes = encoded.get(catalog);
-  if (!bytes) {
-    const message = new CachedProductMessage(catalog, undefined);
-    bytes = {
-      head: Product.encode({
-        ...EMPTY,
-        id: message.id,
-        sku: message.sku,
-        name: message.name,
-        description: message.description,
-        price: message.price,
-        categoryIds: message.categoryIds,
-        lowStockThreshold: message.lowStockThreshold,
-      }).finish(),
-      tail: Product.encode({
-        ...EMPTY,
-        etag: message.etag,
-        createTime: message.createTime,
-        updateTime: message.updateTime,
-        deleteTime: message.deleteTime,
-      }).finish(),
+function encodedCatalog(catalog: CatalogProduct): EncodedCatalog {
+  let encoded = encodings.get(catalog);
+  if (!encoded) {
+    const message = productMessage(catalog, undefined);
+    const { etag, createTime, updateTime, deleteTime } = message;
+    encoded = {
+      message,
+      head: Product.encode({ ...message, etag: '', createTime: undefined, updateTime: undefined, deleteTime: undefined }).finish(),
+      tail: Product.encode({ ...EMPTY, etag, createTime, updateTime, deleteTime }).finish(),
     };
-    encoded.set(catalog, bytes);
+    encodings.set(catalog, encoded);
   }
-  return bytes;
+  return encoded;
 }
 
 /**
  * A Product message of a cached catalog part and a fresh stock level. Its
- * fields read through to the catalog part (a whole Product to anyone who reads
- * it); the serializers below write it from the kept bytes instead.
+ * fields read through to the kept catalog message (a whole Product to anyone
+ * who reads it); the serializers below write it from the kept bytes instead.
  */
 export class CachedProductMessage implements Product {
   constructor(
-    readonly catalog: CatalogProduct,
+    readonly encoded: EncodedCatalog,
     readonly stockLevel: StockLevel | undefined,
   ) {}
   get id(): string {
-    return this.catalog.id;
+    return this.encoded.message.id;
   }
   get sku(): string {
-    return this.catalog.sku;
+    return this.encoded.message.sku;
   }
   get name(): string {
-    return this.catalog.name;
+    return this.encoded.message.name;
   }
   get description(): string {
-    return this.catalog.description;
+    return this.encoded.message.description;
   }
-  get price(): Money {
-    return toMoneyMessage(this.catalog.price);
+  get price(): Money | undefined {
+    return this.encoded.message.price;
   }
   get categoryIds(): string[] {
-    return this.catalog.categoryIds;
+    return this.encoded.message.categoryIds;
   }
   get lowStockThreshold(): number {
-    return this.catalog.lowStockThreshold;
+    return this.encoded.message.lowStockThreshold;
   }
   get etag(): string {
-    return String(this.catalog.version);
+    return this.encoded.message.etag;
   }
-  get createTime(): Date {
-    return this.catalog.createdAt;
+  get createTime(): Date | undefined {
+    return this.encoded.message.createTime;
   }
-  get updateTime(): Date {
-    return this.catalog.updatedAt;
+  get updateTime(): Date | undefined {
+    return this.encoded.message.updateTime;
   }
   get deleteTime(): Date | undefined {
-    return this.catalog.deletedAt;
+    return this.encoded.message.deleteTime;
   }
 }
 
 /** GetProduct's and ListProducts' product: a cached catalog part is answered from its kept bytes. */
 export const toProductViewMessage = (view: ProductView): Product =>
   view.cached
-    ? new CachedProductMessage(view.catalog, toStockLevelMessage(view.stock))
+    ? new CachedProductMessage(encodedCatalog(view.catalog), toStockLevelMessage(view.stock))
     : productMessage(view.catalog, toStockLevelMessage(view.stock));
 
 /** Writes a product's bytes (without its tag and length) into `writer`. */
@@ -116,7 +106,7 @@ function writeProduct(product: Product, writer: BinaryWriter): void {
     Product.encode(product, writer);
     return;
   }
-  const { head, tail } = catalogBytes(product.catalog);
+  const { head, tail } = product.encoded;
   writer.raw(head);
   if (product.stockLevel !== undefined) StockLevel.encode(product.stockLevel, writer.uint32(66).fork()).join();
   writer.raw(tail);

@@ -36,7 +36,7 @@ export const toStockLevelMessage = (stock: StockRecord): StockLevel => ({
 export const toProductMessage = (product: ProductRecord): Product => productMessage(product, toStockLevelMessage(product.stock));
 
 /** A product's catalog part with a stock level. */
-export const productMessage = (product: Omit<ProductRecord, 'stock'>, stockLevel: StockLevel): Product => ({
+export const productMessage = (product: Omit<ProductRecord, 'stock'>, stockLevel: StockLevel | undefined): Product => ({
   id: product.id,
   sku: product.sku,
   name: product.name,
