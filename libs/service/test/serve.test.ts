@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { expect } from 'chai';
 import type { NatsConnection } from 'nats';
-import type { CommonConfig } from '#libs/config/common.js';
 import { uuidv7 } from '#libs/ids/uuid.js';
 import { silentLogger } from '#libs/logging/logger.js';
 import { ensureStream, type StreamSpec } from '#libs/events/streams.js';
@@ -10,6 +9,7 @@ import { freePort } from '#test/support/free-port.js';
 import { testNatsUrl } from '#test/support/root-hooks.js';
 import { createTestDatabase, type TestDatabase } from '#test/support/test-database.js';
 import { ServiceRuntime } from '../runtime.js';
+import { testRuntimeConfig } from './runtime-config.js';
 
 /** Something else listening on a port of 127.0.0.1. */
 async function occupy(port = 0): Promise<{ port: number; server: Server }> {
@@ -39,23 +39,6 @@ describe('ServiceRuntime.serve() when a port is taken', function () {
     await Promise.all(occupied.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
   });
 
-  function config(ports: { grpcPort: number; metricsPort: number }): CommonConfig {
-    return {
-      production: false,
-      databaseUrl: testDb.url,
-      dbPreparedStatements: true,
-      natsServers: [testNatsUrl()],
-      natsStreamReplicas: 1,
-      grpcHost: '127.0.0.1',
-      logLevel: 'silent',
-      apiKeys: [],
-      shutdownGraceMs: 500,
-      outboxDrainMs: 500,
-      dbPoolMax: 2,
-      ...ports,
-    };
-  }
-
   /** A runtime with one background job and one consumer on a stream of its own, as an app.ts declares them. */
   async function declaredRuntime(ports: { grpcPort: number; metricsPort: number }) {
     const token = uniqueToken();
@@ -65,7 +48,7 @@ describe('ServiceRuntime.serve() when a port is taken', function () {
     await ensureStream(nc, stream);
     const runtime = new ServiceRuntime({
       name: 'larder-serve-test',
-      config: config(ports),
+      config: testRuntimeConfig({ databaseUrl: testDb.url, natsUrl: testNatsUrl(), ...ports }),
       logger: silentLogger(),
       serviceNames: ['larder.test.v1.Nothing'],
       streams: [stream],
